@@ -1,0 +1,85 @@
+import Foundation
+
+/// A Microsoft identity platform instance: the public cloud, a national cloud, or a custom host (the emulator).
+public struct AzureCloud: Sendable, Hashable, CustomStringConvertible {
+    /// Scheme, host, optional port and optional path prefix, without a trailing slash.
+    public let baseURL: String
+
+    /// `https://login.microsoftonline.com`.
+    public static let `public` = AzureCloud(uncheckedBaseURL: "https://login.microsoftonline.com")
+    /// `https://login.microsoftonline.us` (Azure US Government).
+    public static let usGovernment = AzureCloud(uncheckedBaseURL: "https://login.microsoftonline.us")
+    /// `https://login.chinacloudapi.cn` (Azure operated by 21Vianet).
+    public static let china = AzureCloud(uncheckedBaseURL: "https://login.chinacloudapi.cn")
+
+    private init(uncheckedBaseURL: String) { self.baseURL = uncheckedBaseURL }
+
+    /// A custom host such as the emulator (`https://localhost:8443`). `http://` is accepted for loopback hosts only.
+    public static func custom(_ url: String) throws(IdentityError) -> AzureCloud {
+        let endpoint = try EndpointURL(url, what: "authority host")
+        return AzureCloud(uncheckedBaseURL: endpoint.string)
+    }
+
+    /// A cloud by name (`public`, `usgovernment`, `china`, as azure-identity's `AzureAuthorityHosts`) or by URL.
+    public static func named(_ nameOrURL: String) throws(IdentityError) -> AzureCloud {
+        switch nameOrURL.lowercased().filter({ $0 != "-" && $0 != "_" }) {
+        case "public", "azurepubliccloud", "azurecloud", "global": return .public
+        case "usgovernment", "usgov", "azureusgovernment": return .usGovernment
+        case "china", "azurechina", "azurechinacloud": return .china
+        default:
+            let url = nameOrURL.contains("://") ? nameOrURL : "https://" + nameOrURL
+            return try custom(url)
+        }
+    }
+
+    public var description: String { baseURL }
+}
+
+/// A URL we will send credentials to: absolute, `https` (or `http` to a loopback host), no query or fragment.
+struct EndpointURL: Sendable, Hashable {
+    /// Without trailing slashes.
+    let string: String
+    /// As configured (whitespace trimmed): issuers compare exactly.
+    let original: String
+    let components: URLComponents
+
+    init(_ text: String, what: String) throws(IdentityError) {
+        var trimmed = text.trimmingCharacters(in: .whitespaces)
+        self.original = trimmed
+        while trimmed.hasSuffix("/") { trimmed.removeLast() }
+        guard let components = URLComponents(string: trimmed), let scheme = components.scheme?.lowercased(),
+            let host = components.host, !host.isEmpty
+        else {
+            throw IdentityError(.invalidConfiguration, "the \(what) '\(text)' is not an absolute URL; expected e.g. https://login.microsoftonline.com")
+        }
+        guard components.query == nil, components.fragment == nil, components.user == nil, components.password == nil else {
+            throw IdentityError(.invalidConfiguration, "the \(what) '\(components.host ?? text)' must not carry a query, fragment or user info")
+        }
+        switch scheme {
+        case "https": break
+        case "http":
+            guard Self.isLoopback(host) else {
+                throw IdentityError(
+                    .invalidConfiguration,
+                    "the \(what) uses http:// with host '\(host)': credentials may travel over plain HTTP only to a loopback "
+                        + "host (localhost, 127.0.0.1, ::1); use https://")
+            }
+        default:
+            throw IdentityError(.invalidConfiguration, "the \(what) must use https:// (got '\(scheme)://')")
+        }
+        self.string = trimmed
+        self.components = components
+    }
+
+    var host: String { components.host ?? "" }
+    var origin: String {
+        let scheme = components.scheme?.lowercased() ?? ""
+        let port = components.port ?? (scheme == "https" ? 443 : 80)
+        return "\(scheme)://\(host.lowercased()):\(port)"
+    }
+
+    static func isLoopback(_ host: String) -> Bool {
+        let host = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        return host == "localhost" || host.hasSuffix(".localhost") || host == "::1" || host.hasPrefix("127.")
+    }
+}

@@ -1,0 +1,35 @@
+import TesseraJOSE
+
+/// A client secret (the app registration's secret *Value*).
+public struct ClientSecretCredential: ClientCredential, CustomStringConvertible {
+    /// How the secret is sent.
+    public struct Method: Sendable, Hashable {
+        enum Backing: Sendable, Hashable { case post, basic }
+        let backing: Backing
+        /// `client_secret` in the form body: what Entra and MSAL use. The default for Microsoft authorities.
+        public static let post = Method(backing: .post)
+        /// HTTP Basic (RFC 6749 §2.3.1): what generic servers must support. The default for generic authorities.
+        public static let basic = Method(backing: .basic)
+    }
+
+    private let secret: String
+    /// The chosen method; `nil` picks by authority (post for Microsoft, basic for generic OIDC).
+    public let method: Method?
+    public let identity: String
+
+    public init(secret: String, method: Method? = nil) {
+        self.secret = secret
+        self.method = method
+        self.identity = "secret:" + secretFingerprint(secret)
+    }
+
+    public func authentication(for context: CredentialContext) async throws -> ClientAuthentication {
+        let usePost = method.map { $0 == .post } ?? context.endpoint.isMicrosoft
+        if usePost {
+            return ClientAuthentication(formFields: [("client_secret", secret)], sensitiveValues: [secret])
+        }
+        return ClientAuthentication(basic: (context.clientID, secret), sensitiveValues: [secret])
+    }
+
+    public var description: String { "ClientSecretCredential(\(identity))" }
+}

@@ -1,0 +1,126 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import TesseraJOSE
+
+/// The token source that asks the identity provider: one client-credentials request, as a straight line —
+/// endpoint → credential → assertion → HTTP → parsed answer. Caches and retry policies wrap it; it does neither.
+public final class IdentityProviderTokenSource: TokenSource {
+    public let clientID: String
+    public let authority: Authority
+    public let credential: any ClientCredential
+    let resolver: TokenEndpointResolver
+    let transport: HTTPTransport
+    let now: @Sendable () -> Date
+    let logger: Logger
+    let metrics: ClientMetrics
+
+    init(
+        clientID: String, authority: Authority, credential: any ClientCredential, transport: HTTPTransport,
+        now: @escaping @Sendable () -> Date, logger: Logger, metrics: ClientMetrics
+    ) {
+        self.clientID = clientID
+        self.authority = authority
+        self.credential = credential
+        self.transport = transport
+        self.resolver = TokenEndpointResolver(authority: authority, transport: transport)
+        self.now = now
+        self.logger = logger
+        self.metrics = metrics
+    }
+
+    public func token(for request: TokenRequest) async throws -> AccessToken {
+        let correlationID = UUID().uuidString.lowercased()
+        var logger = self.logger
+        logger[metadataKey: "correlation_id"] = .string(correlationID)
+        let started = ContinuousClock.now
+        do {
+            let scopes = try ScopePolicy.check(request.scopes, microsoft: authority.isMicrosoft)
+            let endpoint = try await resolver.endpoint(tenant: request.tenant)
+            let sentAt = now()
+            let authentication = try await authenticate(CredentialContext(clientID: clientID, endpoint: endpoint, now: sentAt))
+            let httpRequest = makeHTTPRequest(
+                endpoint: endpoint, scopes: scopes, claims: request.claims, authentication: authentication,
+                correlationID: correlationID)
+            logger.debug(
+                "token request", metadata: ["endpoint": "\(endpoint.url)", "client_id": "\(clientID)",
+                    "scope": "\(scopes.joined(separator: " "))", "credential": "\(credential.identity)"])
+            let httpStarted = ContinuousClock.now
+            let answer = try await transport.send(httpRequest, what: "token")
+            let context = TokenResponse.Context(
+                request: request, endpoint: endpoint, correlationID: correlationID, sentAt: sentAt,
+                sensitiveValues: authentication.sensitiveValues)
+            var token = try TokenResponse.parse(answer, context: context)
+            token.httpDuration = ContinuousClock.now - httpStarted
+            metrics.requestsSucceeded.increment()
+            metrics.requestDuration.recordNanoseconds(Int64((ContinuousClock.now - started).nanoseconds))
+            logger.debug(
+                "token acquired", metadata: ["expires_in": "\(token.lifetime)", "token": "\(token.fingerprint)",
+                    "http_ms": "\(token.httpDuration.milliseconds)"])
+            return token
+        } catch {
+            metrics.requestFailed(error.code)
+            logger.debug("token request failed", metadata: ["error": "\(error.code)", "aadsts": "\(error.aadstsCode.map(String.init) ?? "-")", "status": "\(error.httpStatus.map(String.init) ?? "-")"])
+            throw error
+        }
+    }
+
+    private func authenticate(_ context: CredentialContext) async throws(IdentityError) -> ClientAuthentication {
+        do {
+            return try await credential.authentication(for: context)
+        } catch let error as IdentityError {
+            throw error
+        } catch {
+            throw IdentityError(.credentialUnavailable, "the credential (\(credential.identity)) failed to authenticate the request: \(type(of: error))")
+        }
+    }
+
+    func makeHTTPRequest(
+        endpoint: TokenEndpoint, scopes: [String], claims: String?, authentication: ClientAuthentication, correlationID: String
+    ) -> HTTPClientRequest {
+        var fields: [(name: String, value: String)] = [
+            ("grant_type", "client_credentials"), ("client_id", clientID), ("scope", scopes.joined(separator: " ")),
+        ]
+        if let claims { fields.append(("claims", claims)) }
+        fields += authentication.formFields
+        var request = HTTPClientRequest(url: endpoint.url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        request.headers.add(name: "Accept", value: "application/json")
+        Tessera.addTelemetry(to: &request.headers, correlationID: correlationID)
+        if let basic = authentication.basic {
+            let pair = FormEncoding.component(basic.user) + ":" + FormEncoding.component(basic.password)
+            request.headers.add(name: "Authorization", value: "Basic " + Data(pair.utf8).base64EncodedString())
+        }
+        request.body = .bytes(ByteBuffer(string: FormEncoding.encode(fields)))
+        return request
+    }
+}
+
+/// Client-credentials scopes: for Microsoft exactly one `{resource}/.default`; for generic servers any non-empty set.
+enum ScopePolicy {
+    static func check(_ scopes: [String], microsoft: Bool) throws(IdentityError) -> [String] {
+        let scopes = scopes.flatMap { $0.split(separator: " ").map(String.init) }
+        guard !scopes.isEmpty, scopes.allSatisfy({ !$0.isEmpty && !$0.contains(where: \.isNewline) }) else {
+            throw IdentityError(.invalidScope, "no scope was given; for Microsoft use '{resource}/.default', e.g. https://graph.microsoft.com/.default")
+        }
+        guard microsoft else { return scopes }
+        guard scopes.count == 1, let scope = scopes.first, scope.hasSuffix("/.default"), scope.count > "/.default".count else {
+            throw IdentityError(
+                .invalidScope,
+                "client credentials need exactly one scope of the form '{resource}/.default' (got '\(scopes.joined(separator: " ").prefix(200))'), "
+                    + "e.g. https://graph.microsoft.com/.default or api://<api-client-id>/.default; app permissions are granted "
+                    + "by admin consent, not requested per scope (AADSTS1002012)", aadstsCode: 1_002_012)
+        }
+        return scopes
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+    var milliseconds: Int64 { nanoseconds / 1_000_000 }
+}

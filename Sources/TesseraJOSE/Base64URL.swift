@@ -1,0 +1,58 @@
+/// Strict base64url (RFC 4648 §5) as JOSE requires: no padding, no whitespace, no characters outside the URL-safe
+/// alphabet, and canonical trailing bits (the unused low bits of the last character must be zero).
+///
+/// jwt-kit and Foundation decode leniently; validators must not, or one token gets many spellings.
+public enum Base64URL {
+    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+
+    private static let decodeTable: [UInt8] = {
+        var table = [UInt8](repeating: 0xFF, count: 256)
+        for (index, character) in alphabet.enumerated() { table[Int(character)] = UInt8(index) }
+        return table
+    }()
+
+    /// Encodes bytes without padding.
+    public static func encode(_ bytes: some Sequence<UInt8>) -> String {
+        var output = [UInt8]()
+        var buffer: UInt32 = 0
+        var bits = 0
+        for byte in bytes {
+            buffer = (buffer << 8) | UInt32(byte)
+            bits += 8
+            while bits >= 6 {
+                bits -= 6
+                output.append(alphabet[Int((buffer >> UInt32(bits)) & 0x3F)])
+            }
+        }
+        if bits > 0 { output.append(alphabet[Int((buffer << UInt32(6 - bits)) & 0x3F)]) }
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// Decodes strictly; returns `nil` for anything that is not the one canonical encoding of some bytes.
+    public static func decode(_ text: some StringProtocol) -> [UInt8]? {
+        decode(utf8: text.utf8)
+    }
+
+    /// Decodes strictly from UTF-8 code units.
+    public static func decode(utf8: some Collection<UInt8>) -> [UInt8]? {
+        let count = utf8.count
+        if count % 4 == 1 { return nil }
+        var output = [UInt8]()
+        output.reserveCapacity(count * 3 / 4)
+        var buffer: UInt32 = 0
+        var bits = 0
+        for character in utf8 {
+            let value = decodeTable[Int(character)]
+            if value == 0xFF { return nil }
+            buffer = (buffer << 6) | UInt32(value)
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                output.append(UInt8(truncatingIfNeeded: buffer >> UInt32(bits)))
+            }
+        }
+        // Leftover bits (2 or 4) must be zero: otherwise two different strings decode to the same bytes.
+        if bits > 0, buffer & ((1 << UInt32(bits)) - 1) != 0 { return nil }
+        return output
+    }
+}

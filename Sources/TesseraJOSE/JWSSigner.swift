@@ -1,0 +1,62 @@
+import JWTKit
+import _CryptoExtras
+
+/// The RSA signature algorithms a certificate credential uses.
+public struct JWSAlgorithm: Sendable, Hashable, CustomStringConvertible {
+    public let name: String
+    /// RSASSA-PSS with SHA-256 (32-byte salt): Entra's current form, paired with `x5t#S256`.
+    public static let ps256 = JWSAlgorithm(name: "PS256")
+    /// RSASSA-PKCS1-v1_5 with SHA-256: the older form, paired with `x5t`; the only one some servers know.
+    public static let rs256 = JWSAlgorithm(name: "RS256")
+    public var description: String { name }
+}
+
+/// Header fields of a JWS we sign. `x5c` is a chain of PEM certificates (jwt-kit writes them as base64 DER).
+public struct JWSHeader: Sendable {
+    public var type: String? = "JWT"
+    public var keyID: String?
+    public var x5t: String?
+    public var x5tS256: String?
+    public var x5cPEM: [String]?
+    public init() {}
+}
+
+/// Signs compact JWS with an RSA key through jwt-kit. Claims are written as given: integral numbers without fractions
+/// (jwt-kit's default date encoding writes fractional seconds, which servers such as Glewlwyd reject).
+public struct JWSSigner: Sendable {
+    private let keys: JWTKeyCollection
+    public let algorithm: JWSAlgorithm
+
+    public init(privateKey: _RSA.Signing.PrivateKey, algorithm: JWSAlgorithm) async throws {
+        let key = try Insecure.RSA.PrivateKey(backing: privateKey)
+        let keys = JWTKeyCollection()
+        switch algorithm {
+        case .rs256: await keys.add(rsa: key, digestAlgorithm: .sha256)
+        case .ps256: await keys.add(pss: key, digestAlgorithm: .sha256)
+        default: preconditionFailure("unsupported JWS algorithm \(algorithm)")
+        }
+        self.keys = keys
+        self.algorithm = algorithm
+    }
+
+    /// Returns the compact serialization `header.claims.signature`.
+    public func sign(claims: [String: JSONValue], header: JWSHeader) async throws -> String {
+        var jwtHeader = JWTHeader()
+        jwtHeader.alg = algorithm.name
+        jwtHeader.typ = header.type
+        jwtHeader.kid = header.keyID
+        jwtHeader.x5t = header.x5t
+        jwtHeader.x5tS256 = header.x5tS256
+        jwtHeader.x5c = header.x5cPEM
+        return try await keys.sign(JSONClaims(members: claims), header: jwtHeader)
+    }
+}
+
+/// A claims set of arbitrary JSON members, as jwt-kit's payload type.
+struct JSONClaims: JWTPayload {
+    var members: [String: JSONValue]
+    init(members: [String: JSONValue]) { self.members = members }
+    init(from decoder: any Decoder) throws { members = try [String: JSONValue](from: decoder) }
+    func encode(to encoder: any Encoder) throws { try members.encode(to: encoder) }
+    func verify(using algorithm: some JWTAlgorithm) async throws {}
+}
