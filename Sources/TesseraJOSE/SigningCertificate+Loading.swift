@@ -19,7 +19,9 @@ extension SigningCertificate {
         }
         var certificates: [Certificate] = []
         var key: _RSA.Signing.PrivateKey?
-        for block in blocks {
+        // Keys first: an unusable key (EC, too short) is the more useful error than its certificate's.
+        let ordered = blocks.filter { $0.label != "CERTIFICATE" } + blocks.filter { $0.label == "CERTIFICATE" }
+        for block in ordered {
             switch block.label {
             case "CERTIFICATE":
                 do {
@@ -51,11 +53,9 @@ extension SigningCertificate {
     public static func fromPKCS12(_ bytes: [UInt8], password: String? = nil) throws(KeyMaterialError) -> SigningCertificate {
         let bundle: NIOSSLPKCS12Bundle
         do {
-            if let password {
-                bundle = try NIOSSLPKCS12Bundle(buffer: bytes, passphrase: Array(password.utf8))
-            } else {
-                bundle = try NIOSSLPKCS12Bundle(buffer: bytes)
-            }
+            // No password: an unencrypted bundle, or one protected by the empty password (what exporters write).
+            bundle = try NIOSSLPKCS12Bundle(buffer: bytes, passphrase: Array((password ?? "").utf8))
+
         } catch {
             throw KeyMaterialError(
                 .wrongPasswordOrFormat,
