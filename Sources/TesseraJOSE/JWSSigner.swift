@@ -43,11 +43,12 @@ public struct JWSSigner: Sendable {
     public func sign(claims: [String: JSONValue], header: JWSHeader) async throws -> String {
         var jwtHeader = JWTHeader()
         jwtHeader.alg = algorithm.name
-        jwtHeader.typ = header.type
-        jwtHeader.kid = header.keyID
-        jwtHeader.x5t = header.x5t
-        jwtHeader.x5tS256 = header.x5tS256
-        jwtHeader.x5c = header.x5cPEM
+        // Assign only what is set: jwt-kit writes an explicit `null` for a field assigned `nil`.
+        if let type = header.type { jwtHeader.typ = type }
+        if let keyID = header.keyID { jwtHeader.kid = keyID }
+        if let x5t = header.x5t { jwtHeader.x5t = x5t }
+        if let x5tS256 = header.x5tS256 { jwtHeader.x5tS256 = x5tS256 }
+        if let x5c = header.x5cPEM { jwtHeader.x5c = x5c }
         return try await keys.sign(JSONClaims(members: claims), header: jwtHeader)
     }
 }

@@ -28,6 +28,7 @@ public final class TestTokenServer: Sendable {
     /// One request as the server saw it.
     public struct Recorded: Sendable {
         public let method: String
+        /// Header names are lower-case.
         public let path: String
         public let headers: [String: String]
         public let form: [String: String]
@@ -198,7 +199,7 @@ public final class TestTokenServer: Sendable {
 
     func record(_ request: Request, body: String, form: [String: String], header: [String: JSONValue]?, claims: [String: JSONValue]?) {
         var headers: [String: String] = [:]
-        for field in request.headers { headers[field.name.canonicalName] = field.value }
+        for field in request.headers { headers[field.name.canonicalName.lowercased()] = field.value }
         let recorded = Recorded(
             method: request.method.rawValue, path: request.uri.path, headers: headers, form: form, rawBody: body,
             assertionHeader: header, assertionClaims: claims)
