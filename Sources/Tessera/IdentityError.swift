@@ -95,6 +95,14 @@ public struct IdentityError: Error, Sendable, CustomStringConvertible {
         self.serverDescription = serverDescription
     }
 
+    /// This error, with the request's correlation ID when it has none (network, TLS and size failures).
+    func correlated(_ id: String) -> IdentityError {
+        guard correlationID == nil else { return self }
+        return IdentityError(
+            code, message, aadstsCode: aadstsCode, oauthError: oauthError, httpStatus: httpStatus, correlationID: id,
+            traceID: traceID, retryAfter: retryAfter, serverDescription: serverDescription)
+    }
+
     /// Whether trying again later can succeed without changing anything (5xx, timeouts, network, throttling).
     public var isTransient: Bool {
         [.serverError, .network, .timeout, .throttled].contains(code)

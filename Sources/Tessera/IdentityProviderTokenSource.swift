@@ -60,6 +60,7 @@ public final class IdentityProviderTokenSource: TokenSource {
                     "http_ms": "\(token.httpDuration.milliseconds)"])
             return token
         } catch {
+            let error = error.correlated(correlationID)
             metrics.requestFailed(error.code)
             logger.debug("token request failed", metadata: ["error": "\(error.code)", "aadsts": "\(error.aadstsCode.map(String.init) ?? "-")", "status": "\(error.httpStatus.map(String.init) ?? "-")"])
             throw error

@@ -13,6 +13,12 @@ public struct TokenEndpoint: Sendable, Hashable {
     public let tenant: String?
     /// Whether the endpoint belongs to the Microsoft identity platform.
     public var isMicrosoft: Bool { tenant != nil }
+
+    public init(url: String, issuer: String, tenant: String?) {
+        self.url = url
+        self.issuer = issuer
+        self.tenant = tenant
+    }
 }
 
 /// Turns an ``Authority`` and a tenant into a ``TokenEndpoint``: by construction for Microsoft, by checked and cached
