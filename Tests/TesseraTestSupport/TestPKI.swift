@@ -52,32 +52,13 @@ public struct TestPKI: Sendable {
     }
 }
 
-/// Runs the `openssl` command line tool.
+/// Runs the `openssl` command line tool in a directory.
 public enum OpenSSL {
-    public struct Failure: Error, CustomStringConvertible {
-        public let description: String
-    }
-
     public static func run(_ arguments: [String], in directory: String) throws {
         _ = try output(arguments, in: directory)
     }
 
     public static func output(_ arguments: [String], in directory: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["openssl"] + arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        let pipe = Pipe()
-        let errors = Pipe()
-        process.standardOutput = pipe
-        process.standardError = errors
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw Failure(description: "openssl \(arguments.joined(separator: " ")): \(String(decoding: errorData, as: UTF8.self))")
-        }
-        return String(decoding: data, as: UTF8.self)
+        try Peers.run("/usr/bin/env", ["-C", directory, "openssl"] + arguments)
     }
 }

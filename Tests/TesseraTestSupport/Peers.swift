@@ -1,0 +1,123 @@
+import Foundation
+
+/// Where the real peers are, and whether a suite that needs one may skip (locally) or must fail (under `CI=true`).
+public enum Peers {
+    public static var isCI: Bool { ProcessInfo.processInfo.environment["CI"].map { ["1", "true", "yes"].contains($0.lowercased()) } ?? false }
+
+    /// `../shared` (BRIEF, vectors, interop scripts), or `TESSERA_SHARED`.
+    public static var sharedDirectory: String {
+        if let path = ProcessInfo.processInfo.environment["TESSERA_SHARED"], !path.isEmpty { return path }
+        let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return packageRoot.deletingLastPathComponent().appendingPathComponent("shared").path
+    }
+
+    public static func which(_ command: String) -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        let directories: [String] = path.split(separator: ":").map(String.init) + ["/usr/sbin", "/sbin"]
+        for directory in directories {
+            let path = "\(directory)/\(command)"
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        return nil
+    }
+
+    /// Whether a suite needing `command` runs: always under CI (where absence is a failure), else when installed.
+    public static func available(_ command: String) -> Bool { isCI || which(command) != nil }
+
+    /// A free TCP port on 127.0.0.1 (bound, then released).
+    public static func freePort() throws -> Int {
+        let output = try run("/usr/bin/env", ["python3", "-c", "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"])
+        guard let port = Int(output.trimmingCharacters(in: .whitespacesAndNewlines)) else { throw PeerError("no free port: \(output)") }
+        return port
+    }
+
+    public struct PeerError: Error, CustomStringConvertible {
+        public let description: String
+        public init(_ description: String) { self.description = description }
+    }
+
+    /// ``run(_:_:environment:)`` on a thread outside Swift's cooperative pool: waiting there would starve in-process
+    /// test servers of threads (2 cores, 2 cooperative threads).
+    public static func runAsync(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) async throws -> String {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try run(executable, arguments, environment: environment) })
+            }
+        }
+    }
+
+    /// Runs a program to completion and returns its standard output; throws with its standard error on failure.
+    /// Output goes to files, not pipes: a daemon the program starts in the background would inherit a pipe and keep
+    /// it open, and reading to its end would never return.
+    @discardableResult
+    public static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> String {
+        let base = NSTemporaryDirectory() + "tessera-run-" + UUID().uuidString.prefix(8)
+        FileManager.default.createFile(atPath: base + ".out", contents: nil)
+        FileManager.default.createFile(atPath: base + ".err", contents: nil)
+        defer {
+            try? FileManager.default.removeItem(atPath: base + ".out")
+            try? FileManager.default.removeItem(atPath: base + ".err")
+        }
+        // posix_spawn + waitpid: Foundation's Process.waitUntilExit was seen to hang here once the child had exited
+        // while a grandchild (the daemon) lived on.
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, base + ".out", O_WRONLY | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, base + ".err", O_WRONLY | O_TRUNC, 0o600)
+        let environmentStrings = ProcessInfo.processInfo.environment.merging(environment) { $1 }.map { "\($0)=\($1)" }
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp = environmentStrings.map { strdup($0) } + [nil]
+        defer { (argv + envp).forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, envp)
+        guard spawned == 0 else { throw PeerError("cannot start \(executable): errno \(spawned)") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let exitCode = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        let output = (try? String(contentsOfFile: base + ".out", encoding: .utf8)) ?? ""
+        guard exitCode == 0 else {
+            let errors = (try? String(contentsOfFile: base + ".err", encoding: .utf8)) ?? ""
+            throw PeerError("\(executable) \(arguments.joined(separator: " ")) exited \(exitCode): \(errors.suffix(2000))")
+        }
+        return output
+    }
+}
+
+/// A real Glewlwyd 2.7 (Debian) on a free loopback port, set up by `../shared/interop/glewlwyd-setup.sh` with a
+/// secret client (`daemon-secret`) and a private_key_jwt client (`daemon-cert`) trusting `clientPublicKeyPEM`.
+public struct Glewlwyd: Sendable {
+    public let base: String
+    public let issuer: String
+    public let directory: String
+    let pid: Int32
+
+    public static let secretClientID = "daemon-secret"
+    public static let secret = "s3cr3t-value"
+    public static let certificateClientID = "daemon-cert"
+
+    public static func start(clientPublicKeyPath: String) async throws -> Glewlwyd {
+        guard Peers.which("glewlwyd") != nil else {
+            throw Peers.PeerError("glewlwyd is not installed: run Scripts/test.sh (apt-get install glewlwyd)")
+        }
+        let script = Peers.sharedDirectory + "/interop/glewlwyd-setup.sh"
+        guard FileManager.default.fileExists(atPath: script) else { throw Peers.PeerError("missing \(script) (set TESSERA_SHARED)") }
+        let directory = NSTemporaryDirectory() + "tessera-glewlwyd-" + UUID().uuidString.prefix(8)
+        let port = try Peers.freePort()
+        let output = try await Peers.runAsync("/bin/bash", [script], environment: ["W": directory, "PORT": "\(port)", "CLIENT_PUBKEY": clientPublicKeyPath])
+        var values: [String: String] = [:]
+        for pair in (output.split(separator: "\n").last ?? "").split(separator: " ") {
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            if parts.count == 2 { values[String(parts[0])] = String(parts[1]) }
+        }
+        guard let base = values["GLEWLWYD_BASE"], let issuer = values["GLEWLWYD_ISSUER"], let pid = values["GLEWLWYD_PID"].flatMap(Int32.init) else {
+            throw Peers.PeerError("glewlwyd-setup.sh printed no settings: \(output.suffix(500))")
+        }
+        return Glewlwyd(base: base, issuer: issuer, directory: directory, pid: pid)
+    }
+
+    public func stop() {
+        kill(pid, SIGTERM)
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import Testing
+import TesseraTestSupport
+
+/// The built `tessera` binary (Scripts/test.sh exports TESSERA_BIN; never `swift run` inside `swift test`).
+@Suite("tessera CLI (built binary)", .enabled(if: ProcessInfo.processInfo.environment["TESSERA_BIN"] != nil || Peers.isCI))
+struct CLITests {
+    var binary: String { ProcessInfo.processInfo.environment["TESSERA_BIN"] ?? "TESSERA_BIN is not set: run Scripts/test.sh" }
+
+    @Test("token from the AZURE_* environment prints the token; the secret never reaches the output")
+    func token() async throws {
+        try await TestTokenServer.daemon().run { server in
+            let output = try await Peers.runAsync(binary, ["token", "--scope", "https://graph.microsoft.com/.default", "--log-level", "trace"], environment: [
+                "AZURE_TENANT_ID": tenantID, "AZURE_CLIENT_ID": daemonClientID, "AZURE_CLIENT_SECRET": testSecret,
+                "AZURE_AUTHORITY_HOST": server.baseURL,
+            ])
+            #expect(output.hasPrefix("test-token-"))
+            #expect(!output.contains(testSecret))
+        }
+    }
+
+    @Test("token with a PEM certificate from AZURE_CLIENT_CERTIFICATE_PATH, as JSON")
+    func certificateJSON() async throws {
+        try await TestTokenServer.daemon().run { server in
+            let output = try await Peers.runAsync(binary, ["token", "--json"], environment: [
+                "AZURE_TENANT_ID": tenantID, "AZURE_CLIENT_ID": daemonClientID, "AZURE_AUTHORITY_HOST": server.baseURL,
+                "AZURE_CLIENT_CERTIFICATE_PATH": TestPKI.shared.path("bundle.pfx"), "AZURE_CLIENT_CERTIFICATE_PASSWORD": TestPKI.password,
+            ])
+            let json = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any]
+            #expect(json?["expiresIn"] as? Int == 3599)
+            #expect((json?["accessToken"] as? String)?.hasPrefix("test-token-") == true)
+            #expect(server.tokenRequests.first?.assertionHeader?["alg"] == "PS256")
+        }
+    }
+
+    @Test("a wrong secret exits 1 with the AADSTS code and fix on stderr, never the secret")
+    func wrongSecret() async throws {
+        try await TestTokenServer.daemon().run { server in
+            do {
+                try await Peers.runAsync(binary, ["token", "--log-level", "trace"], environment: [
+                    "AZURE_TENANT_ID": tenantID, "AZURE_CLIENT_ID": daemonClientID, "AZURE_CLIENT_SECRET": "Wrong-canary-9f8e",
+                    "AZURE_AUTHORITY_HOST": server.baseURL,
+                ])
+                Issue.record("exited 0")
+            } catch let error as Peers.PeerError {
+                #expect(error.description.contains("exited 1"))
+                #expect(error.description.contains("AADSTS7000215"))
+                #expect(!error.description.contains("Wrong-canary-9f8e"))
+            }
+        }
+    }
+
+    @Test("a missing setting names the variable and an example")
+    func missingSetting() async {
+        do {
+            try await Peers.runAsync(binary, ["token"], environment: ["AZURE_TENANT_ID": "", "AZURE_CLIENT_ID": "", "AZURE_CLIENT_SECRET": ""])
+            Issue.record("exited 0")
+        } catch let error as Peers.PeerError {
+            #expect(error.description.contains("AZURE_TENANT_ID is not set"))
+        } catch {
+            Issue.record("\(error)")
+        }
+    }
+}
