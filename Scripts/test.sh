@@ -46,6 +46,12 @@ log "swift build"
 swift build --build-tests
 TESSERA_BIN="$(swift build --show-bin-path)/tessera"
 export TESSERA_BIN
+# ../shared (BRIEF, vectors, interop scripts) sits beside the checkout; a clone elsewhere falls back to /work/shared.
+if [ -z "${TESSERA_SHARED:-}" ]; then
+  for candidate in "$ROOT/../shared" /work/shared; do
+    if [ -d "$candidate" ]; then TESSERA_SHARED=$(cd "$candidate" && pwd); break; fi
+  done
+fi
 export TESSERA_SHARED="${TESSERA_SHARED:-$ROOT/../shared}"
 
 log "swift test"
