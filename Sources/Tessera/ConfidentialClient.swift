@@ -26,6 +26,8 @@ public final class ConfidentialClient: TokenSource {
         public var http = HTTPConfiguration()
         /// The wall clock (tests inject one). Default: the system clock.
         public var now: @Sendable () -> Date = { Date() }
+        /// The token cache's policy (its clock is replaced by ``now``).
+        public var cache = TokenCachePolicy()
 
         public init(clientID: String, authority: Authority, credential: any ClientCredential) {
             self.clientID = clientID
@@ -37,6 +39,8 @@ public final class ConfidentialClient: TokenSource {
     public let configuration: Configuration
     /// The uncached source: every call is one request to the identity provider.
     public let identityProvider: IdentityProviderTokenSource
+    /// The cache in front of it: what ``token(for:)`` uses.
+    public let cache: CachingTokenSource
     let transport: HTTPTransport
 
     /// - Parameters:
@@ -58,6 +62,11 @@ public final class ConfidentialClient: TokenSource {
         self.identityProvider = IdentityProviderTokenSource(
             clientID: clientID, authority: configuration.authority, credential: configuration.credential,
             transport: transport, now: configuration.now, logger: logger, metrics: ClientMetrics(factory: metricsFactory))
+        var policy = configuration.cache
+        policy.now = configuration.now
+        self.cache = CachingTokenSource(
+            upstream: identityProvider, defaultTenant: configuration.authority.defaultTenant, policy: policy, logger: logger,
+            metricsFactory: metricsFactory)
     }
 
     static func targetURL(of authority: Authority) -> String {
@@ -68,13 +77,9 @@ public final class ConfidentialClient: TokenSource {
         }
     }
 
+    /// A token from the cache, or from the identity provider when none is usable.
     public func token(for request: TokenRequest) async throws -> AccessToken {
-        try await identityProvider.token(for: request)
-    }
-
-    /// A token for one scope (`{resource}/.default` for Microsoft), optionally for another tenant.
-    public func token(scope: String, tenant: String? = nil) async throws -> AccessToken {
-        try await token(for: TokenRequest(scope: scope, tenant: tenant))
+        try await cache.token(for: request)
     }
 
     /// Shuts the HTTP client down. Call once, when the daemon stops.

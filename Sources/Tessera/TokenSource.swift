@@ -8,6 +8,13 @@ public protocol TokenSource: Sendable {
     func token(for request: TokenRequest) async throws -> AccessToken
 }
 
+extension TokenSource {
+    /// A token for one scope (`{resource}/.default` for Microsoft), optionally for another tenant.
+    public func token(scope: String, tenant: String? = nil) async throws -> AccessToken {
+        try await token(for: TokenRequest(scope: scope, tenant: tenant))
+    }
+}
+
 /// What token is wanted.
 public struct TokenRequest: Sendable, Hashable {
     /// The scopes; for Microsoft exactly one `{resource}/.default`.

@@ -12,7 +12,7 @@ struct CertificateCredentialTests {
     func defaultAssertion() async throws {
         try await TestTokenServer.daemon().run { server in
             _ = try await withClient(server, credential: try certificateCredential()) { client in
-                try await client.token(scope: "https://graph.microsoft.com/.default")
+                try await client.identityProvider.token(scope: "https://graph.microsoft.com/.default")
             }
             let request = try #require(server.tokenRequests.first)
             #expect(request.form["client_assertion_type"] == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
@@ -43,7 +43,7 @@ struct CertificateCredentialTests {
         try await TestTokenServer.daemon().run { server in
             let credential = try certificateCredential { $0.algorithm = .rs256; $0.sendCertificateChain = true }
             _ = try await withClient(server, credential: credential) { client in
-                try await client.token(scope: "https://graph.microsoft.com/.default")
+                try await client.identityProvider.token(scope: "https://graph.microsoft.com/.default")
             }
             let header = try #require(server.tokenRequests.first?.assertionHeader)
             let certificate = try SigningCertificate.fromFile(pki)
@@ -59,7 +59,7 @@ struct CertificateCredentialTests {
     func freshJTI() async throws {
         try await TestTokenServer.daemon().run { server in
             try await withClient(server, credential: try certificateCredential()) { client in
-                for _ in 0..<4 { _ = try await client.token(scope: "https://graph.microsoft.com/.default") }
+                for _ in 0..<4 { _ = try await client.identityProvider.token(scope: "https://graph.microsoft.com/.default") }
             }
             let jtis = server.tokenRequests.compactMap { $0.assertionClaims?["jti"]?.stringValue }
             #expect(jtis.count == 4)
@@ -72,7 +72,7 @@ struct CertificateCredentialTests {
         try await TestTokenServer.daemon().run { server in
             let other = "contoso.example"
             _ = try await withClient(server, credential: try certificateCredential(), tenant: "organizations") { client in
-                try await client.token(for: TokenRequest(scope: "https://graph.microsoft.com/.default", tenant: other))
+                try await client.identityProvider.token(for: TokenRequest(scope: "https://graph.microsoft.com/.default", tenant: other))
             }
             let request = try #require(server.tokenRequests.first)
             #expect(request.path == "/\(other)/oauth2/v2.0/token")
@@ -84,7 +84,7 @@ struct CertificateCredentialTests {
     func rfc7523bis() async throws {
         try await TestTokenServer.daemon().run { server in
             _ = try await withClient(server, credential: try certificateCredential { $0.audience = .issuer }) { client in
-                try await client.token(scope: "https://graph.microsoft.com/.default")
+                try await client.identityProvider.token(scope: "https://graph.microsoft.com/.default")
             }
             let request = try #require(server.tokenRequests.first)
             #expect(request.assertionHeader?["typ"] == "client-authentication+jwt")
@@ -100,7 +100,7 @@ struct CertificateCredentialTests {
                 $0.lifetime = .seconds(3600)
             }
             _ = try await withClient(server, credential: credential) { client in
-                try await client.token(scope: "https://graph.microsoft.com/.default")
+                try await client.identityProvider.token(scope: "https://graph.microsoft.com/.default")
             }
             let claims = try #require(server.tokenRequests.first?.assertionClaims)
             #expect(claims["xms_az_claim"] == "custom")
@@ -115,7 +115,7 @@ struct CertificateCredentialTests {
         try await TestTokenServer.daemon().run { server in
             let credential = try ClientCertificateCredential.load(path: pki.path("other-cert.pem"), keyPath: pki.path("other-key.pem"))
             let error = await expectIdentityError {
-                _ = try await withClient(server, credential: credential) { try await $0.token(scope: "https://graph.microsoft.com/.default") }
+                _ = try await withClient(server, credential: credential) { try await $0.identityProvider.token(scope: "https://graph.microsoft.com/.default") }
             }
             #expect(error?.code == .invalidClient)
             #expect(error?.aadstsCode == 700_027)
@@ -131,7 +131,7 @@ struct CertificateCredentialTests {
         let credential = try ClientCertificateCredential.load(
             path: pki.path(file), keyPath: keyFile.map(pki.path), password: password ? TestPKI.password : nil)
         try await TestTokenServer.daemon().run { server in
-            let token = try await withClient(server, credential: credential) { try await $0.token(scope: "https://graph.microsoft.com/.default") }
+            let token = try await withClient(server, credential: credential) { try await $0.identityProvider.token(scope: "https://graph.microsoft.com/.default") }
             #expect(token.token.hasPrefix("test-token-"))
         }
     }

@@ -28,7 +28,7 @@ struct DiscoveryTests {
             let issuer = server.baseURL + "/realms/test"
             server.serveDiscovery(["issuer": issuer, "token_endpoint": server.baseURL + "/realms/test/token", "jwks_uri": server.baseURL + "/jwks"])
             try await withOIDCClient(server, issuer: issuer) { client in
-                for _ in 0..<3 { _ = try await client.token(scope: "api.read") }
+                for _ in 0..<3 { _ = try await client.identityProvider.token(scope: "api.read") }
             }
             #expect(server.requests.filter { $0.method == "GET" }.count == 1, "discovery is cached")
             #expect(server.tokenRequests.count == 3)
@@ -42,7 +42,7 @@ struct DiscoveryTests {
         try await TestTokenServer.daemon().run { server in
             server.serveDiscovery(["issuer": "https://evil.example", "token_endpoint": server.baseURL + "/token"])
             let error = await expectIdentityError {
-                _ = try await withOIDCClient(server, issuer: server.baseURL + "/realms/test") { try await $0.token(scope: "api.read") }
+                _ = try await withOIDCClient(server, issuer: server.baseURL + "/realms/test") { try await $0.identityProvider.token(scope: "api.read") }
             }
             #expect(error?.code == .invalidConfiguration)
             #expect(error?.message.contains("not the configured issuer") == true)
@@ -56,7 +56,7 @@ struct DiscoveryTests {
             let issuer = server.baseURL + "/realms/test"
             server.serveDiscovery(["issuer": issuer, "token_endpoint": "https://attacker.example/token"])
             let error = await expectIdentityError {
-                _ = try await withOIDCClient(server, issuer: issuer) { try await $0.token(scope: "api.read") }
+                _ = try await withOIDCClient(server, issuer: issuer) { try await $0.identityProvider.token(scope: "api.read") }
             }
             #expect(error?.code == .invalidConfiguration)
             #expect(error?.message.contains("configure the token endpoint explicitly") == true)
@@ -67,7 +67,7 @@ struct DiscoveryTests {
     func explicitEndpoint() async throws {
         try await TestTokenServer.daemon().run { server in
             _ = try await withOIDCClient(server, issuer: server.baseURL + "/realms/test", tokenEndpoint: server.baseURL + "/custom/token") {
-                try await $0.token(scope: "api.read")
+                try await $0.identityProvider.token(scope: "api.read")
             }
             #expect(server.requests.count == 1)
             #expect(server.tokenRequests.first?.path == "/custom/token")
@@ -78,7 +78,7 @@ struct DiscoveryTests {
     func missingDocument() async throws {
         try await TestTokenServer.daemon().run { server in
             let error = await expectIdentityError {
-                _ = try await withOIDCClient(server, issuer: server.baseURL + "/nowhere") { try await $0.token(scope: "api.read") }
+                _ = try await withOIDCClient(server, issuer: server.baseURL + "/nowhere") { try await $0.identityProvider.token(scope: "api.read") }
             }
             #expect(error?.code == .invalidConfiguration)
             #expect(error?.httpStatus == 404)

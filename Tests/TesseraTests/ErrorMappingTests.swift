@@ -71,7 +71,7 @@ struct ErrorMappingTests {
         try await server.run { server in
             let error = await expectIdentityError {
                 _ = try await withClient(server, credential: ClientSecretCredential(secret: testSecret)) { client in
-                    try await client.token(scope: "https://graph.microsoft.com/.default")
+                    try await client.identityProvider.token(scope: "https://graph.microsoft.com/.default")
                 }
             }
             #expect(error?.code == testCase.code)
@@ -92,12 +92,12 @@ struct ErrorMappingTests {
             .init(status: 200, body: #"{"access_token":"tok-2","token_type":"Bearer","expires_in":3599,"ext_expires_in":7199,"refresh_in":1799}"#))
         try await server.run { server in
             try await withClient(server, credential: ClientSecretCredential(secret: testSecret)) { client in
-                let first = try await client.token(scope: "https://graph.microsoft.com/.default")
+                let first = try await client.identityProvider.token(scope: "https://graph.microsoft.com/.default")
                 #expect(first.token == "tok-1")
                 #expect(first.tokenType == "Bearer")
                 #expect(first.lifetime == 3599)
                 #expect(first.refreshOn == nil)
-                let second = try await client.token(scope: "https://graph.microsoft.com/.default")
+                let second = try await client.identityProvider.token(scope: "https://graph.microsoft.com/.default")
                 #expect(second.lifetime == 3599)
                 let refreshIn = try #require(second.refreshOn).timeIntervalSince(second.expiresOn) + 3599
                 #expect(abs(refreshIn - 1799) < 1)
@@ -113,7 +113,7 @@ struct ErrorMappingTests {
         try await server.run { server in
             let error = await expectIdentityError {
                 _ = try await withClient(server, credential: ClientSecretCredential(secret: testSecret)) {
-                    try await $0.token(scope: "https://graph.microsoft.com/.default")
+                    try await $0.identityProvider.token(scope: "https://graph.microsoft.com/.default")
                 }
             }
             #expect(error?.serverDescription == "bad secret [redacted] given")

@@ -21,21 +21,21 @@ struct ObservabilityTests {
             let certificate = try certificateCredential { $0.sendCertificateChain = true }
             for credential in [secret as any ClientCredential, certificate] {
                 try await withClient(server, credential: credential, logger: logger) { client in
-                    let token = try await client.token(scope: "https://graph.microsoft.com/.default")
+                    let token = try await client.identityProvider.token(scope: "https://graph.microsoft.com/.default")
                     tokens.append(token.token)
                     errors.append("\(token)")
                 }
             }
             for credential in [ClientSecretCredential(secret: "Wrong~canary-\(testSecret)") as any ClientCredential] {
                 let error = await expectIdentityError {
-                    _ = try await withClient(server, credential: credential, logger: logger) { try await $0.token(scope: "https://graph.microsoft.com/.default") }
+                    _ = try await withClient(server, credential: credential, logger: logger) { try await $0.identityProvider.token(scope: "https://graph.microsoft.com/.default") }
                 }
                 errors.append("\(error.map { "\($0)" } ?? "")")
             }
             server.enqueue(.init(status: 400, body: #"{"error":"invalid_client","error_description":"echo \#(testSecret)"}"#))
             let echoed = await expectIdentityError {
                 _ = try await withClient(server, credential: ClientSecretCredential(secret: testSecret), logger: logger) {
-                    try await $0.token(scope: "https://graph.microsoft.com/.default")
+                    try await $0.identityProvider.token(scope: "https://graph.microsoft.com/.default")
                 }
             }
             errors.append("\(echoed.map { "\($0)" } ?? "")")
@@ -63,12 +63,12 @@ struct ObservabilityTests {
         let metrics = TestMetrics()
         try await TestTokenServer.daemon().run { server in
             try await withClient(server, credential: ClientSecretCredential(secret: testSecret), metrics: metrics) { client in
-                _ = try await client.token(scope: "https://graph.microsoft.com/.default")
-                _ = try await client.token(scope: "https://graph.microsoft.com/.default")
+                _ = try await client.identityProvider.token(scope: "https://graph.microsoft.com/.default")
+                _ = try await client.identityProvider.token(scope: "https://graph.microsoft.com/.default")
             }
             _ = await expectIdentityError {
                 _ = try await withClient(server, credential: ClientSecretCredential(secret: "wrong"), metrics: metrics) {
-                    try await $0.token(scope: "https://graph.microsoft.com/.default")
+                    try await $0.identityProvider.token(scope: "https://graph.microsoft.com/.default")
                 }
             }
         }

@@ -9,7 +9,7 @@ struct SecretCredentialTests {
     func post() async throws {
         try await TestTokenServer.daemon().run { server in
             let token = try await withClient(server, credential: ClientSecretCredential(secret: testSecret)) { client in
-                try await client.token(scope: "https://graph.microsoft.com/.default")
+                try await client.identityProvider.token(scope: "https://graph.microsoft.com/.default")
             }
             #expect(token.token.hasPrefix("test-token-"))
             #expect(token.source == .identityProvider)
@@ -39,7 +39,7 @@ struct SecretCredentialTests {
         let awkward = "s3cr3t+with/odd:chars and space%"
         try await TestTokenServer.daemon(secret: awkward).run { server in
             _ = try await withClient(server, credential: ClientSecretCredential(secret: awkward, method: .basic)) { client in
-                try await client.token(scope: "api://reports/.default")
+                try await client.identityProvider.token(scope: "api://reports/.default")
             }
             let request = try #require(server.tokenRequests.first)
             #expect(request.form["client_secret"] == nil)
@@ -52,7 +52,7 @@ struct SecretCredentialTests {
     func correlationIDs() async throws {
         try await TestTokenServer.daemon().run { server in
             try await withClient(server, credential: ClientSecretCredential(secret: testSecret)) { client in
-                for _ in 0..<3 { _ = try await client.token(scope: "https://graph.microsoft.com/.default") }
+                for _ in 0..<3 { _ = try await client.identityProvider.token(scope: "https://graph.microsoft.com/.default") }
             }
             let ids = Set(server.tokenRequests.compactMap { $0.headers["client-request-id"] })
             #expect(ids.count == 3)
@@ -64,7 +64,7 @@ struct SecretCredentialTests {
         try await TestTokenServer.daemon().run { server in
             let error = await expectIdentityError {
                 _ = try await withClient(server, credential: ClientSecretCredential(secret: "wrong-secret-value")) { client in
-                    try await client.token(scope: "https://graph.microsoft.com/.default")
+                    try await client.identityProvider.token(scope: "https://graph.microsoft.com/.default")
                 }
             }
             #expect(error?.code == .invalidClient)

@@ -1,0 +1,240 @@
+import CoreMetrics
+import Foundation
+import Logging
+import Synchronization
+
+/// A token cache in front of another ``TokenSource``: O(1) hits under a `Mutex` (no actor hop), bounded LRU,
+/// single-flight misses, proactive background refresh, serve-through-outage, foreground retry, throttle memory.
+///
+/// - A hit returns the cached token while it has more than ``TokenCachePolicy/expiryBuffer`` left.
+/// - From the refresh point (`refresh_in`, else ~40% of the lifetime, jittered) the first caller starts one background
+///   refresh and keeps the current token; a failed refresh backs off (≥ 5 s, full jitter, `Retry-After` honoured) and
+///   never reaches a caller while a token is usable.
+/// - While the identity provider fails, the token is served until ``TokenCachePolicy/outageMargin`` before `exp`.
+/// - Any number of concurrent callers on a missing key cause one request; all await its result or error.
+/// - 429 / `Retry-After` and identical 4xx answers are remembered, so identical requests fail fast.
+public final class CachingTokenSource: TokenSource {
+    struct Key: Hashable, Sendable {
+        let tenant: String
+        let scopes: String
+    }
+
+    struct Entry {
+        var token: AccessToken
+        var refreshAt: Date
+        var refreshing = false
+        var failures = 0
+        var nextAttemptAt: Date = .distantPast
+        var lastWarning: Date = .distantPast
+    }
+
+    struct Throttle {
+        let until: Date
+        let error: IdentityError
+    }
+
+    struct State {
+        var entries: LRUMap<Key, Entry>
+        var inFlight: [Key: Task<AccessToken, any Error>] = [:]
+        var throttles: LRUMap<Key, Throttle>
+    }
+
+    enum Decision {
+        case hit(AccessToken, refresh: Bool)
+        case wait(Task<AccessToken, any Error>)
+        case fail(IdentityError)
+    }
+
+    public let upstream: any TokenSource
+    public let policy: TokenCachePolicy
+    /// The tenant of requests that name none.
+    public let defaultTenant: String
+    private let state: Mutex<State>
+    private let logger: Logger
+    private let metrics: CacheMetrics
+
+    public init(
+        upstream: any TokenSource, defaultTenant: String?, policy: TokenCachePolicy = TokenCachePolicy(),
+        logger: Logger = Logger(label: "tessera.cache", factory: { _ in SwiftLogNoOpLogHandler() }),
+        metricsFactory: any MetricsFactory = NOOPMetricsHandler.instance
+    ) {
+        self.upstream = upstream
+        self.policy = policy
+        self.defaultTenant = defaultTenant ?? ""
+        self.state = Mutex(State(entries: LRUMap(capacity: policy.capacity), throttles: LRUMap(capacity: policy.throttleMemoryCapacity)))
+        self.logger = logger
+        self.metrics = CacheMetrics(factory: metricsFactory)
+    }
+
+    /// Number of cached tokens.
+    public var count: Int { state.withLock { $0.entries.count } }
+    /// Number of tokens evicted by the LRU bound.
+    public var evictions: Int { state.withLock { $0.entries.evictions } }
+
+    func key(for request: TokenRequest) -> Key {
+        let scopes = request.scopes.count == 1 ? request.scopes[0].lowercased() : request.scopes.map { $0.lowercased() }.sorted().joined(separator: " ")
+        return Key(tenant: (request.tenant ?? defaultTenant).lowercased(), scopes: scopes)
+    }
+
+    public func token(for request: TokenRequest) async throws -> AccessToken {
+        let started = ContinuousClock.now
+        let key = key(for: request)
+        if request.claims != nil || request.forceRefresh {
+            // A claims challenge or a forced refresh bypasses the cache and replaces the entry.
+            metrics.refreshes(request.claims != nil ? "claims" : "forced").increment()
+            return try await fetch(key: key, request: request, foreground: true)
+        }
+        let now = policy.now()
+        let decision: Decision = state.withLock { state in
+            if let entry = state.entries.get(key) {
+                let expires = entry.token.expiresOn
+                if now < expires.adding(.zero - policy.expiryBuffer) {
+                    if now >= entry.refreshAt, !entry.refreshing, now >= entry.nextAttemptAt {
+                        _ = state.entries.update(key) { $0.refreshing = true }
+                        return .hit(entry.token, refresh: true)
+                    }
+                    return .hit(entry.token, refresh: false)
+                }
+                if entry.failures > 0, now < expires.adding(.zero - policy.outageMargin) {
+                    return .hit(entry.token, refresh: false)
+                }
+            }
+            if let throttle = state.throttles.peek(key), now < throttle.until { return .fail(throttle.error) }
+            if let task = state.inFlight[key] { return .wait(task) }
+            let task = Task { try await self.fetch(key: key, request: request, foreground: true) }
+            state.inFlight[key] = task
+            return .wait(task)
+        }
+        switch decision {
+        case .hit(var token, let refresh):
+            metrics.hits.increment()
+            if refresh { startBackgroundRefresh(key: key, request: request) }
+            token.source = .cache
+            token.httpDuration = .zero
+            token.cacheDuration = ContinuousClock.now - started
+            return token
+        case .fail(let error):
+            metrics.throttled.increment()
+            throw error
+        case .wait(let task):
+            metrics.misses.increment()
+            var token = try await task.value
+            token.cacheDuration = ContinuousClock.now - started - token.httpDuration
+            return token
+        }
+    }
+
+    /// Asks upstream (with one foreground retry of a 5xx or timeout), stores the answer, remembers throttling.
+    private func fetch(key: Key, request: TokenRequest, foreground: Bool) async throws -> AccessToken {
+        defer { if foreground { state.withLock { _ = $0.inFlight.removeValue(forKey: key) } } }
+        do {
+            let token: AccessToken
+            do {
+                token = try await upstream.token(for: request)
+            } catch let error as IdentityError where foreground && (error.code == .serverError || error.code == .timeout) && error.retryAfter == nil {
+                logger.debug("retrying once after a transient failure", metadata: ["error": "\(error.code)"])
+                try await policy.sleep(policy.foregroundRetryDelay)
+                token = try await upstream.token(for: request)
+            }
+            store(token, key: key)
+            return token
+        } catch let error as IdentityError {
+            remember(error, key: key)
+            // Outage: a token short of its real expiry still serves the caller.
+            let now = policy.now()
+            let fallback: AccessToken? = state.withLock { state in
+                guard error.isTransient, state.entries.update(key, { $0.failures += 1 }),
+                      let entry = state.entries.peek(key), now < entry.token.expiresOn.adding(.zero - policy.outageMargin)
+                else { return nil }
+                return entry.token
+            }
+            if var fallback {
+                logger.warning("identity provider failing; serving the cached token until shortly before it expires", metadata: ["error": "\(error.code)"])
+                fallback.source = .cache
+                return fallback
+            }
+            throw error
+        }
+    }
+
+    private func store(_ token: AccessToken, key: Key) {
+        let now = policy.now()
+        let entry = Entry(token: token, refreshAt: policy.refreshDate(for: token, issuedAt: now))
+        let evicted = state.withLock { state in
+            state.throttles.remove(key)
+            return state.entries.set(key, entry)
+        }
+        if evicted != nil { metrics.evictions.increment() }
+    }
+
+    private func remember(_ error: IdentityError, key: Key) {
+        let now = policy.now()
+        let duration: Duration?
+        if error.code == .throttled {
+            duration = error.retryAfter ?? policy.defaultThrottle
+        } else if let retryAfter = error.retryAfter {
+            duration = retryAfter
+        } else if let status = error.httpStatus, (400..<500).contains(status) {
+            duration = policy.rejectionMemory
+        } else {
+            duration = nil
+        }
+        guard let duration else { return }
+        _ = state.withLock { $0.throttles.set(key, Throttle(until: now.adding(duration), error: error)) }
+    }
+
+    private func startBackgroundRefresh(key: Key, request: TokenRequest) {
+        metrics.refreshes("proactive").increment()
+        Task {
+            do {
+                let token = try await upstream.token(for: request)
+                store(token, key: key)
+                logger.debug("background refresh succeeded", metadata: ["token": "\(token.fingerprint)"])
+            } catch {
+                let identityError = error as? IdentityError
+                if let identityError { remember(identityError, key: key) }
+                let now = policy.now()
+                let warn: Bool = state.withLock { state in
+                    var warn = false
+                    _ = state.entries.update(key) { entry in
+                        entry.refreshing = false
+                        entry.failures += 1
+                        entry.nextAttemptAt = now.adding(policy.backoff(failures: entry.failures, retryAfter: identityError?.retryAfter))
+                        if now.timeIntervalSince(entry.lastWarning) >= policy.maximumBackoff.seconds {
+                            entry.lastWarning = now
+                            warn = true
+                        }
+                    }
+                    return warn
+                }
+                metrics.refreshFailures.increment()
+                if warn {
+                    logger.warning("background token refresh failing; callers keep the cached token", metadata: ["error": "\(identityError?.code.description ?? "\(type(of: error))")"])
+                }
+            }
+        }
+    }
+}
+
+/// The cache's counters, created once.
+struct CacheMetrics: Sendable {
+    let factory: any MetricsFactory
+    let hits: Counter
+    let misses: Counter
+    let evictions: Counter
+    let throttled: Counter
+    let refreshFailures: Counter
+
+    init(factory: any MetricsFactory) {
+        self.factory = factory
+        hits = Counter(label: "tessera_cache_hits_total", factory: factory)
+        misses = Counter(label: "tessera_cache_misses_total", factory: factory)
+        evictions = Counter(label: "tessera_cache_evictions_total", factory: factory)
+        throttled = Counter(label: "tessera_throttled_total", factory: factory)
+        refreshFailures = Counter(label: "tessera_refresh_failures_total", factory: factory)
+    }
+
+    func refreshes(_ reason: String) -> Counter {
+        Counter(label: "tessera_refreshes_total", dimensions: [("reason", reason)], factory: factory)
+    }
+}
