@@ -50,6 +50,7 @@ public final class CachingTokenSource: TokenSource {
     /// The tenant of requests that name none.
     public let defaultTenant: String
     private let state: Mutex<State>
+    private let refreshesRunning = Atomic<Int>(0)
     private let logger: Logger
     private let metrics: CacheMetrics
 
@@ -68,6 +69,8 @@ public final class CachingTokenSource: TokenSource {
 
     /// Number of cached tokens.
     public var count: Int { state.withLock { $0.entries.count } }
+    /// Background refreshes running now.
+    public var activeRefreshes: Int { refreshesRunning.load(ordering: .acquiring) }
     /// Number of tokens evicted by the LRU bound.
     public var evictions: Int { state.withLock { $0.entries.evictions } }
 
@@ -96,7 +99,10 @@ public final class CachingTokenSource: TokenSource {
                     return .hit(entry.token, refresh: false)
                 }
                 if entry.failures > 0, now < expires.adding(.zero - policy.outageMargin) {
-                    return .hit(entry.token, refresh: false)
+                    // Outage: serve, and keep probing in the background at the back-off pace.
+                    let refresh = !entry.refreshing && now >= entry.nextAttemptAt
+                    if refresh { _ = state.entries.update(key) { $0.refreshing = true } }
+                    return .hit(entry.token, refresh: refresh)
                 }
             }
             if let throttle = state.throttles.peek(key), now < throttle.until { return .fail(throttle.error) }
@@ -143,7 +149,11 @@ public final class CachingTokenSource: TokenSource {
             // Outage: a token short of its real expiry still serves the caller.
             let now = policy.now()
             let fallback: AccessToken? = state.withLock { state in
-                guard error.isTransient, state.entries.update(key, { $0.failures += 1 }),
+                let counted = state.entries.update(key) { entry in
+                    entry.failures += 1
+                    entry.nextAttemptAt = now.adding(policy.backoff(failures: entry.failures, retryAfter: error.retryAfter))
+                }
+                guard error.isTransient, counted,
                       let entry = state.entries.peek(key), now < entry.token.expiresOn.adding(.zero - policy.outageMargin)
                 else { return nil }
                 return entry.token
@@ -185,7 +195,9 @@ public final class CachingTokenSource: TokenSource {
 
     private func startBackgroundRefresh(key: Key, request: TokenRequest) {
         metrics.refreshes("proactive").increment()
+        refreshesRunning.add(1, ordering: .relaxed)
         Task {
+            defer { refreshesRunning.subtract(1, ordering: .releasing) }
             do {
                 let token = try await upstream.token(for: request)
                 store(token, key: key)
