@@ -11,15 +11,7 @@ struct DiscoveryTests {
         let configuration = ConfidentialClient.Configuration(
             clientID: daemonClientID, authority: try .oidc(issuer: issuer, tokenEndpoint: tokenEndpoint),
             credential: ClientSecretCredential(secret: testSecret))
-        let client = try ConfidentialClient(configuration: configuration)
-        do {
-            let result = try await body(client)
-            try await client.shutdown()
-            return result
-        } catch {
-            try? await client.shutdown()
-            throw error
-        }
+        return try await withClient(configuration, body)
     }
 
     @Test("discovers the token endpoint once, sends client_secret_basic, accepts any scope")

@@ -30,6 +30,16 @@ func withClient<R: Sendable>(
         clientID: daemonClientID, authority: try .microsoft(tenant: tenant, cloud: .custom(server.baseURL)),
         credential: credential)
     try configure(&configuration)
+    return try await withClient(configuration, logger: logger, metrics: metrics, body)
+}
+
+/// Runs `body` with a client made from `configuration`, then shuts the client down (also when `body` throws).
+func withClient<R: Sendable>(
+    _ configuration: ConfidentialClient.Configuration,
+    logger: Logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
+    metrics: any MetricsFactory = NOOPMetricsHandler.instance,
+    _ body: (ConfidentialClient) async throws -> R
+) async throws -> R {
     let client = try ConfidentialClient(configuration: configuration, logger: logger, metricsFactory: metrics)
     do {
         let result = try await body(client)
