@@ -26,6 +26,9 @@ public final class ConfidentialClient: TokenSource {
         public var http = HTTPConfiguration()
         /// The wall clock (tests inject one). Default: the system clock.
         public var now: @Sendable () -> Date = { Date() }
+        /// Client capabilities sent with every request as `claims` `{"access_token":{"xms_cc":{"values":[…]}}}`;
+        /// `["cp1"]` tells Entra the daemon handles claims challenges, so it may issue CAE tokens. Default none.
+        public var clientCapabilities: [String] = []
         /// The token cache's policy (its clock is replaced by ``now``).
         public var cache = TokenCachePolicy()
 
@@ -61,7 +64,8 @@ public final class ConfidentialClient: TokenSource {
             configuration: configuration.http, targetScheme: target.components.scheme ?? "https", targetHost: target.host)
         self.identityProvider = IdentityProviderTokenSource(
             clientID: clientID, authority: configuration.authority, credential: configuration.credential,
-            transport: transport, now: configuration.now, logger: logger, metrics: ClientMetrics(factory: metricsFactory))
+            transport: transport, now: configuration.now, logger: logger, metrics: ClientMetrics(factory: metricsFactory),
+            clientCapabilities: configuration.clientCapabilities)
         var policy = configuration.cache
         policy.now = configuration.now
         self.cache = CachingTokenSource(

@@ -15,11 +15,13 @@ public final class IdentityProviderTokenSource: TokenSource {
     let now: @Sendable () -> Date
     let logger: Logger
     let metrics: ClientMetrics
+    let clientCapabilities: [String]
 
     init(
         clientID: String, authority: Authority, credential: any ClientCredential, transport: HTTPTransport,
-        now: @escaping @Sendable () -> Date, logger: Logger, metrics: ClientMetrics
+        now: @escaping @Sendable () -> Date, logger: Logger, metrics: ClientMetrics, clientCapabilities: [String] = []
     ) {
+        self.clientCapabilities = clientCapabilities
         self.clientID = clientID
         self.authority = authority
         self.credential = credential
@@ -40,8 +42,9 @@ public final class IdentityProviderTokenSource: TokenSource {
             let endpoint = try await resolver.endpoint(tenant: request.tenant)
             let sentAt = now()
             let authentication = try await authenticate(CredentialContext(clientID: clientID, endpoint: endpoint, now: sentAt))
+            let claims = try ClaimsRequest.merge(request.claims, capabilities: clientCapabilities)
             let httpRequest = makeHTTPRequest(
-                endpoint: endpoint, scopes: scopes, claims: request.claims, authentication: authentication,
+                endpoint: endpoint, scopes: scopes, claims: claims, authentication: authentication,
                 correlationID: correlationID)
             logger.debug(
                 "token request", metadata: ["endpoint": "\(endpoint.url)", "client_id": "\(clientID)",
@@ -96,6 +99,26 @@ public final class IdentityProviderTokenSource: TokenSource {
         }
         request.body = .bytes(ByteBuffer(string: FormEncoding.encode(fields)))
         return request
+    }
+}
+
+/// The `claims` form field: a claims challenge merged with the client capabilities (`xms_cc`), as MSAL does.
+enum ClaimsRequest {
+    static func merge(_ challenge: String?, capabilities: [String]) throws(IdentityError) -> String? {
+        guard !capabilities.isEmpty else { return challenge }
+        var root: [String: JSONValue] = [:]
+        if let challenge {
+            guard let parsed = try? StrictJSON.parseObject(Array(challenge.utf8)) else {
+                throw IdentityError(.invalidRequest, "the claims challenge is not a JSON object; pass the decoded value of the WWW-Authenticate claims parameter")
+            }
+            root = parsed
+        }
+        var accessToken = root["access_token"]?.objectValue ?? [:]
+        accessToken["xms_cc"] = .object(["values": .array(capabilities.map { .string($0) })])
+        root["access_token"] = .object(accessToken)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: (try? encoder.encode(JSONValue.object(root))) ?? Data(), as: UTF8.self)
     }
 }
 

@@ -264,6 +264,19 @@ struct CacheTests {
         }
     }
 
+    @Test("client capabilities (cp1) are sent as xms_cc and merged with a claims challenge")
+    func clientCapabilities() async throws {
+        try await TestTokenServer.daemon().run { server in
+            try await withClient(server, credential: ClientSecretCredential(secret: testSecret), configure: { $0.clientCapabilities = ["cp1"] }) { client in
+                _ = try await client.token(scope: graph)
+                let challenge = #"{"access_token":{"nbf":{"essential":true,"value":"1700000000"}}}"#
+                _ = try await client.token(for: TokenRequest(scope: graph, claims: challenge))
+            }
+            #expect(server.tokenRequests[0].form["claims"] == #"{"access_token":{"xms_cc":{"values":["cp1"]}}}"#)
+            #expect(server.tokenRequests[1].form["claims"] == #"{"access_token":{"nbf":{"essential":true,"value":"1700000000"},"xms_cc":{"values":["cp1"]}}}"#)
+        }
+    }
+
     @Test("LRU bound: the least recently used token is evicted and counted")
     func lru() async throws {
         let clock = TestClock()
