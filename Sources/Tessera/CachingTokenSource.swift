@@ -40,7 +40,7 @@ public final class CachingTokenSource: TokenSource {
     }
 
     enum Decision {
-        case hit(AccessToken, refresh: Bool)
+        case hit(AccessToken, refreshAt: Date, refresh: Bool)
         case wait(Task<AccessToken, any Error>)
         case fail(IdentityError)
     }
@@ -75,8 +75,15 @@ public final class CachingTokenSource: TokenSource {
     public var evictions: Int { state.withLock { $0.entries.evictions } }
 
     func key(for request: TokenRequest) -> Key {
-        let scopes = request.scopes.count == 1 ? request.scopes[0].lowercased() : request.scopes.map { $0.lowercased() }.sorted().joined(separator: " ")
-        return Key(tenant: (request.tenant ?? defaultTenant).lowercased(), scopes: scopes)
+        let scopes = request.scopes.count == 1
+            ? Self.lowercased(request.scopes[0])
+            : request.scopes.map { $0.lowercased() }.sorted().joined(separator: " ")
+        return Key(tenant: Self.lowercased(request.tenant ?? defaultTenant), scopes: scopes)
+    }
+
+    /// Lower-cases only when needed: the usual already-lower-case scope and tenant are shared, not copied (hot path).
+    static func lowercased(_ text: String) -> String {
+        text.utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) ? text.lowercased() : text
     }
 
     public func token(for request: TokenRequest) async throws -> AccessToken {
@@ -94,15 +101,15 @@ public final class CachingTokenSource: TokenSource {
                 if now < expires.adding(.zero - policy.expiryBuffer) {
                     if now >= entry.refreshAt, !entry.refreshing, now >= entry.nextAttemptAt {
                         _ = state.entries.update(key) { $0.refreshing = true }
-                        return .hit(entry.token, refresh: true)
+                        return .hit(entry.token, refreshAt: entry.refreshAt, refresh: true)
                     }
-                    return .hit(entry.token, refresh: false)
+                    return .hit(entry.token, refreshAt: entry.refreshAt, refresh: false)
                 }
                 if entry.failures > 0, now < expires.adding(.zero - policy.outageMargin) {
                     // Outage: serve, and keep probing in the background at the back-off pace.
                     let refresh = !entry.refreshing && now >= entry.nextAttemptAt
                     if refresh { _ = state.entries.update(key) { $0.refreshing = true } }
-                    return .hit(entry.token, refresh: refresh)
+                    return .hit(entry.token, refreshAt: entry.refreshAt, refresh: refresh)
                 }
             }
             if let throttle = state.throttles.peek(key), now < throttle.until { return .fail(throttle.error) }
@@ -112,10 +119,11 @@ public final class CachingTokenSource: TokenSource {
             return .wait(task)
         }
         switch decision {
-        case .hit(var token, let refresh):
+        case .hit(var token, let refreshAt, let refresh):
             metrics.hits.increment()
             if refresh { startBackgroundRefresh(key: key, request: request) }
             token.source = .cache
+            token.refreshOn = refreshAt
             token.httpDuration = .zero
             token.cacheDuration = ContinuousClock.now - started
             return token
@@ -142,8 +150,9 @@ public final class CachingTokenSource: TokenSource {
                 try await policy.sleep(policy.foregroundRetryDelay)
                 token = try await upstream.token(for: request)
             }
-            store(token, key: key)
-            return token
+            var stored = token
+            stored.refreshOn = store(token, key: key)
+            return stored
         } catch let error as IdentityError {
             remember(error, key: key)
             // Outage: a token short of its real expiry still serves the caller.
@@ -167,7 +176,9 @@ public final class CachingTokenSource: TokenSource {
         }
     }
 
-    private func store(_ token: AccessToken, key: Key) {
+    /// Stores `token` and returns when it will be refreshed.
+    @discardableResult
+    private func store(_ token: AccessToken, key: Key) -> Date {
         let now = policy.now()
         let entry = Entry(token: token, refreshAt: policy.refreshDate(for: token, issuedAt: now))
         let evicted = state.withLock { state in
@@ -175,6 +186,7 @@ public final class CachingTokenSource: TokenSource {
             return state.entries.set(key, entry)
         }
         if evicted != nil { metrics.evictions.increment() }
+        return entry.refreshAt
     }
 
     private func remember(_ error: IdentityError, key: Key) {

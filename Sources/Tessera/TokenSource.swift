@@ -54,8 +54,8 @@ public struct AccessToken: Sendable, CustomStringConvertible {
     public let tokenType: String
     /// When the token expires (from `expires_in`).
     public let expiresOn: Date
-    /// When to refresh it (from `refresh_in`, when the server sent it).
-    public let refreshOn: Date?
+    /// When it will be refreshed: `refresh_in` from the server; from a ``CachingTokenSource``, its refresh point.
+    public var refreshOn: Date?
     /// Entra's `ext_expires_in`, when sent.
     public let extendedExpiresOn: Date?
     /// The lifetime the server granted, in seconds.
