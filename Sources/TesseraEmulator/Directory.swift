@@ -1,0 +1,136 @@
+import Foundation
+import Synchronization
+import TesseraJOSE
+import X509
+
+/// The emulator's live directory: tenants, applications (with their registered certificates parsed once), resources
+/// (the built-in Graph-like API included) and admin-consent grants. Thread-safe; admin consent adds grants.
+public final class Directory: Sendable {
+    /// Microsoft Graph's well-known application ID and identifier, present in every tenant.
+    public static let graphClientID = "00000003-0000-0000-c000-000000000000"
+    public static let graphIdentifier = "https://graph.microsoft.com"
+    static let graphRoles = ["User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Group.Read.All", "Mail.Send"]
+
+    struct RegisteredCertificate: Sendable {
+        let der: [UInt8]
+        let thumbprint: Thumbprint
+        let pem: String
+    }
+
+    struct Application: Sendable {
+        let model: DirectoryModel.Application
+        let certificates: [RegisteredCertificate]
+    }
+
+    /// A resource (API) tokens can be issued for.
+    struct Resource: Sendable {
+        let clientId: String
+        let identifierUris: [String]
+        let roles: [String]
+        let accessTokenVersion: Int
+        let appRoleAssignmentRequired: Bool
+
+        /// The `aud` of its tokens: the client ID for v2, the first identifier URI for v1 (as Graph's tokens carry).
+        var audience: String { accessTokenVersion == 1 ? (identifierUris.first ?? clientId) : clientId }
+    }
+
+    private struct State {
+        var tenants: [DirectoryModel.Tenant]
+        var applications: [String: Application]
+        var grants: [DirectoryModel.Grant]
+    }
+
+    private let state: Mutex<State>
+
+    public init(_ model: DirectoryModel) throws {
+        var applications: [String: Application] = [:]
+        for app in model.applications {
+            var certificates: [RegisteredCertificate] = []
+            for reference in app.certificates {
+                guard let pem = reference.pem else { continue }
+                let certificate = try Certificate(pemEncoded: pem)
+                let der = try certificate.serializeAsPEM().derBytes
+                certificates.append(RegisteredCertificate(der: der, thumbprint: Thumbprint(der: der), pem: pem))
+            }
+            applications[app.clientId.lowercased()] = Application(model: app, certificates: certificates)
+        }
+        state = Mutex(State(tenants: model.tenants, applications: applications, grants: model.grants))
+    }
+
+    /// The tenant named by GUID or verified domain.
+    func tenant(_ name: String) -> DirectoryModel.Tenant? {
+        let name = name.lowercased()
+        return state.withLock { state in
+            state.tenants.first { $0.id.lowercased() == name || $0.domains.contains { $0.lowercased() == name } }
+        }
+    }
+
+    func application(_ clientId: String) -> Application? {
+        state.withLock { $0.applications[clientId.lowercased()] }
+    }
+
+    /// A resource by identifier URI or client ID (Graph is built in).
+    func resource(_ identifier: String) -> Resource? {
+        let lowered = identifier.lowercased()
+        if lowered == Self.graphClientID || lowered == Self.graphIdentifier || lowered == Self.graphIdentifier + "/" {
+            return Resource(
+                clientId: Self.graphClientID, identifierUris: [Self.graphIdentifier], roles: Self.graphRoles,
+                accessTokenVersion: 1, appRoleAssignmentRequired: false)
+        }
+        return state.withLock { state in
+            state.applications.values.first { app in
+                app.model.clientId.lowercased() == lowered || app.model.identifierUris.contains { $0.lowercased() == lowered }
+            }.map { app in
+                Resource(
+                    clientId: app.model.clientId, identifierUris: app.model.identifierUris, roles: app.model.appRoles.map(\.value),
+                    accessTokenVersion: app.model.accessTokenVersion, appRoleAssignmentRequired: app.model.appRoleAssignmentRequired)
+            }
+        }
+    }
+
+    private func grantMatches(_ grant: DirectoryModel.Grant, tenant: String, client: String) -> Bool {
+        grant.tenant.lowercased() == tenant.lowercased() && grant.client.lowercased() == client.lowercased()
+    }
+
+    /// Whether the app has a service principal in the tenant: its home tenant, or any admin consent there.
+    func hasServicePrincipal(client: Application, tenant: DirectoryModel.Tenant) -> Bool {
+        if client.model.homeTenant.lowercased() == tenant.id.lowercased() { return true }
+        guard client.model.multiTenant else { return false }
+        return state.withLock { state in state.grants.contains { grantMatches($0, tenant: tenant.id, client: client.model.clientId) } }
+    }
+
+    /// The app roles granted to `client` on `resource` in `tenant`.
+    func grantedRoles(client: String, resource: Resource, tenant: String) -> [String] {
+        state.withLock { state in
+            let roles = state.grants.filter { grant in
+                grantMatches(grant, tenant: tenant, client: client)
+                    && (grant.resource.lowercased() == resource.clientId.lowercased()
+                        || resource.identifierUris.contains { $0.lowercased() == grant.resource.lowercased() })
+            }.flatMap(\.roles)
+            var seen = Set<String>()
+            return roles.filter { resource.roles.contains($0) && seen.insert($0).inserted }
+        }
+    }
+
+    /// Admin consent: grants the roles of the app's `requiredResourceAccess` in the tenant.
+    func consent(client: Application, tenant: DirectoryModel.Tenant) {
+        let grants = client.model.requiredResourceAccess.map {
+            DirectoryModel.Grant(tenant: tenant.id, client: client.model.clientId, resource: $0.resource, roles: $0.roles)
+        }
+        let marker = DirectoryModel.Grant(tenant: tenant.id, client: client.model.clientId, resource: "", roles: [])
+        state.withLock { $0.grants += grants.isEmpty ? [marker] : grants }
+    }
+
+    /// Users of a tenant (the demo Graph-like API).
+    public func users(tenant: String) -> [DirectoryModel.User] {
+        self.tenant(tenant)?.users ?? []
+    }
+
+    /// Adds or replaces a tenant / application at run time.
+    public func upsert(tenant: DirectoryModel.Tenant) {
+        state.withLock { state in
+            state.tenants.removeAll { $0.id.lowercased() == tenant.id.lowercased() }
+            state.tenants.append(tenant)
+        }
+    }
+}

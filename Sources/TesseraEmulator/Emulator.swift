@@ -1,0 +1,149 @@
+import Foundation
+import Hummingbird
+import HummingbirdTLS
+import Logging
+import NIOCore
+import NIOSSL
+import Synchronization
+import TesseraJOSE
+
+/// The base URLs the emulator answers on (known once the port is bound): the first is the issuer's.
+final class BaseURLs: Sendable {
+    private let urls = Mutex<[String]>(["http://127.0.0.1"])
+    var primary: String { urls.withLock { $0[0] } }
+    var all: [String] { urls.withLock { $0 } }
+    func set(_ values: [String]) { urls.withLock { $0 = values } }
+}
+
+/// A local identity platform that behaves like Entra ID for daemons. Start it in-process (tests, `tessera demo`) or
+/// with `tessera emulator`.
+public final class Emulator: Sendable {
+    /// How to serve.
+    public struct Options: Sendable {
+        /// Loopback port; 0 picks a free one. Default 0.
+        public var port = 0
+        /// Serve HTTPS with a development CA (MSAL and azure-identity require https). Default `true`.
+        public var https = true
+        /// Where the development CA, server certificate and `connection.json` live. Default: a new temporary folder.
+        public var stateDirectory: String?
+        /// Access-token lifetime in seconds (Entra's usual for app tokens). Default 3599.
+        public var tokenLifetime = 3599
+        /// The wall clock. Default: the system clock.
+        public var now: @Sendable () -> Date = { Date() }
+        public init() {}
+    }
+
+    /// The directory it serves.
+    public let directory: Directory
+    /// Where it listens, e.g. `https://localhost:50123`.
+    public var baseURL: String { base.primary }
+    /// The development CA to trust (HTTPS only).
+    public let caFile: String?
+    /// The state folder (CA, keys, `connection.json`).
+    public let stateDirectory: String
+
+    let base: BaseURLs
+    private let task: Mutex<Task<Void, any Error>?>
+
+    private init(directory: Directory, caFile: String?, stateDirectory: String, base: BaseURLs) {
+        self.directory = directory
+        self.caFile = caFile
+        self.stateDirectory = stateDirectory
+        self.base = base
+        self.task = Mutex(nil)
+    }
+
+    /// Starts the emulator on 127.0.0.1 and returns once it accepts connections.
+    public static func start(
+        _ model: DirectoryModel, options: Options = Options(),
+        logger: Logger = Logger(label: "tessera.emulator", factory: { _ in SwiftLogNoOpLogHandler() })
+    ) async throws -> Emulator {
+        let stateDirectory = options.stateDirectory ?? (NSTemporaryDirectory() + "tessera-emulator-" + UUID().uuidString.prefix(8))
+        try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
+        let directory = try Directory(model)
+        let keys = try await SigningKeys()
+        let base = BaseURLs()
+        let service = TokenService(directory: directory, keys: keys, base: base, tokenLifetime: options.tokenLifetime, now: options.now)
+        let router = Router()
+        EmulatorRoutes(service: service, directory: directory, keys: keys, base: base).register(on: router)
+
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let configuration = ApplicationConfiguration(address: .hostname("127.0.0.1", port: options.port), serverName: nil)
+        let onRunning: @Sendable (any Channel) async -> Void = { channel in continuation.yield(channel.localAddress?.port ?? 0) }
+        let caFile: String?
+        let serve: @Sendable () async throws -> Void
+        if options.https {
+            let tls = try DevelopmentCA.serverTLS(stateDirectory: stateDirectory)
+            caFile = tls.caFile
+            let app = Application(router: router, server: try .tls(.http1(), tlsConfiguration: tls.configuration),
+                                  configuration: configuration, onServerRunning: onRunning, logger: logger)
+            serve = { try await app.run() }
+        } else {
+            caFile = nil
+            let app = Application(router: router, configuration: configuration, onServerRunning: onRunning, logger: logger)
+            serve = { try await app.run() }
+        }
+        let emulator = Emulator(directory: directory, caFile: caFile, stateDirectory: stateDirectory, base: base)
+        let task = Task {
+            defer { continuation.finish() }
+            try await serve()
+        }
+        emulator.task.withLock { $0 = task }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next() else {
+            _ = try await task.value
+            throw EmulatorError("the emulator stopped before it was listening")
+        }
+        base.set(options.https
+            ? ["https://localhost:\(port)", "https://127.0.0.1:\(port)"]
+            : ["http://127.0.0.1:\(port)", "http://localhost:\(port)"])
+        return emulator
+    }
+
+    /// Stops serving.
+    public func stop() async {
+        let task = self.task.withLock { $0 }
+        task?.cancel()
+        _ = await task?.result
+    }
+
+    /// Waits until the server stops (cancel the calling task to stop it).
+    public func wait() async throws {
+        let task = self.task.withLock { $0 }
+        try await withTaskCancellationHandler {
+            try await task?.value
+        } onCancel: {
+            task?.cancel()
+        }
+    }
+}
+
+public struct EmulatorError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// The development CA (created once per state folder, so it is trusted once) and the loopback server certificate.
+enum DevelopmentCA {
+    static func serverTLS(stateDirectory: String) throws -> (caFile: String, configuration: TLSConfiguration) {
+        let caFile = stateDirectory + "/ca.pem"
+        let caKeyFile = stateDirectory + "/ca-key.pem"
+        let authority: SigningCertificate
+        if FileManager.default.fileExists(atPath: caFile), FileManager.default.fileExists(atPath: caKeyFile) {
+            authority = try SigningCertificate.load(path: caFile, keyPath: caKeyFile)
+        } else {
+            authority = try CertificateFactory.certificateAuthority(commonName: "Tessera emulator development CA")
+            try write(try authority.leaf.serializeAsPEM().pemString + "\n", to: caFile, mode: 0o644)
+            try write(authority.privateKeyPEM + "\n", to: caKeyFile, mode: 0o600)
+        }
+        let server = try CertificateFactory.loopbackServer(issuedBy: authority)
+        let chain = try server.chain.map { try NIOSSLCertificate(bytes: Array($0.serializeAsPEM().pemString.utf8), format: .pem) }
+        let key = try NIOSSLPrivateKey(bytes: Array(server.privateKeyPEM.utf8), format: .pem)
+        let configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+        return (caFile, configuration)
+    }
+
+    static func write(_ text: String, to path: String, mode: Int) throws {
+        FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: mode])
+    }
+}

@@ -1,0 +1,147 @@
+import Crypto
+import Foundation
+import TesseraJOSE
+
+/// The client-credentials token endpoint: authenticates the client as Entra does, checks scope and consent, and mints
+/// an app-only access token in Entra's v2 (or v1, for v1 resources such as Graph) shape.
+struct TokenService: Sendable {
+    let directory: Directory
+    let keys: SigningKeys
+    let base: BaseURLs
+    let tokenLifetime: Int
+    let now: @Sendable () -> Date
+
+    struct Request {
+        let tenant: String
+        let form: [String: String]
+        let authorization: String?
+        /// v1 (`/oauth2/token` with `resource=`) or v2.
+        let version: Int
+    }
+
+    func issue(_ request: Request) async throws(EntraError) -> [String: Any] {
+        let form = request.form
+        let grant = form["grant_type"] ?? ""
+        guard grant == "client_credentials" else { throw .unsupportedGrant(grant) }
+        guard let tenant = directory.tenant(request.tenant) else { throw .tenantNotFound(request.tenant) }
+
+        var clientID = form["client_id"]
+        var secret = form["client_secret"]
+        if let basic = Self.basicCredentials(request.authorization) {
+            clientID = basic.user
+            secret = basic.password
+        }
+        guard let clientID, let application = directory.application(clientID),
+              directory.hasServicePrincipal(client: application, tenant: tenant)
+        else { throw .applicationNotFound(clientID ?? "", tenant: tenant.id) }
+
+        let authenticationLevel: String
+        switch (secret, form["client_assertion"]) {
+        case (.some, .some): throw .bothCredentials
+        case (.some(let secret), nil):
+            try checkSecret(secret, application: application)
+            authenticationLevel = "1"
+        case (nil, .some(let assertion)):
+            guard form["client_assertion_type"] == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" else { throw .assertionType }
+            let check = ClientAssertionCheck(
+                application: application, acceptedAudiences: acceptedAudiences(tenant: tenant, version: request.version), now: now())
+            try await check.verify(assertion)
+            authenticationLevel = "2"
+        case (nil, nil): throw .noCredential
+        }
+
+        let resourceName: String
+        if request.version == 1, let resource = form["resource"] {
+            resourceName = resource
+        } else {
+            let scope = (form["scope"] ?? "").trimmingCharacters(in: .whitespaces)
+            guard scope.hasSuffix("/.default"), !scope.contains(" ") else { throw .scopeWithoutDefault(scope) }
+            resourceName = String(scope.dropLast("/.default".count))
+        }
+        guard let resource = directory.resource(resourceName) ?? directory.resource(resourceName + "/") ?? trimmedResource(resourceName) else {
+            throw .resourceNotFound(resourceName, tenant: tenant.id)
+        }
+        let roles = directory.grantedRoles(client: application.model.clientId, resource: resource, tenant: tenant.id)
+        if resource.appRoleAssignmentRequired && roles.isEmpty { throw .roleAssignmentRequired }
+
+        let token = try await mint(
+            tenant: tenant.id, client: application.model.clientId, resource: resource, roles: roles, level: authenticationLevel)
+        return ["token_type": "Bearer", "expires_in": tokenLifetime, "ext_expires_in": tokenLifetime, "access_token": token]
+    }
+
+    private func trimmedResource(_ name: String) -> Directory.Resource? {
+        name.hasSuffix("/") ? directory.resource(String(name.dropLast())) : nil
+    }
+
+    private func checkSecret(_ secret: String, application: Directory.Application) throws(EntraError) {
+        let matching = application.model.secrets.filter { Self.constantTimeEquals($0.value, secret) }
+        guard let match = matching.first else { throw .invalidSecret }
+        if let expires = match.expires, expires < now() { throw .expiredSecret }
+    }
+
+    /// Token endpoints this tenant's assertions may name: every base URL × tenant GUID and domains × v1/v2 path.
+    func acceptedAudiences(tenant: DirectoryModel.Tenant, version: Int) -> Set<String> {
+        let names = [tenant.id] + tenant.domains
+        let paths = ["/oauth2/v2.0/token", "/oauth2/token"]
+        return Set(base.all.flatMap { base in names.flatMap { name in paths.map { "\(base)/\(name)\($0)" } } })
+    }
+
+    func issuer(tenant: String, version: Int) -> String {
+        version == 1 ? "\(base.primary)/\(tenant)/" : "\(base.primary)/\(tenant)/v2.0"
+    }
+
+    private func mint(tenant: String, client: String, resource: Directory.Resource, roles: [String], level: String) async throws(EntraError) -> String {
+        let issuedAt = Int64(now().timeIntervalSince1970)
+        let servicePrincipal = Self.objectID(tenant: tenant, client: client)
+        var claims: [String: JSONValue] = [
+            "aud": .string(resource.audience), "iss": .string(issuer(tenant: tenant, version: resource.accessTokenVersion)),
+            "iat": .number(Double(issuedAt)), "nbf": .number(Double(issuedAt)), "exp": .number(Double(issuedAt + Int64(tokenLifetime))),
+            "aio": .string(Base64URL.encode((0..<24).map { _ in UInt8.random(in: 0...255) })),
+            "idtyp": "app", "oid": .string(servicePrincipal), "sub": .string(servicePrincipal), "tid": .string(tenant),
+            "uti": .string(Base64URL.encode((0..<16).map { _ in UInt8.random(in: 0...255) })),
+        ]
+        if resource.accessTokenVersion == 1 {
+            claims["appid"] = .string(client)
+            claims["appidacr"] = .string(level)
+            claims["ver"] = "1.0"
+        } else {
+            claims["azp"] = .string(client)
+            claims["azpacr"] = .string(level)
+            claims["ver"] = "2.0"
+        }
+        if !roles.isEmpty { claims["roles"] = .array(roles.map { .string($0) }) }
+        let key = keys.current
+        var header = JWSHeader()
+        header.keyID = key.kid
+        do {
+            return try await key.signer.sign(claims: claims, header: header)
+        } catch {
+            throw EntraError(status: 500, error: "server_error", code: 50000, description: "Signing failed.")
+        }
+    }
+
+    /// A stable service-principal object ID per (tenant, app): a name-based UUID.
+    static func objectID(tenant: String, client: String) -> String {
+        var bytes = Array(SHA256.hash(data: Array("\(tenant.lowercased())|\(client.lowercased())".utf8)).prefix(16))
+        bytes[6] = (bytes[6] & 0x0F) | 0x50
+        bytes[8] = (bytes[8] & 0x3F) | 0x80
+        let uuid = UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7], bytes[8], bytes[9],
+                               bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
+        return uuid.uuidString.lowercased()
+    }
+
+    static func basicCredentials(_ header: String?) -> (user: String, password: String)? {
+        guard let header, header.lowercased().hasPrefix("basic "),
+              let data = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
+              let decoded = String(data: data, encoding: .utf8), let colon = decoded.firstIndex(of: ":")
+        else { return nil }
+        func formDecode(_ text: Substring) -> String { text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(text) }
+        return (formDecode(decoded[..<colon]), formDecode(decoded[decoded.index(after: colon)...]))
+    }
+
+    static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
+        let left = Array(a.utf8), right = Array(b.utf8)
+        guard left.count == right.count else { return false }
+        return zip(left, right).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+}
