@@ -12,9 +12,10 @@ struct TesseraCommand: AsyncParsableCommand {
             Examples:
               AZURE_TENANT_ID=contoso.onmicrosoft.com AZURE_CLIENT_ID=… AZURE_CLIENT_SECRET=… \\
                 tessera token --scope https://graph.microsoft.com/.default
-            More commands (demo, call, decode, cert, emulator, validate, run) are on the way.
+              tessera emulator --http --port 8080
+            More commands (demo, call, decode, cert, validate, run) are on the way.
             """,
         version: Tessera.version,
-        subcommands: [TokenCommand.self]
+        subcommands: [TokenCommand.self, EmulatorCommand.self]
     )
 }
