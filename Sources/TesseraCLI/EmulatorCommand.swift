@@ -41,7 +41,15 @@ struct EmulatorCommand: AsyncParsableCommand {
         let stateDirectory = stateDir ?? (NSHomeDirectory() + "/.tessera/emulator")
         let model: DirectoryModel
         var demoSecret: String?
-        if let config {
+        let persisted = stateDirectory + "/directory.json"
+        if config == nil, FileManager.default.fileExists(atPath: persisted) {
+            // The directory as the admin API last left it.
+            do {
+                model = try DirectoryModel.load(path: persisted)
+            } catch {
+                throw ValidationError("cannot load the saved directory '\(persisted)': \(error). Remove it to start from the demo directory.")
+            }
+        } else if let config {
             do {
                 model = try DirectoryModel.load(path: config)
             } catch {
@@ -97,6 +105,8 @@ enum ConnectionFile {
         let client = model.applications.first?.clientId ?? ""
         var object: [String: Any] = [
             "baseURL": emulator.baseURL,
+            "adminKey": emulator.adminKey,
+            "adminAPI": "\(emulator.baseURL)/admin (Authorization: Bearer <adminKey>)",
             "tenants": model.tenants.map { ["id": $0.id, "domains": $0.domains] },
             "applications": model.applications.map { ["clientId": $0.clientId, "displayName": $0.displayName] },
             "azureIdentity": [

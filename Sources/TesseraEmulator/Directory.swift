@@ -45,16 +45,49 @@ public final class Directory: Sendable {
     public init(_ model: DirectoryModel) throws {
         var applications: [String: Application] = [:]
         for app in model.applications {
-            var certificates: [RegisteredCertificate] = []
-            for reference in app.certificates {
-                guard let pem = reference.pem else { continue }
-                let certificate = try Certificate(pemEncoded: pem)
-                let der = try certificate.serializeAsPEM().derBytes
-                certificates.append(RegisteredCertificate(der: der, thumbprint: Thumbprint(der: der), pem: pem))
-            }
-            applications[app.clientId.lowercased()] = Application(model: app, certificates: certificates)
+            applications[app.clientId.lowercased()] = try Self.parse(app)
         }
         state = Mutex(State(tenants: model.tenants, applications: applications, grants: model.grants))
+    }
+
+    static func parse(_ app: DirectoryModel.Application) throws -> Application {
+        var certificates: [RegisteredCertificate] = []
+        for reference in app.certificates {
+            guard let pem = reference.pem else { continue }
+            let certificate = try Certificate(pemEncoded: pem)
+            let der = try certificate.serializeAsPEM().derBytes
+            certificates.append(RegisteredCertificate(der: der, thumbprint: Thumbprint(der: der), pem: pem))
+        }
+        return Application(model: app, certificates: certificates)
+    }
+
+    /// The whole directory as its configuration model (what `GET /admin/directory` returns and the state folder keeps).
+    public func snapshot() -> DirectoryModel {
+        state.withLock { state in
+            DirectoryModel(
+                tenants: state.tenants,
+                applications: state.applications.values.map(\.model).sorted { $0.clientId < $1.clientId },
+                grants: state.grants)
+        }
+    }
+
+    /// Adds or replaces an application (its certificates are parsed first; a bad one changes nothing).
+    public func upsert(application: DirectoryModel.Application) throws {
+        let parsed = try Self.parse(application)
+        state.withLock { $0.applications[application.clientId.lowercased()] = parsed }
+    }
+
+    /// Changes an application in place; returns `false` when it does not exist.
+    public func modifyApplication(_ clientId: String, _ change: (inout DirectoryModel.Application) -> Void) throws -> Bool {
+        guard var model = application(clientId)?.model else { return false }
+        change(&model)
+        try upsert(application: model)
+        return true
+    }
+
+    /// Adds a grant (admin consent with explicit roles).
+    public func add(grant: DirectoryModel.Grant) {
+        state.withLock { $0.grants.append(grant) }
     }
 
     /// The tenant named by GUID or verified domain.

@@ -30,6 +30,12 @@ public final class Emulator: Sendable {
         public var tokenLifetime = 3599
         /// The wall clock. Default: the system clock.
         public var now: @Sendable () -> Date = { Date() }
+        /// The admin API's key. Default: a random one (see ``Emulator/adminKey`` and `connection.json`).
+        public var adminKey: String?
+        /// Faults to inject from the start (more through `POST /admin/faults`).
+        public var faults: [Fault] = []
+        /// Write the directory to `<state>/directory.json` (0600) after every admin change. Default `true`.
+        public var persistDirectory = true
         public init() {}
     }
 
@@ -41,11 +47,17 @@ public final class Emulator: Sendable {
     public let caFile: String?
     /// The state folder (CA, keys, `connection.json`).
     public let stateDirectory: String
+    /// The admin API key (`Authorization: Bearer …`).
+    public let adminKey: String
+    /// Faults in force.
+    let faults: FaultInjector
 
     let base: BaseURLs
     private let task: Mutex<Task<Void, any Error>?>
 
-    private init(directory: Directory, caFile: String?, stateDirectory: String, base: BaseURLs) {
+    private init(directory: Directory, caFile: String?, stateDirectory: String, base: BaseURLs, adminKey: String, faults: FaultInjector) {
+        self.adminKey = adminKey
+        self.faults = faults
         self.directory = directory
         self.caFile = caFile
         self.stateDirectory = stateDirectory
@@ -64,8 +76,15 @@ public final class Emulator: Sendable {
         let keys = try await SigningKeys()
         let base = BaseURLs()
         let service = TokenService(directory: directory, keys: keys, base: base, tokenLifetime: options.tokenLifetime, now: options.now)
+        let adminKey = options.adminKey ?? Base64URL.encode((0..<32).map { _ in UInt8.random(in: 0...255) })
+        let faults = FaultInjector(options.faults)
         let router = Router()
+        router.add(middleware: FaultMiddleware(injector: faults))
         EmulatorRoutes(service: service, directory: directory, keys: keys, base: base).register(on: router)
+        let persistPath = stateDirectory + "/directory.json"
+        let persistDirectory = options.persistDirectory
+        let persist: @Sendable () -> Void = { if persistDirectory { Self.write(directory.snapshot(), to: persistPath) } }
+        AdminRoutes(directory: directory, keys: keys, faults: faults, adminKey: adminKey, persist: persist).register(on: router)
 
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let configuration = ApplicationConfiguration(address: .hostname("127.0.0.1", port: options.port), serverName: nil)
@@ -83,7 +102,7 @@ public final class Emulator: Sendable {
             let app = Application(router: router, configuration: configuration, onServerRunning: onRunning, logger: logger)
             serve = { try await app.run() }
         }
-        let emulator = Emulator(directory: directory, caFile: caFile, stateDirectory: stateDirectory, base: base)
+        let emulator = Emulator(directory: directory, caFile: caFile, stateDirectory: stateDirectory, base: base, adminKey: adminKey, faults: faults)
         let task = Task {
             defer { continuation.finish() }
             try await serve()
@@ -98,6 +117,16 @@ public final class Emulator: Sendable {
             ? ["https://localhost:\(port)", "https://127.0.0.1:\(port)"]
             : ["http://127.0.0.1:\(port)", "http://localhost:\(port)"])
         return emulator
+    }
+
+    /// Writes the directory (secrets included) with mode 0600.
+    static func write(_ model: DirectoryModel, to path: String) {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        if let data = try? encoder.encode(model) {
+            FileManager.default.createFile(atPath: path, contents: data, attributes: [.posixPermissions: 0o600])
+        }
     }
 
     /// Stops serving.

@@ -128,10 +128,9 @@ struct EmulatorRoutes: Sendable {
     }
 
     func json(_ object: [String: Any], extraHeaders: HTTPFields = [:]) -> Response {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes])) ?? Data("{}".utf8)
-        var headers: HTTPFields = [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"]
-        headers.append(contentsOf: extraHeaders)
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(data: data)))
+        var response = TesseraEmulator.json(object)
+        response.headers.append(contentsOf: extraHeaders)
+        return response
     }
 }
 

@@ -236,13 +236,18 @@ struct RawAnswer: Sendable {
 }
 
 func get(_ emulator: Emulator, path: String) async throws -> RawAnswer {
+    try await send(emulator, HTTPClientRequest(url: emulator.baseURL + path))
+}
+
+/// A raw request to the emulator (trusting its CA, not following redirects).
+func send(_ emulator: Emulator, _ request: HTTPClientRequest) async throws -> RawAnswer {
     var tls = TLSConfiguration.makeClientConfiguration()
     if let caFile = emulator.caFile { tls.additionalTrustRoots = [.file(caFile)] }
     var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
     configuration.redirectConfiguration = .disallow
     let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     do {
-        let response = try await client.execute(HTTPClientRequest(url: emulator.baseURL + path), timeout: .seconds(30))
+        let response = try await client.execute(request, timeout: .seconds(30))
         let body = try await response.body.collect(upTo: 1 << 20)
         try await client.shutdown()
         return RawAnswer(status: Int(response.status.code), location: response.headers.first(name: "Location"), body: Array(buffer: body))
