@@ -37,6 +37,12 @@ struct EmulatorCommand: AsyncParsableCommand {
     @Option(help: "Access-token lifetime in seconds.")
     var tokenLifetime = 3599
 
+    @Option(help: "Shorten each token's lifetime by a random 0…N seconds.")
+    var tokenLifetimeJitter = 0
+
+    @Flag(help: "Reject client assertions whose jti was already used (Entra accepts reuse).")
+    var rejectReplayedAssertions = false
+
     func run() async throws {
         let stateDirectory = stateDir ?? (NSHomeDirectory() + "/.tessera/emulator")
         let model: DirectoryModel
@@ -65,6 +71,8 @@ struct EmulatorCommand: AsyncParsableCommand {
         options.https = !http
         options.stateDirectory = stateDirectory
         options.tokenLifetime = tokenLifetime
+        options.tokenLifetimeJitter = tokenLifetimeJitter
+        options.rejectReplayedAssertions = rejectReplayedAssertions
         let emulator = try await Emulator.start(model, options: options)
         let connectionFile = try ConnectionFile.write(emulator: emulator, model: model, demoSecret: demoSecret)
         print("Tessera emulator listening on \(emulator.baseURL)")

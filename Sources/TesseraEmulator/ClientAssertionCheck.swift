@@ -13,7 +13,8 @@ struct ClientAssertionCheck {
     let now: Date
     let skew: TimeInterval = 300
 
-    func verify(_ assertion: String) async throws(EntraError) {
+    /// Verifies and returns the assertion's claims.
+    func verify(_ assertion: String) async throws(EntraError) -> [String: JSONValue] {
         let parts = assertion.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3,
               let header = Self.lenientBase64URL(parts[0]).flatMap({ try? StrictJSON.parseObject($0) }),
@@ -51,6 +52,7 @@ struct ClientAssertionCheck {
         guard let exp = claims["exp"]?.doubleValue, exp + skew >= time else { throw .assertionTime }
         if let nbf = claims["nbf"]?.doubleValue, nbf - skew > time { throw .assertionTime }
         if let iat = claims["iat"]?.doubleValue, iat - skew > time { throw .assertionTime }
+        return claims
     }
 
     /// The registered certificate the header names by `x5t#S256`, `x5t`, or an `x5c` leaf DER-identical to it.

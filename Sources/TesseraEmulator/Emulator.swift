@@ -28,6 +28,11 @@ public final class Emulator: Sendable {
         public var stateDirectory: String?
         /// Access-token lifetime in seconds (Entra's usual for app tokens). Default 3599.
         public var tokenLifetime = 3599
+        /// Randomise each token's lifetime by up to this many seconds less (as Entra does for user tokens). Default 0.
+        public var tokenLifetimeJitter = 0
+        /// Reject a client assertion whose `jti` was already used (until it expires). Entra accepts reuse, and MSAL Python
+        /// reuses its assertion for minutes, so this is opt-in. Default `false`.
+        public var rejectReplayedAssertions = false
         /// The wall clock. Default: the system clock.
         public var now: @Sendable () -> Date = { Date() }
         /// The admin API's key. Default: a random one (see ``Emulator/adminKey`` and `connection.json`).
@@ -75,7 +80,9 @@ public final class Emulator: Sendable {
         let directory = try Directory(model)
         let keys = try await SigningKeys()
         let base = BaseURLs()
-        let service = TokenService(directory: directory, keys: keys, base: base, tokenLifetime: options.tokenLifetime, now: options.now)
+        let service = TokenService(
+            directory: directory, keys: keys, base: base, tokenLifetime: options.tokenLifetime, lifetimeJitter: options.tokenLifetimeJitter,
+            replays: options.rejectReplayedAssertions ? ReplayCache() : nil, now: options.now)
         let adminKey = options.adminKey ?? Base64URL.encode((0..<32).map { _ in UInt8.random(in: 0...255) })
         let faults = FaultInjector(options.faults)
         let router = Router()

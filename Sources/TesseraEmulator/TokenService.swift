@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Synchronization
 import TesseraJOSE
 
 /// The client-credentials token endpoint: authenticates the client as Entra does, checks scope and consent, and mints
@@ -9,6 +10,9 @@ struct TokenService: Sendable {
     let keys: SigningKeys
     let base: BaseURLs
     let tokenLifetime: Int
+    let lifetimeJitter: Int
+    /// Present when replayed assertions are rejected.
+    let replays: ReplayCache?
     let now: @Sendable () -> Date
 
     struct Request {
@@ -45,7 +49,10 @@ struct TokenService: Sendable {
             guard form["client_assertion_type"] == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" else { throw .assertionType }
             let check = ClientAssertionCheck(
                 application: application, acceptedAudiences: acceptedAudiences(tenant: tenant, version: request.version), now: now())
-            try await check.verify(assertion)
+            let claims = try await check.verify(assertion)
+            if let replays, !replays.firstUse(claims: claims, now: now()) {
+                throw .assertionSignature("The client assertion's jti was already used (replay protection is on).")
+            }
             authenticationLevel = "2"
         case (nil, nil): throw .noCredential
         }
@@ -64,9 +71,11 @@ struct TokenService: Sendable {
         let roles = directory.grantedRoles(client: application.model.clientId, resource: resource, tenant: tenant.id)
         if resource.appRoleAssignmentRequired && roles.isEmpty { throw .roleAssignmentRequired }
 
+        let lifetime = tokenLifetime - (lifetimeJitter > 0 ? Int.random(in: 0...lifetimeJitter) : 0)
         let token = try await mint(
-            tenant: tenant.id, client: application.model.clientId, resource: resource, roles: roles, level: authenticationLevel)
-        return ["token_type": "Bearer", "expires_in": tokenLifetime, "ext_expires_in": tokenLifetime, "access_token": token]
+            tenant: tenant.id, client: application.model.clientId, resource: resource, roles: roles, level: authenticationLevel,
+            lifetime: lifetime)
+        return ["token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime, "access_token": token]
     }
 
     private func trimmedResource(_ name: String) -> Directory.Resource? {
@@ -90,12 +99,12 @@ struct TokenService: Sendable {
         version == 1 ? "\(base.primary)/\(tenant)/" : "\(base.primary)/\(tenant)/v2.0"
     }
 
-    private func mint(tenant: String, client: String, resource: Directory.Resource, roles: [String], level: String) async throws(EntraError) -> String {
+    private func mint(tenant: String, client: String, resource: Directory.Resource, roles: [String], level: String, lifetime: Int) async throws(EntraError) -> String {
         let issuedAt = Int64(now().timeIntervalSince1970)
         let servicePrincipal = Self.objectID(tenant: tenant, client: client)
         var claims: [String: JSONValue] = [
             "aud": .string(resource.audience), "iss": .string(issuer(tenant: tenant, version: resource.accessTokenVersion)),
-            "iat": .number(Double(issuedAt)), "nbf": .number(Double(issuedAt)), "exp": .number(Double(issuedAt + Int64(tokenLifetime))),
+            "iat": .number(Double(issuedAt)), "nbf": .number(Double(issuedAt)), "exp": .number(Double(issuedAt + Int64(lifetime))),
             "aio": .string(Base64URL.encode((0..<24).map { _ in UInt8.random(in: 0...255) })),
             "idtyp": "app", "oid": .string(servicePrincipal), "sub": .string(servicePrincipal), "tid": .string(tenant),
             "uti": .string(Base64URL.encode((0..<16).map { _ in UInt8.random(in: 0...255) })),
@@ -143,5 +152,20 @@ struct TokenService: Sendable {
         let left = Array(a.utf8), right = Array(b.utf8)
         guard left.count == right.count else { return false }
         return zip(left, right).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+}
+
+/// `jti`s seen, each kept until its assertion expires (bounded by expiry, not by count: assertions live ≤ 10 min).
+final class ReplayCache: Sendable {
+    private let seen = Mutex<[String: Date]>([:])
+
+    /// Records the assertion's `jti`; `false` when it was already used and has not expired.
+    func firstUse(claims: [String: JSONValue], now: Date) -> Bool {
+        guard let jti = claims["jti"]?.stringValue else { return false }
+        let expires = Date(timeIntervalSince1970: claims["exp"]?.doubleValue ?? now.timeIntervalSince1970 + 600)
+        return seen.withLock { seen in
+            seen = seen.filter { $0.value > now }
+            return seen.updateValue(expires, forKey: jti) == nil
+        }
     }
 }

@@ -104,6 +104,37 @@ struct EmulatorAdminTests {
         }
     }
 
+    @Test("opt-in replay protection rejects a reused jti; by default reuse is accepted, as Entra does")
+    func replay() async throws {
+        for strict in [false, true] {
+            var options = Emulator.Options()
+            options.rejectReplayedAssertions = strict
+            options.tokenLifetime = 1800
+            options.tokenLifetimeJitter = 600
+            let emulator = try await Emulator.start(EmulatorFixture.model, options: options)
+            let context = CredentialContext(
+                clientID: EmulatorFixture.daemon,
+                endpoint: TokenEndpoint(url: "\(emulator.baseURL)/\(EmulatorFixture.contoso)/oauth2/v2.0/token", issuer: "", tenant: EmulatorFixture.contoso),
+                now: Date())
+            let assertion = try await certificateCredential().makeAssertion(for: context)
+            let results = try await withClient(try emulatorClient(emulator, credential: ClientAssertionCredential(assertion: assertion))) { client in
+                var outcomes: [Bool] = []
+                for _ in 0..<2 {
+                    do {
+                        let token = try await client.identityProvider.token(scope: "api://reports/.default")
+                        #expect((1200...1800).contains(token.lifetime), "randomised lifetime")
+                        outcomes.append(true)
+                    } catch {
+                        outcomes.append(false)
+                    }
+                }
+                return outcomes
+            }
+            await emulator.stop()
+            #expect(results == (strict ? [true, false] : [true, true]))
+        }
+    }
+
     @Test("the v1 endpoint takes resource=")
     func v1Endpoint() async throws {
         try await withEmulator { emulator in
