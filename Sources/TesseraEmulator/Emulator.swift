@@ -78,7 +78,7 @@ public final class Emulator: Sendable {
         let stateDirectory = options.stateDirectory ?? (NSTemporaryDirectory() + "tessera-emulator-" + UUID().uuidString.prefix(8))
         try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
         let directory = try Directory(model)
-        let keys = try await SigningKeys()
+        let keys = try await SigningKeys(stateDirectory: stateDirectory)
         let base = BaseURLs()
         let service = TokenService(
             directory: directory, keys: keys, base: base, tokenLifetime: options.tokenLifetime, lifetimeJitter: options.tokenLifetimeJitter,
@@ -172,7 +172,16 @@ enum DevelopmentCA {
             try write(try authority.leaf.serializeAsPEM().pemString + "\n", to: caFile, mode: 0o644)
             try write(authority.privateKeyPEM + "\n", to: caKeyFile, mode: 0o600)
         }
-        let server = try CertificateFactory.loopbackServer(issuedBy: authority)
+        let serverFile = stateDirectory + "/server.pem"
+        let server: SigningCertificate
+        if let saved = try? SigningCertificate.load(path: serverFile), saved.leaf.notValidAfter > Date().addingTimeInterval(7 * 86_400),
+           saved.chain.count > 1, saved.chain[1].publicKey == authority.leaf.publicKey {
+            server = saved
+        } else {
+            server = try CertificateFactory.loopbackServer(issuedBy: authority)
+            let pem = try server.chain.map { try $0.serializeAsPEM().pemString + "\n" }.joined() + server.privateKeyPEM + "\n"
+            try write(pem, to: serverFile, mode: 0o600)
+        }
         let chain = try server.chain.map { try NIOSSLCertificate(bytes: Array($0.serializeAsPEM().pemString.utf8), format: .pem) }
         let key = try NIOSSLPrivateKey(bytes: Array(server.privateKeyPEM.utf8), format: .pem)
         let configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))

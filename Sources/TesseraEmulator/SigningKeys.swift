@@ -13,8 +13,18 @@ final class SigningKeys: Sendable {
 
     private let keys: Mutex<(current: Key, previous: [Key])>
 
-    init() async throws {
-        let key = try await Self.makeKey()
+    /// Loads the current key from `<state>/signing-key.pem` (so tokens survive a restart and startup needs no key
+    /// generation), or makes and saves one.
+    init(stateDirectory: String) async throws {
+        let path = stateDirectory + "/signing-key.pem"
+        let key: Key
+        if let saved = try? SigningCertificate.load(path: path), saved.leaf.notValidAfter > Date().addingTimeInterval(86_400) {
+            key = Key(certificate: saved, signer: try await JWSSigner(privateKey: saved.privateKey, algorithm: .rs256))
+        } else {
+            key = try await Self.makeKey()
+            let pem = try key.certificate.leaf.serializeAsPEM().pemString + "\n" + key.certificate.privateKeyPEM + "\n"
+            FileManager.default.createFile(atPath: path, contents: Data(pem.utf8), attributes: [.posixPermissions: 0o600])
+        }
         keys = Mutex((key, []))
     }
 
