@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "Tessera", targets: ["Tessera"]),
         .library(name: "TesseraJOSE", targets: ["TesseraJOSE"]),
         .library(name: "TesseraEmulator", targets: ["TesseraEmulator"]),
+        .library(name: "TesseraValidation", targets: ["TesseraValidation"]),
         .executable(name: "tessera", targets: ["TesseraCLI"]),
     ],
     dependencies: [
@@ -50,6 +51,17 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "TesseraValidation",
+            dependencies: [
+                "TesseraJOSE",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -104,6 +116,7 @@ let package = Package(
                 "Tessera",
                 "TesseraJOSE",
                 "TesseraEmulator",
+                "TesseraValidation",
                 "TesseraTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "X509", package: "swift-certificates"),

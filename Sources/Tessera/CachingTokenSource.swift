@@ -49,19 +49,24 @@ public final class CachingTokenSource: TokenSource {
     public let policy: TokenCachePolicy
     /// The tenant of requests that name none.
     public let defaultTenant: String
+    /// What every key of this cache shares: authority host, client ID and credential identity. In memory one cache
+    /// serves one client, so entries are keyed by tenant and scope set within it; ``cacheKey(for:)`` spells the whole
+    /// key for a shared (second-level) cache.
+    public let partition: String
     private let state: Mutex<State>
     private let refreshesRunning = Atomic<Int>(0)
     private let logger: Logger
     private let metrics: CacheMetrics
 
     public init(
-        upstream: any TokenSource, defaultTenant: String?, policy: TokenCachePolicy = TokenCachePolicy(),
+        upstream: any TokenSource, defaultTenant: String?, partition: String = "", policy: TokenCachePolicy = TokenCachePolicy(),
         logger: Logger = Logger(label: "tessera.cache", factory: { _ in SwiftLogNoOpLogHandler() }),
         metricsFactory: any MetricsFactory = NOOPMetricsHandler.instance
     ) {
         self.upstream = upstream
         self.policy = policy
         self.defaultTenant = defaultTenant ?? ""
+        self.partition = partition
         self.state = Mutex(State(entries: LRUMap(capacity: policy.capacity), throttles: LRUMap(capacity: policy.throttleMemoryCapacity)))
         self.logger = logger
         self.metrics = CacheMetrics(factory: metricsFactory)
@@ -79,6 +84,12 @@ public final class CachingTokenSource: TokenSource {
             ? Self.lowercased(request.scopes[0])
             : request.scopes.map { $0.lowercased() }.sorted().joined(separator: " ")
         return Key(tenant: Self.lowercased(request.tenant ?? defaultTenant), scopes: scopes)
+    }
+
+    /// The full cache key of a request: partition (host, client, credential), tenant and normalized scopes.
+    public func cacheKey(for request: TokenRequest) -> String {
+        let key = key(for: request)
+        return "\(partition)|\(key.tenant)|\(key.scopes)"
     }
 
     /// Lower-cases only when needed: the usual already-lower-case scope and tenant are shared, not copied (hot path).
@@ -121,7 +132,11 @@ public final class CachingTokenSource: TokenSource {
         switch decision {
         case .hit(var token, let refreshAt, let refresh):
             metrics.hits.increment()
-            if refresh { startBackgroundRefresh(key: key, request: request) }
+            logger.trace("cache hit")
+            if refresh {
+                logger.debug("refresh point reached: refreshing in the background", metadata: ["tenant": "\(key.tenant)"])
+                startBackgroundRefresh(key: key, request: request)
+            }
             token.source = .cache
             token.refreshOn = refreshAt
             token.httpDuration = .zero
@@ -129,9 +144,11 @@ public final class CachingTokenSource: TokenSource {
             return token
         case .fail(let error):
             metrics.throttled.increment()
+            logger.debug("identical request throttled: failing fast", metadata: ["tenant": "\(key.tenant)", "error": "\(error.code)"])
             throw error
         case .wait(let task):
             metrics.misses.increment()
+            logger.debug("cache miss: waiting for the identity provider", metadata: ["tenant": "\(key.tenant)", "scopes": "\(key.scopes)"])
             var token = try await task.value
             token.cacheDuration = ContinuousClock.now - started - token.httpDuration
             return token

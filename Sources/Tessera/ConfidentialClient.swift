@@ -69,7 +69,8 @@ public final class ConfidentialClient: TokenSource {
         var policy = configuration.cache
         policy.now = configuration.now
         self.cache = CachingTokenSource(
-            upstream: identityProvider, defaultTenant: configuration.authority.defaultTenant, policy: policy, logger: logger,
+            upstream: identityProvider, defaultTenant: configuration.authority.defaultTenant,
+            partition: "\(configuration.authority.host)|\(clientID)|\(configuration.credential.identity)", policy: policy, logger: logger,
             metricsFactory: metricsFactory)
     }
 

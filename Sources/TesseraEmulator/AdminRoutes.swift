@@ -13,7 +13,7 @@ struct AdminRoutes: Sendable {
     let adminKey: String
     let persist: @Sendable () -> Void
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<EmulatorRequestContext>) {
         let admin = router.group("admin")
         admin.get("directory") { request, _ in try self.authorized(request) { json(redacted(directory.snapshot())) } }
         admin.post("tenants") { request, context in
@@ -84,7 +84,7 @@ struct AdminRoutes: Sendable {
     }
 
     func mutate<Body: Decodable>(
-        _ request: Request, _ context: BasicRequestContext, persisting: Bool = true, _ apply: (Body) throws -> Void
+        _ request: Request, _ context: EmulatorRequestContext, persisting: Bool = true, _ apply: (Body) throws -> Void
     ) async throws -> Response {
         try check(request)
         let buffer = try await request.body.collect(upTo: 1 << 20)

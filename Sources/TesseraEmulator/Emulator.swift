@@ -85,7 +85,7 @@ public final class Emulator: Sendable {
             replays: options.rejectReplayedAssertions ? ReplayCache() : nil, now: options.now)
         let adminKey = options.adminKey ?? Base64URL.encode((0..<32).map { _ in UInt8.random(in: 0...255) })
         let faults = FaultInjector(options.faults)
-        let router = Router()
+        let router = Router(context: EmulatorRequestContext.self)
         router.add(middleware: FaultMiddleware(injector: faults))
         EmulatorRoutes(service: service, directory: directory, keys: keys, base: base).register(on: router)
         let persistPath = stateDirectory + "/directory.json"

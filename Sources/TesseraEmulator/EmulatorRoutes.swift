@@ -10,7 +10,7 @@ struct EmulatorRoutes: Sendable {
     let keys: SigningKeys
     let base: BaseURLs
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<EmulatorRequestContext>) {
         // Registered under the tenant parameter: a static "/common" branch would shadow "/common/v2.0/…" in the trie.
         router.get("/:tenant/discovery/instance") { request, context in
             try Self.aliases.contains(context.parameters.require("tenant").lowercased()) ? self.instanceDiscovery(request) : Response(status: .notFound)

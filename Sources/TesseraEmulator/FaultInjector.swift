@@ -18,8 +18,11 @@ public struct Fault: Codable, Sendable {
     public var fraction: Double?
     /// Delay before answering, in milliseconds.
     public var latencyMilliseconds: Int?
+    /// Close the connection without answering.
+    public var dropConnection: Bool?
 
-    public init(endpoint: String, status: Int? = nil, retryAfter: String? = nil, count: Int? = nil, fraction: Double? = nil, latencyMilliseconds: Int? = nil) {
+    public init(endpoint: String, status: Int? = nil, retryAfter: String? = nil, count: Int? = nil, fraction: Double? = nil, latencyMilliseconds: Int? = nil, dropConnection: Bool? = nil) {
+        self.dropConnection = dropConnection
         self.endpoint = endpoint
         self.status = status
         self.retryAfter = retryAfter
@@ -66,12 +69,17 @@ final class FaultInjector: Sendable {
     }
 }
 
-struct FaultMiddleware<Context: RequestContext>: RouterMiddleware {
+struct FaultMiddleware: RouterMiddleware {
+    typealias Context = EmulatorRequestContext
     let injector: FaultInjector
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let fault = injector.take(path: request.uri.path) else { return try await next(request, context) }
         if let latency = fault.latencyMilliseconds, latency > 0 { try await Task.sleep(for: .milliseconds(latency)) }
+        if fault.dropConnection == true {
+            try? await context.channel.close()
+            throw CancellationError()
+        }
         guard let status = fault.status else { return try await next(request, context) }
         var headers: HTTPFields = [.contentType: "application/json"]
         if let retryAfter = fault.retryAfter { headers[.retryAfter] = retryAfter }

@@ -67,6 +67,8 @@ struct CacheTests {
                 #expect(second.token == first.token)
                 #expect(second.httpDuration == .zero)
                 #expect(server.tokenRequests.count == 1)
+                let key = client.cache.cacheKey(for: TokenRequest(scope: "https://GRAPH.microsoft.com/.default"))
+                #expect(key == "127.0.0.1|\(daemonClientID)|\(ClientSecretCredential(secret: testSecret).identity)|\(tenantID)|https://graph.microsoft.com/.default")
             }
         }
     }

@@ -73,7 +73,7 @@ struct EmulatorAdminTests {
             }
             #expect(!token.token.isEmpty, "the fault was used up after one request")
 
-            let throttle = #"{"endpoint":"token","status":429,"retryAfter":"3","count":2}"#
+            let throttle = #"{"endpoint":"token","status":429,"retryAfter":"3","count":1}"#
             _ = try await post(emulator, path: "/admin/faults", json: throttle, adminKey: emulator.adminKey)
             let error = await expectIdentityError {
                 _ = try await withClient(try emulatorClient(emulator, credential: ClientSecretCredential(secret: EmulatorFixture.secret))) {
@@ -82,6 +82,15 @@ struct EmulatorAdminTests {
             }
             #expect(error?.code == .throttled)
             #expect(error?.retryAfter == .seconds(3))
+
+            _ = try await post(emulator, path: "/admin/faults", json: #"{"endpoint":"token","dropConnection":true,"count":1}"#, adminKey: emulator.adminKey)
+            let dropped = await expectIdentityError {
+                _ = try await withClient(try emulatorClient(emulator, credential: ClientSecretCredential(secret: EmulatorFixture.secret))) {
+                    try await $0.identityProvider.token(scope: "api://reports/.default")
+                }
+            }
+            #expect(dropped?.code == .network || dropped?.code == .protocolViolation, "\(dropped.map { "\($0)" } ?? "")")
+            #expect(dropped?.isTransient == true || dropped?.code == .protocolViolation)
         }
     }
 

@@ -1,0 +1,162 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOSSL
+import Synchronization
+import TesseraJOSE
+import _CryptoExtras
+
+/// A verification key from a JWKS, with the algorithms the policy allows for it (the key fixes the algorithm, never
+/// the token) and the issuer it was published for, when the JWKS says.
+public struct VerificationKey: Sendable {
+    public let kid: String
+    public let publicKey: _RSA.Signing.PublicKey
+    public let algorithms: Set<JWSAlgorithm>
+    public let issuer: String?
+}
+
+/// Parses a JWKS strictly: duplicate members rejected; RSA keys of at least 2048 bits for signing; a key's own `alg`
+/// must be allowed, else the key is skipped.
+public enum JWKSParser {
+    public static func parse(_ bytes: [UInt8], allowed: Set<JWSAlgorithm>) throws -> [String: VerificationKey] {
+        let document = try StrictJSON.parseObject(bytes)
+        guard let entries = document["keys"]?.arrayValue else { throw TokenRejection(.keysUnavailable, "the JWKS has no keys array") }
+        var keys: [String: VerificationKey] = [:]
+        for entry in entries {
+            guard let object = entry.objectValue, object["kty"]?.stringValue == "RSA", let kid = object["kid"]?.stringValue,
+                  object["use"].map({ $0.stringValue == "sig" }) ?? true,
+                  let n = object["n"]?.stringValue.flatMap(lenient), let e = object["e"]?.stringValue.flatMap(lenient),
+                  let publicKey = try? _RSA.Signing.PublicKey(n: n, e: e), publicKey.keySizeInBits >= 2048
+            else { continue }
+            var algorithms = allowed
+            if let alg = object["alg"]?.stringValue {
+                algorithms = allowed.filter { $0.name == alg }
+                if algorithms.isEmpty { continue }
+            }
+            keys[kid] = VerificationKey(kid: kid, publicKey: publicKey, algorithms: algorithms, issuer: object["issuer"]?.stringValue)
+        }
+        return keys
+    }
+
+    static func lenient(_ text: String) -> [UInt8]? {
+        Base64URL.decode(text.trimmingCharacters(in: CharacterSet(charactersIn: "=")))
+    }
+}
+
+/// Where keys come from, cached: a JWKS URL (or one found by OIDC discovery) or fixed keys. Last-known-good keys
+/// survive a JWKS outage; keys are refreshed at least every ``refreshInterval``; an unknown `kid` causes at most one
+/// refresh per ``unknownKeyRefreshInterval`` (the validator asks only for tokens whose issuer and tenant passed).
+public final class SigningKeySet: Sendable {
+    enum Origin: Sendable {
+        case fixed
+        case jwks(String)
+        case discovery(String)
+    }
+
+    struct State {
+        var keys: [String: VerificationKey] = [:]
+        var fetchedAt: Date?
+        var lastUnknownKeyRefresh: Date?
+        var inFlight: Task<[String: VerificationKey], any Error>?
+    }
+
+    let origin: Origin
+    let allowed: Set<JWSAlgorithm>
+    private let state: Mutex<State>
+    private let http: HTTPClient?
+    public let refreshInterval: Duration = .seconds(24 * 3600)
+    public let unknownKeyRefreshInterval: Duration = .seconds(300)
+    /// Changes whenever the key set changes (the validated-token cache flushes on it).
+    private let generationCounter = Atomic<Int>(0)
+    public var generation: Int { generationCounter.load(ordering: .acquiring) }
+
+    /// Fixed keys (a JWKS document, e.g. from a file).
+    public init(jwks: [UInt8], algorithms: Set<JWSAlgorithm> = [.rs256]) throws {
+        self.origin = .fixed
+        self.allowed = algorithms
+        self.state = Mutex(State(keys: try JWKSParser.parse(jwks, allowed: algorithms), fetchedAt: Date()))
+        self.http = nil
+    }
+
+    /// Keys from a JWKS URL, or from the `jwks_uri` of an OIDC discovery document (`discovery: true`).
+    public init(url: String, discovery: Bool = false, algorithms: Set<JWSAlgorithm> = [.rs256], caFile: String? = nil) {
+        self.origin = discovery ? .discovery(url) : .jwks(url)
+        self.allowed = algorithms
+        self.state = Mutex(State())
+        var tls = TLSConfiguration.makeClientConfiguration()
+        if let caFile { tls.additionalTrustRoots = [.file(caFile)] }
+        var configuration = HTTPClient.Configuration(tlsConfiguration: tls, timeout: .init(connect: .seconds(5), read: .seconds(10)))
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.redirectConfiguration = .disallow
+        self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    public func shutdown() async throws { try await http?.shutdown() }
+
+    /// The key for `kid`, refreshing when the set is stale or (rate-limited) when the kid is unknown.
+    func key(_ kid: String, now: Date) async throws(TokenRejection) -> VerificationKey {
+        let (cached, stale, mayRefreshForUnknown) = state.withLock { state in
+            let stale = state.fetchedAt.map { now.timeIntervalSince($0) > refreshInterval.seconds } ?? true
+            let may = state.lastUnknownKeyRefresh.map { now.timeIntervalSince($0) >= unknownKeyRefreshInterval.seconds } ?? true
+            return (state.keys[kid], stale, may)
+        }
+        if let cached, !stale { return cached }
+        guard case .fixed = origin else {
+            if cached == nil {
+                guard stale || mayRefreshForUnknown else { throw TokenRejection(.unknownKey, "no key '\(kid.prefix(64))' in the issuer's key set") }
+                state.withLock { $0.lastUnknownKeyRefresh = now }
+            }
+            do {
+                try await refresh(now: now)
+            } catch {
+                // Keep last-known-good keys through an outage.
+                if let cached { return cached }
+                throw TokenRejection(.keysUnavailable, "the signing keys could not be fetched: \(error)")
+            }
+            if let key = state.withLock({ $0.keys[kid] }) { return key }
+            throw TokenRejection(.unknownKey, "no key '\(kid.prefix(64))' in the issuer's key set")
+        }
+        if let cached { return cached }
+        throw TokenRejection(.unknownKey, "no key '\(kid.prefix(64))' in the configured key set")
+    }
+
+    private func refresh(now: Date) async throws {
+        let task: Task<[String: VerificationKey], any Error> = state.withLock { state in
+            if let inFlight = state.inFlight { return inFlight }
+            let task = Task { try await self.fetch() }
+            state.inFlight = task
+            return task
+        }
+        defer { state.withLock { $0.inFlight = nil } }
+        let keys = try await task.value
+        state.withLock { state in
+            state.keys = keys
+            state.fetchedAt = now
+        }
+        generationCounter.add(1, ordering: .releasing)
+    }
+
+    private func fetch() async throws -> [String: VerificationKey] {
+        var url: String
+        switch origin {
+        case .fixed: return state.withLock { $0.keys }
+        case .jwks(let jwks): url = jwks
+        case .discovery(let discovery):
+            let document = try StrictJSON.parseObject(try await get(discovery))
+            guard let jwksURI = document["jwks_uri"]?.stringValue else { throw TokenRejection(.keysUnavailable, "no jwks_uri in \(discovery)") }
+            url = jwksURI
+        }
+        return try JWKSParser.parse(try await get(url), allowed: allowed)
+    }
+
+    private func get(_ url: String) async throws -> [UInt8] {
+        guard let http else { return [] }
+        let response = try await http.execute(HTTPClientRequest(url: url), timeout: .seconds(10))
+        guard response.status == .ok else { throw TokenRejection(.keysUnavailable, "\(url) answered HTTP \(response.status.code)") }
+        return Array(buffer: try await response.body.collect(upTo: 1 << 20))
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
