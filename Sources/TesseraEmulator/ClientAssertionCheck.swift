@@ -31,7 +31,7 @@ struct ClientAssertionCheck {
             throw .assertionSignature("The certificate used to sign the client assertion is not registered on application '\(application.model.clientId)'.")
         }
         guard let publicKey = try? Certificate(derEncoded: certificate.der).publicKey, let rsa = _RSA.Signing.PublicKey(publicKey),
-              await JWSVerifier.verify(assertion, publicKey: rsa, algorithm: algorithm)
+              JWSVerifier.verify(assertion, publicKey: rsa, algorithm: algorithm)
         else { throw .assertionSignature("The signature does not verify with the registered certificate.") }
 
         let clientID = application.model.clientId.lowercased()
