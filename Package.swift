@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "TesseraJOSE", targets: ["TesseraJOSE"]),
         .library(name: "TesseraEmulator", targets: ["TesseraEmulator"]),
         .library(name: "TesseraValidation", targets: ["TesseraValidation"]),
+        .library(name: "TesseraHummingbird", targets: ["TesseraHummingbird"]),
         .executable(name: "tessera", targets: ["TesseraCLI"]),
     ],
     dependencies: [
@@ -66,9 +67,22 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "TesseraHummingbird",
+            dependencies: [
+                "TesseraValidation",
+                "TesseraJOSE",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "TesseraEmulator",
             dependencies: [
                 "TesseraJOSE",
+                "TesseraValidation",
+                "TesseraHummingbird",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -117,6 +131,7 @@ let package = Package(
                 "TesseraJOSE",
                 "TesseraEmulator",
                 "TesseraValidation",
+                "TesseraHummingbird",
                 "TesseraTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "X509", package: "swift-certificates"),

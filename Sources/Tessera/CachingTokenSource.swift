@@ -2,6 +2,7 @@ import CoreMetrics
 import Foundation
 import Logging
 import Synchronization
+import TesseraJOSE
 
 /// A token cache in front of another ``TokenSource``: O(1) hits under a `Mutex` (no actor hop), bounded LRU,
 /// single-flight misses, proactive background refresh, serve-through-outage, foreground retry, throttle memory.

@@ -88,6 +88,7 @@ public final class Emulator: Sendable {
         let router = Router(context: EmulatorRequestContext.self)
         router.add(middleware: FaultMiddleware(injector: faults))
         EmulatorRoutes(service: service, directory: directory, keys: keys, base: base).register(on: router)
+        GraphAPI(directory: directory, keys: keys, base: base, now: options.now).register(on: router)
         let persistPath = stateDirectory + "/directory.json"
         let persistDirectory = options.persistDirectory
         let persist: @Sendable () -> Void = { if persistDirectory { Self.write(directory.snapshot(), to: persistPath) } }

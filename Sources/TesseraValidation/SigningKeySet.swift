@@ -57,6 +57,7 @@ public enum JWKSParser {
 public final class SigningKeySet: Sendable {
     enum Origin: Sendable {
         case fixed
+        case provider(@Sendable () async throws -> [UInt8])
         case jwks(String)
         case discovery(String)
     }
@@ -73,7 +74,7 @@ public final class SigningKeySet: Sendable {
     private let state: Mutex<State>
     private let http: HTTPClient?
     public let refreshInterval: Duration = .seconds(24 * 3600)
-    public let unknownKeyRefreshInterval: Duration = .seconds(300)
+    public let unknownKeyRefreshInterval: Duration
     /// Changes whenever the key set changes (the validated-token cache flushes on it).
     private let generationCounter = Atomic<Int>(0)
     public var generation: Int { generationCounter.load(ordering: .acquiring) }
@@ -84,12 +85,24 @@ public final class SigningKeySet: Sendable {
         self.allowed = algorithms
         self.state = Mutex(State(keys: try JWKSParser.parse(jwks, allowed: algorithms), fetchedAt: Date()))
         self.http = nil
+        self.unknownKeyRefreshInterval = .seconds(300)
+    }
+
+    /// Keys from your code (e.g. an in-process issuer), asked again when stale or for an unknown `kid` (at most once per
+    /// `unknownKeyRefreshInterval`).
+    public init(algorithms: Set<JWSAlgorithm> = [.rs256], unknownKeyRefreshInterval: Duration = .seconds(300), provider: @escaping @Sendable () async throws -> [UInt8]) {
+        self.origin = .provider(provider)
+        self.allowed = algorithms
+        self.state = Mutex(State())
+        self.http = nil
+        self.unknownKeyRefreshInterval = unknownKeyRefreshInterval
     }
 
     /// Keys from a JWKS URL, or from the `jwks_uri` of an OIDC discovery document (`discovery: true`).
     public init(url: String, discovery: Bool = false, algorithms: Set<JWSAlgorithm> = [.rs256], caFile: String? = nil) {
         self.origin = discovery ? .discovery(url) : .jwks(url)
         self.allowed = algorithms
+        self.unknownKeyRefreshInterval = .seconds(300)
         self.state = Mutex(State())
         var tls = TLSConfiguration.makeClientConfiguration()
         if let caFile { tls.additionalTrustRoots = [.file(caFile)] }
@@ -148,6 +161,7 @@ public final class SigningKeySet: Sendable {
         var url: String
         switch origin {
         case .fixed: return state.withLock { $0.keys }
+        case .provider(let provider): return try JWKSParser.parse(try await provider(), allowed: allowed)
         case .jwks(let jwks): url = jwks
         case .discovery(let discovery):
             let document = try StrictJSON.parseObject(try await get(discovery))

@@ -19,13 +19,25 @@ public struct ValidatedToken: Sendable {
     public let claims: [String: JSONValue]
 }
 
+/// Anything that validates bearer tokens (``TokenValidator``, or a wrapper that builds one lazily).
+public protocol AccessTokenValidator: Sendable {
+    func validate(_ token: String) async throws(TokenRejection) -> ValidatedToken
+    /// Changes when the keys change: caches of accepted tokens flush on it.
+    var keyGeneration: Int { get }
+    /// The validator's clock.
+    func now() -> Date
+}
+
 /// Validates incoming access tokens (BRIEF §5), in this order: bounds and strict parsing; header (algorithm allow-list,
 /// `typ`, `crit`, `kid`); issuer and tenant (before any key fetch, so random tenants cannot trigger fetches); the key by
 /// `kid` (never a default key), whose allowed algorithms and issuer must fit; the signature; audience; lifetime;
 /// profile, app-only, caller and roles.
-public struct TokenValidator: Sendable {
+public struct TokenValidator: AccessTokenValidator {
     public let policy: ValidationPolicy
     public let keys: SigningKeySet
+
+    public var keyGeneration: Int { keys.generation }
+    public func now() -> Date { policy.now() }
 
     public init(policy: ValidationPolicy, keys: SigningKeySet) {
         self.policy = policy

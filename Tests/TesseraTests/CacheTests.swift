@@ -3,6 +3,7 @@ import Synchronization
 import Testing
 @testable import Tessera
 import TesseraTestSupport
+import TesseraJOSE
 
 /// A wall clock tests move by hand.
 final class TestClock: Sendable {

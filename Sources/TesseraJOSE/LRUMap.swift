@@ -1,6 +1,6 @@
 /// A bounded map that evicts the least recently used entry: a dictionary of slots plus an intrusive doubly-linked list
 /// in arrays, so lookups, updates and evictions are O(1) and reuse storage.
-struct LRUMap<Key: Hashable, Value> {
+public struct LRUMap<Key: Hashable, Value> {
     private struct Node {
         var key: Key
         var value: Value
@@ -13,29 +13,29 @@ struct LRUMap<Key: Hashable, Value> {
     private var free: [Int] = []
     private var head = -1  // most recent
     private var tail = -1  // least recent
-    let capacity: Int
-    private(set) var evictions = 0
+    public let capacity: Int
+    public private(set) var evictions = 0
 
-    init(capacity: Int) {
+    public init(capacity: Int) {
         self.capacity = max(1, capacity)
     }
 
-    var count: Int { index.count }
+    public var count: Int { index.count }
 
     /// The value for `key`, marking it most recently used.
-    mutating func get(_ key: Key) -> Value? {
+    public mutating func get(_ key: Key) -> Value? {
         guard let slot = index[key] else { return nil }
         moveToFront(slot)
         return nodes[slot].value
     }
 
     /// Reads without touching recency.
-    func peek(_ key: Key) -> Value? {
+    public func peek(_ key: Key) -> Value? {
         index[key].map { nodes[$0].value }
     }
 
     /// Updates in place when present (recency unchanged); returns whether it was.
-    mutating func update(_ key: Key, _ body: (inout Value) -> Void) -> Bool {
+    public mutating func update(_ key: Key, _ body: (inout Value) -> Void) -> Bool {
         guard let slot = index[key] else { return false }
         body(&nodes[slot].value)
         return true
@@ -43,7 +43,7 @@ struct LRUMap<Key: Hashable, Value> {
 
     /// Inserts or replaces; returns the evicted key, if the bound was hit.
     @discardableResult
-    mutating func set(_ key: Key, _ value: Value) -> Key? {
+    public mutating func set(_ key: Key, _ value: Value) -> Key? {
         if let slot = index[key] {
             nodes[slot].value = value
             moveToFront(slot)
@@ -74,14 +74,23 @@ struct LRUMap<Key: Hashable, Value> {
         return evicted
     }
 
-    mutating func remove(_ key: Key) {
+    public mutating func remove(_ key: Key) {
         guard let slot = index.removeValue(forKey: key) else { return }
         unlink(slot)
         free.append(slot)
     }
 
+    /// Empties the map (evictions are not counted).
+    public mutating func removeAll() {
+        index.removeAll()
+        nodes.removeAll()
+        free.removeAll()
+        head = -1
+        tail = -1
+    }
+
     /// Keys from most to least recently used.
-    var keysByRecency: [Key] {
+    public var keysByRecency: [Key] {
         var keys: [Key] = []
         var slot = head
         while slot >= 0 {
@@ -109,3 +118,4 @@ struct LRUMap<Key: Hashable, Value> {
         if tail < 0 { tail = slot }
     }
 }
+

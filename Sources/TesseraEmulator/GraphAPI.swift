@@ -1,0 +1,111 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Synchronization
+import TesseraHummingbird
+import TesseraJOSE
+import TesseraValidation
+
+/// A Graph-like API over each tenant's users, protected by ``AppTokenMiddleware`` as real Graph is: v1 tokens for
+/// `https://graph.microsoft.com` issued by this emulator, app-only, app role `User.Read.All` (or `User.ReadWrite.All`,
+/// `Directory.Read.All`), `$top` and `@odata.nextLink` paging, Graph's error shape.
+struct GraphAPI: Sendable {
+    let directory: Directory
+    let keys: SigningKeys
+    let base: BaseURLs
+    let now: @Sendable () -> Date
+
+    static let readRoles: Set<String> = ["User.Read.All", "User.ReadWrite.All", "Directory.Read.All"]
+
+    func register(on router: Router<EmulatorRequestContext>) {
+        let validator = LazyGraphValidator(keys: keys, base: base, now: now)
+        let graph = router.group("v1.0").add(middleware: AppTokenMiddleware(validator: validator, realm: "graph"))
+        graph.get("users") { request, context in try self.users(request, context) }
+        graph.get("users/:id") { _, context in try self.user(context.parameters.require("id"), context) }
+    }
+
+    func authorized(_ context: EmulatorRequestContext) -> (tenant: String, denied: Response?) {
+        let token = context.appToken
+        guard let tenant = token?.tenant else { return ("", Self.error(.unauthorized, "InvalidAuthenticationToken", "Access token validation failure.")) }
+        guard let roles = token?.roles, !roles.isDisjoint(with: Self.readRoles) else {
+            return (tenant, Self.error(.forbidden, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."))
+        }
+        return (tenant, nil)
+    }
+
+    func users(_ request: Request, _ context: EmulatorRequestContext) throws -> Response {
+        let (tenant, denied) = authorized(context)
+        if let denied { return denied }
+        let query = request.uri.queryParameters
+        let top = min(max(query.get("$top").flatMap(Int.init) ?? 100, 1), 999)
+        let skip = max(query.get("$skiptoken").flatMap(Int.init) ?? 0, 0)
+        let all = directory.users(tenant: tenant)
+        let page = all.dropFirst(skip).prefix(top)
+        var body: [String: Any] = [
+            "@odata.context": "\(base.primary)/v1.0/$metadata#users",
+            "value": page.map(Self.json),
+        ]
+        if skip + top < all.count {
+            body["@odata.nextLink"] = "\(base.primary)/v1.0/users?$top=\(top)&$skiptoken=\(skip + top)"
+        }
+        return TesseraEmulator.json(body)
+    }
+
+    func user(_ id: String, _ context: EmulatorRequestContext) throws -> Response {
+        let (tenant, denied) = authorized(context)
+        if let denied { return denied }
+        guard let user = directory.users(tenant: tenant).first(where: { $0.id == id || $0.userPrincipalName.lowercased() == id.lowercased() }) else {
+            return Self.error(.notFound, "Request_ResourceNotFound", "Resource '\(id.prefix(64))' does not exist or one of its queried reference-property objects are not present.")
+        }
+        var body = Self.json(user)
+        body["@odata.context"] = "\(base.primary)/v1.0/$metadata#users/$entity"
+        return TesseraEmulator.json(body)
+    }
+
+    static func json(_ user: DirectoryModel.User) -> [String: Any] {
+        ["id": user.id, "displayName": user.displayName, "userPrincipalName": user.userPrincipalName]
+    }
+
+    static func error(_ status: HTTPResponse.Status, _ code: String, _ message: String) -> Response {
+        var response = TesseraEmulator.json(["error": ["code": code, "message": message, "innerError": ["request-id": UUID().uuidString.lowercased()]]])
+        response.status = status
+        return response
+    }
+}
+
+/// Builds the Graph validator once the emulator knows its base URL (the port is bound after the routes are made):
+/// issuer `{base}/{tenantid}/` (v1, as Graph tokens are), audiences Graph's identifier and client ID, keys from the
+/// emulator's own signing keys.
+final class LazyGraphValidator: AccessTokenValidator {
+    private let keys: SigningKeys
+    private let base: BaseURLs
+    private let clock: @Sendable () -> Date
+    private let built = Mutex<TokenValidator?>(nil)
+    private let keySet: SigningKeySet
+
+    init(keys: SigningKeys, base: BaseURLs, now: @escaping @Sendable () -> Date) {
+        self.keys = keys
+        self.base = base
+        self.clock = now
+        self.keySet = SigningKeySet(unknownKeyRefreshInterval: .zero) { [base, keys] in
+            Array(try JSONSerialization.data(withJSONObject: try keys.jwks(issuer: "\(base.primary)/{tenantid}/")))
+        }
+    }
+
+    var validator: TokenValidator {
+        built.withLock { built in
+            if let built { return built }
+            var policy = ValidationPolicy(
+                issuer: .multiTenant(template: "\(base.primary)/{tenantid}/", allowedTenants: nil),
+                audiences: [Directory.graphIdentifier, Directory.graphClientID])
+            policy.now = clock
+            let validator = TokenValidator(policy: policy, keys: keySet)
+            built = validator
+            return validator
+        }
+    }
+
+    func validate(_ token: String) async throws(TokenRejection) -> ValidatedToken { try await validator.validate(token) }
+    var keyGeneration: Int { keySet.generation }
+    func now() -> Date { clock() }
+}

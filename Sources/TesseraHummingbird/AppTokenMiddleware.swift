@@ -1,0 +1,92 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import TesseraValidation
+
+/// Authenticates app-only callers: validates the `Authorization: Bearer` token and puts the caller on the context.
+/// RFC 6750 answers: no token → 401 with `WWW-Authenticate: Bearer realm="…"`; a bad token → 401
+/// `error="invalid_token"` with the reason code (never token material); a missing permission → 403
+/// `error="insufficient_scope"`; a malformed header → 400 `error="invalid_request"`. The scheme is case-insensitive.
+public struct AppTokenMiddleware<Context: AppTokenContext>: RouterMiddleware {
+    public let validator: any AccessTokenValidator
+    public let realm: String
+    public let cache: ValidatedTokenCache?
+    /// Largest `Authorization` header accepted. Default 16 KiB.
+    public var maximumHeaderBytes = 16 * 1024
+
+    public init(validator: any AccessTokenValidator, realm: String = "api", cache: ValidatedTokenCache? = ValidatedTokenCache()) {
+        self.validator = validator
+        self.realm = realm
+        self.cache = cache
+    }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let values = request.headers[values: .authorization]
+        guard let header = values.first else {
+            return Self.challenge(.unauthorized, realm: realm, error: nil, description: nil)
+        }
+        guard values.count == 1, header.utf8.count <= maximumHeaderBytes, let token = Self.bearerToken(header) else {
+            return Self.challenge(.badRequest, realm: realm, error: "invalid_request", description: "malformed Authorization header: expected 'Bearer <token>'")
+        }
+        var context = context
+        do {
+            context.appToken = try await validate(token)
+        } catch {
+            let status: HTTPResponse.Status = error.reason.isAuthorization ? .forbidden : .unauthorized
+            return Self.challenge(status, realm: realm, error: error.reason.isAuthorization ? "insufficient_scope" : "invalid_token", description: error.reason.code)
+        }
+        return try await next(request, context)
+    }
+
+    func validate(_ token: String) async throws(TokenRejection) -> ValidatedToken {
+        guard let cache else { return try await validator.validate(token) }
+        let key = ValidatedTokenCache.key(token)
+        let generation = validator.keyGeneration
+        if let hit = cache.lookup(key, now: validator.now(), generation: generation) { return hit }
+        let validated = try await validator.validate(token)
+        cache.store(validated, key: key, generation: generation)
+        return validated
+    }
+
+    /// `Bearer <token>` with a case-insensitive scheme and one space; the token in RFC 6750's b64token alphabet.
+    static func bearerToken(_ header: String) -> String? {
+        let utf8 = header.utf8
+        guard utf8.count > 7, header.prefix(7).lowercased() == "bearer " else { return nil }
+        let token = header.dropFirst(7)
+        guard !token.isEmpty, token.utf8.allSatisfy({ byte in
+            (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+                || [UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "+"), UInt8(ascii: "/"), UInt8(ascii: "=")].contains(byte)
+        }) else { return nil }
+        return String(token)
+    }
+
+    static func challenge(_ status: HTTPResponse.Status, realm: String, error: String?, description: String?) -> Response {
+        var value = "Bearer realm=\"\(realm)\""
+        if let error { value += ", error=\"\(error)\"" }
+        if let description { value += ", error_description=\"\(description)\"" }
+        var body = "{}"
+        if let error {
+            body = "{\"error\":\"\(error)\"" + (description.map { ",\"error_description\":\"\($0)\"" } ?? "") + "}"
+        }
+        return Response(status: status, headers: [.wwwAuthenticate: value, .contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+}
+
+/// A per-route role requirement after ``AppTokenMiddleware``: 403 `insufficient_scope` when the caller lacks it.
+public struct RequireAppRoles<Context: AppTokenContext>: RouterMiddleware {
+    public let roles: Set<String>
+    public let all: Bool
+    public let realm: String
+
+    public init(allOf roles: Set<String>, realm: String = "api") { (self.roles, self.all, self.realm) = (roles, true, realm) }
+    public init(anyOf roles: Set<String>, realm: String = "api") { (self.roles, self.all, self.realm) = (roles, false, realm) }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let granted = context.appToken?.roles ?? []
+        let satisfied = all ? roles.isSubset(of: granted) : !roles.isDisjoint(with: granted)
+        guard context.appToken != nil, satisfied else {
+            return AppTokenMiddleware<Context>.challenge(.forbidden, realm: realm, error: "insufficient_scope", description: "missing_role")
+        }
+        return try await next(request, context)
+    }
+}
