@@ -100,6 +100,8 @@ let package = Package(
             dependencies: [
                 "Tessera",
                 "TesseraEmulator",
+                "TesseraValidation",
+                "TesseraJOSE",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -13,9 +13,29 @@ struct TesseraCommand: AsyncParsableCommand {
               AZURE_TENANT_ID=contoso.onmicrosoft.com AZURE_CLIENT_ID=… AZURE_CLIENT_SECRET=… \\
                 tessera token --scope https://graph.microsoft.com/.default
               tessera emulator --http --port 8080
-            More commands (demo, call, decode, cert, validate, run) are on the way.
+              tessera validate "$TOKEN" --jwks keys.json --issuer https://login.microsoftonline.com/<tid>/v2.0 --audience <api>
+            More commands (demo, call, decode, cert, run) are on the way.
             """,
         version: Tessera.version,
-        subcommands: [TokenCommand.self, EmulatorCommand.self]
+        subcommands: [TokenCommand.self, EmulatorCommand.self, ValidateCommand.self]
     )
+
+    /// Runs the command; usage errors exit 2 (argument parser's own code is 64), as `tessera validate` documents.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let code = exitCode(for: error)
+            if code == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
 }

@@ -72,7 +72,8 @@ public final class SigningKeySet: Sendable {
     let origin: Origin
     let allowed: Set<JWSAlgorithm>
     private let state: Mutex<State>
-    private let http: HTTPClient?
+    /// HTTP settings for fetching keys; a client is made per fetch (fetches are rare) so nothing needs shutting down.
+    private let http: HTTPClient.Configuration?
     public let refreshInterval: Duration = .seconds(24 * 3600)
     public let unknownKeyRefreshInterval: Duration
     /// Changes whenever the key set changes (the validated-token cache flushes on it).
@@ -109,10 +110,11 @@ public final class SigningKeySet: Sendable {
         var configuration = HTTPClient.Configuration(tlsConfiguration: tls, timeout: .init(connect: .seconds(5), read: .seconds(10)))
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.redirectConfiguration = .disallow
-        self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        self.http = configuration
     }
 
-    public func shutdown() async throws { try await http?.shutdown() }
+    /// Kept for symmetry with clients that own resources; a key set holds none between fetches.
+    public func shutdown() async throws {}
 
     /// The key for `kid`, refreshing when the set is stale or (rate-limited) when the kid is unknown.
     func key(_ kid: String, now: Date) async throws(TokenRejection) -> VerificationKey {
@@ -173,9 +175,17 @@ public final class SigningKeySet: Sendable {
 
     private func get(_ url: String) async throws -> [UInt8] {
         guard let http else { return [] }
-        let response = try await http.execute(HTTPClientRequest(url: url), timeout: .seconds(10))
-        guard response.status == .ok else { throw TokenRejection(.keysUnavailable, "\(url) answered HTTP \(response.status.code)") }
-        return Array(buffer: try await response.body.collect(upTo: 1 << 20))
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: http)
+        do {
+            let response = try await client.execute(HTTPClientRequest(url: url), timeout: .seconds(10))
+            guard response.status == .ok else { throw TokenRejection(.keysUnavailable, "\(url) answered HTTP \(response.status.code)") }
+            let body = Array(buffer: try await response.body.collect(upTo: 1 << 20))
+            try await client.shutdown()
+            return body
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
     }
 }
 
