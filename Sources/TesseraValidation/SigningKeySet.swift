@@ -125,8 +125,9 @@ public final class SigningKeySet: Sendable {
         }
         if let cached, !stale { return cached }
         guard case .fixed = origin else {
-            if cached == nil {
-                guard stale || mayRefreshForUnknown else { throw TokenRejection(.unknownKey, "no key '\(kid.prefix(64))' in the issuer's key set") }
+            if cached == nil, !stale {
+                // A fresh set without this kid: refresh for it at most once per interval (keys may have rotated).
+                guard mayRefreshForUnknown else { throw TokenRejection(.unknownKey, "no key '\(kid.prefix(64))' in the issuer's key set") }
                 state.withLock { $0.lastUnknownKeyRefresh = now }
             }
             do {

@@ -41,6 +41,11 @@ public struct TokenRejection: Error, Sendable, Hashable, CustomStringConvertible
     public let reason: Reason
     public let explanation: String
 
+    public init(reason: Reason, explanation: String = "") {
+        self.reason = reason
+        self.explanation = explanation
+    }
+
     init(_ reason: Reason, _ explanation: String) {
         self.reason = reason
         self.explanation = explanation
