@@ -10,14 +10,15 @@ struct TesseraCommand: AsyncParsableCommand {
         abstract: "App-only tokens for daemons on the Microsoft identity platform and any OAuth 2.0 / OIDC server.",
         discussion: """
             Examples:
+              tessera demo                                   # the whole scenario, offline
               AZURE_TENANT_ID=contoso.onmicrosoft.com AZURE_CLIENT_ID=… AZURE_CLIENT_SECRET=… \\
                 tessera token --scope https://graph.microsoft.com/.default
               tessera emulator --http --port 8080
               tessera validate "$TOKEN" --jwks keys.json --issuer https://login.microsoftonline.com/<tid>/v2.0 --audience <api>
-            More commands (demo, call, decode, cert, run) are on the way.
+            More commands (call, decode, cert, consent-url, run) are on the way.
             """,
         version: Tessera.version,
-        subcommands: [TokenCommand.self, EmulatorCommand.self, ValidateCommand.self]
+        subcommands: [DemoCommand.self, TokenCommand.self, EmulatorCommand.self, ValidateCommand.self]
     )
 
     /// Runs the command; usage errors exit 2 (argument parser's own code is 64), as `tessera validate` documents.

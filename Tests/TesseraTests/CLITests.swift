@@ -50,6 +50,18 @@ struct CLITests {
         }
     }
 
+    @Test("tessera demo runs the whole scenario, single and multi-tenant", arguments: [[], ["--multi-tenant"]])
+    func demo(arguments: [String]) async throws {
+        let output = try await Peers.runAsync(binary, ["demo"] + arguments)
+        #expect(output.contains("acquire an app-only token (client credentials, PS256 assertion)"))
+        #expect(output.contains("roles User.Read.All"))
+        #expect(output.contains("Adele Vance"))
+        #expect(output.contains("source: cache (same token: yes"))
+        #expect(output.contains("Lidia Holloway") == !arguments.isEmpty)
+        #expect(!output.contains("PRIVATE KEY"))
+        #expect(!output.contains("eyJ"), "no token material in the report")
+    }
+
     @Test("a missing setting names the variable and an example")
     func missingSetting() async {
         do {
