@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import TesseraJOSE
 
 /// The emulator's HTTP surface: discovery (v1, v2, instance), JWKS, token endpoints (v1, v2) and admin consent.
 struct EmulatorRoutes: Sendable {
@@ -91,7 +92,7 @@ struct EmulatorRoutes: Sendable {
     func token(_ request: Request, tenant: String, version: Int) async throws -> Response {
         let correlationID = request.headers[HTTPField.Name("client-request-id")!] ?? UUID().uuidString.lowercased()
         let body = try await request.body.collect(upTo: 256 * 1024)
-        let form = FormDecoding.decode(String(buffer: body))
+        let form = FormEncoding.decode(String(buffer: body))
         do {
             let answer = try await service.issue(.init(tenant: tenant, form: form, authorization: request.headers[.authorization], version: version))
             return json(answer, extraHeaders: [HTTPField.Name("client-request-id")!: correlationID])
@@ -131,18 +132,5 @@ struct EmulatorRoutes: Sendable {
         var response = TesseraEmulator.json(object)
         response.headers.append(contentsOf: extraHeaders)
         return response
-    }
-}
-
-/// `application/x-www-form-urlencoded` bodies.
-enum FormDecoding {
-    static func decode(_ body: String) -> [String: String] {
-        var form: [String: String] = [:]
-        for pair in body.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decode(_ text: Substring) -> String { text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" }
-            form[decode(parts[0])] = parts.count > 1 ? decode(parts[1]) : ""
-        }
-        return form
     }
 }

@@ -9,33 +9,27 @@ import _CryptoExtras
 public enum CertificateFactory {
     /// A new RSA-2048 key with a self-signed certificate for `commonName`, valid for `days`.
     public static func selfSigned(commonName: String, days: Int = 365, now: Date = Date()) throws -> SigningCertificate {
-        let key = try _RSA.Signing.PrivateKey(keySize: .bits2048)
-        let name = try DistinguishedName { CommonName(commonName) }
-        let certificate = try Certificate(
-            version: .v3, serialNumber: .init(), publicKey: .init(key.publicKey), notValidBefore: now.addingTimeInterval(-300),
-            notValidAfter: now.addingTimeInterval(Double(days) * 86_400), issuer: name, subject: name,
-            signatureAlgorithm: .sha256WithRSAEncryption,
-            extensions: try Certificate.Extensions {
-                Critical(BasicConstraints.notCertificateAuthority)
-                Critical(KeyUsage(digitalSignature: true))
-            },
-            issuerPrivateKey: .init(key))
-        return try SigningCertificate(certificates: [certificate], privateKey: key)
+        try selfSigned(commonName: commonName, days: days, now: now, extensions: try Certificate.Extensions {
+            Critical(BasicConstraints.notCertificateAuthority)
+            Critical(KeyUsage(digitalSignature: true))
+        })
     }
 
     /// A development certificate authority.
     public static func certificateAuthority(commonName: String, days: Int = 3650, now: Date = Date()) throws -> SigningCertificate {
+        try selfSigned(commonName: commonName, days: days, now: now, extensions: try Certificate.Extensions {
+            Critical(BasicConstraints.isCertificateAuthority(maxPathLength: 0))
+            Critical(KeyUsage(keyCertSign: true))
+        })
+    }
+
+    private static func selfSigned(commonName: String, days: Int, now: Date, extensions: Certificate.Extensions) throws -> SigningCertificate {
         let key = try _RSA.Signing.PrivateKey(keySize: .bits2048)
         let name = try DistinguishedName { CommonName(commonName) }
         let certificate = try Certificate(
             version: .v3, serialNumber: .init(), publicKey: .init(key.publicKey), notValidBefore: now.addingTimeInterval(-300),
             notValidAfter: now.addingTimeInterval(Double(days) * 86_400), issuer: name, subject: name,
-            signatureAlgorithm: .sha256WithRSAEncryption,
-            extensions: try Certificate.Extensions {
-                Critical(BasicConstraints.isCertificateAuthority(maxPathLength: 0))
-                Critical(KeyUsage(keyCertSign: true))
-            },
-            issuerPrivateKey: .init(key))
+            signatureAlgorithm: .sha256WithRSAEncryption, extensions: extensions, issuerPrivateKey: .init(key))
         return try SigningCertificate(certificates: [certificate], privateKey: key)
     }
 

@@ -216,15 +216,7 @@ public final class TestTokenServer: Sendable {
         return Response(status: .init(code: status), headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(data: json)))
     }
 
-    public static func parseForm(_ body: String) -> [String: String] {
-        var form: [String: String] = [:]
-        for pair in body.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decode(_ text: Substring) -> String { text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" }
-            form[decode(parts[0])] = parts.count > 1 ? decode(parts[1]) : ""
-        }
-        return form
-    }
+    public static func parseForm(_ body: String) -> [String: String] { FormEncoding.decode(body) }
 }
 
 /// Decodes times as integers: a decimal `exp` (what MSAL Python sends, and Glewlwyd rejects) fails here.

@@ -1,11 +1,13 @@
+import Foundation
+
 /// `application/x-www-form-urlencoded` (WHATWG URL §5.2): every byte but `*-._` and alphanumerics is percent-encoded,
-/// space as `+`.
-enum FormEncoding {
-    static func encode(_ fields: [(name: String, value: String)]) -> String {
+/// space as `+`; decoding turns `+` back into a space.
+public enum FormEncoding {
+    public static func encode(_ fields: [(name: String, value: String)]) -> String {
         fields.map { "\(component($0.name))=\(component($0.value))" }.joined(separator: "&")
     }
 
-    static func component(_ text: String) -> String {
+    public static func component(_ text: String) -> String {
         let hex = Array("0123456789ABCDEF".utf8)
         var out = [UInt8]()
         out.reserveCapacity(text.utf8.count)
@@ -21,5 +23,16 @@ enum FormEncoding {
             }
         }
         return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Decodes a form body; a repeated name keeps its last value.
+    public static func decode(_ body: String) -> [String: String] {
+        var form: [String: String] = [:]
+        for pair in body.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ text: Substring) -> String { text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" }
+            form[decode(parts[0])] = parts.count > 1 ? decode(parts[1]) : ""
+        }
+        return form
     }
 }
