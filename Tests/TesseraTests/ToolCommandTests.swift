@@ -1,0 +1,71 @@
+import Foundation
+import Testing
+import Tessera
+import TesseraJOSE
+import TesseraTestSupport
+
+@Suite("Admin consent helper")
+struct AdminConsentTests {
+    @Test("builds the URL Entra expects")
+    func url() throws {
+        let url = try AdminConsent.url(tenant: "organizations", clientID: "abc", redirectURI: "https://contoso.example/done", state: "s 1")
+        #expect(url == "https://login.microsoftonline.com/organizations/adminconsent?client_id=abc&redirect_uri=https%3A%2F%2Fcontoso.example%2Fdone&state=s%201")
+        #expect(throws: IdentityError.self) { try AdminConsent.url(tenant: "a/b", clientID: "abc", redirectURI: "https://x/") }
+        #expect(throws: IdentityError.self) { try AdminConsent.url(tenant: "common", clientID: "abc", redirectURI: "not a url") }
+    }
+
+    @Test("parses granted, denied and forged redirects")
+    func parse() throws {
+        let tenant = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+        #expect(try AdminConsent.parse(redirect: "https://x/done?tenant=\(tenant)&state=7&admin_consent=True", expectedState: "7") == .granted(tenant: tenant, state: "7"))
+        #expect(try AdminConsent.parse(redirect: "https://x/done?error=access_denied&error_description=AADSTS65004%3A+declined&state=7")
+                == .denied(error: "access_denied", description: "AADSTS65004: declined", state: "7"))
+        #expect(throws: IdentityError.self) { try AdminConsent.parse(redirect: "https://x/done?tenant=\(tenant)&state=8&admin_consent=True", expectedState: "7") }
+        #expect(throws: IdentityError.self) { try AdminConsent.parse(redirect: "https://x/done?state=7") }
+    }
+}
+
+@Suite("tessera decode, cert, consent-url (built binary)", .enabled(if: ProcessInfo.processInfo.environment["TESSERA_BIN"] != nil || Peers.isCI))
+struct ToolCommandTests {
+    var binary: String { ProcessInfo.processInfo.environment["TESSERA_BIN"] ?? "TESSERA_BIN is not set: run Scripts/test.sh" }
+
+    @Test("cert new writes PEM and PFX whose thumbprints match openssl's; cert thumbprint reads both")
+    func cert() async throws {
+        let folder = NSTemporaryDirectory() + "tessera-cert-" + UUID().uuidString.prefix(8)
+        let output = try await Peers.runAsync(binary, ["cert", "new", "--subject", "CN=contoso-daemon", "--days", "30", "--out", folder, "--pfx-password", "pw"])
+        let sha1 = try OpenSSL.output(["x509", "-in", folder + "/cert.pem", "-noout", "-fingerprint", "-sha1"], in: folder)
+            .split(separator: "=").last!.replacingOccurrences(of: ":", with: "").trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(output.contains("Thumbprint (SHA-1):   \(sha1)"))
+        let attributes = try FileManager.default.attributesOfItem(atPath: folder + "/key.pem")
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        let fromPFX = try await Peers.runAsync(binary, ["cert", "thumbprint", folder + "/daemon.pfx", "--password", "pw"])
+        #expect(fromPFX.contains("SHA-1:    \(sha1)"))
+        // The generated files work as a credential.
+        let credential = try ClientCertificateCredential.load(path: folder + "/daemon.pfx", password: "pw")
+        #expect(credential.certificate.thumbprint.sha1Hex == sha1)
+    }
+
+    @Test("decode shows dates and warnings")
+    func decode() async throws {
+        let claims: [String: JSONValue] = ["aud": "https://graph.microsoft.com", "exp": 1000, "scp": "User.Read"]
+        let token = TestIssuer.encode(["alg": "RS256", "typ": "JWT"]) + "." + TestIssuer.encode(claims) + ".c2ln"
+        let output = try await Peers.runAsync(binary, ["decode", token])
+        #expect(output.contains("exp: 1000  (1970-01-01T00:16:40Z)"))
+        #expect(output.contains("- expired"))
+        #expect(output.contains("user (delegated) token"))
+        #expect(output.contains("not meant to be validated by third parties"))
+        await #expect(throws: Peers.PeerError.self) { try await Peers.runAsync(binary, ["decode", "not-a-token"]) }
+    }
+
+    @Test("consent-url prints the link; a bad tenant is a usage error (exit 2)")
+    func consentURL() async throws {
+        let output = try await Peers.runAsync(binary, ["consent-url", "--tenant", "organizations", "--client-id", "abc", "--redirect-uri", "https://localhost/consent-done"])
+        #expect(output.trimmingCharacters(in: .whitespacesAndNewlines) == "https://login.microsoftonline.com/organizations/adminconsent?client_id=abc&redirect_uri=https%3A%2F%2Flocalhost%2Fconsent-done")
+        do {
+            _ = try await Peers.runAsync(binary, ["consent-url", "--tenant", "../x", "--client-id", "abc", "--redirect-uri", "https://localhost/"])
+            Issue.record("accepted")
+        } catch let error as Peers.PeerError {
+            #expect(error.description.contains("exited 2"))
+        }
+    }
+}
