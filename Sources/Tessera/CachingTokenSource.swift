@@ -101,16 +101,21 @@ public final class CachingTokenSource: TokenSource {
     public func token(for request: TokenRequest) async throws -> AccessToken {
         let started = ContinuousClock.now
         let key = key(for: request)
-        if request.claims != nil || request.forceRefresh {
-            // A claims challenge or a forced refresh bypasses the cache and replaces the entry.
-            metrics.refreshes(request.claims != nil ? "claims" : "forced").increment()
-            return try await fetch(key: key, request: request, foreground: true)
-        }
         let now = policy.now()
+        if request.claims != nil || request.forceRefresh {
+            // A claims challenge or a forced refresh bypasses the cache and replaces the entry — but not the throttle
+            // memory, and it never falls back to the token the API just refused.
+            if let throttle = state.withLock({ $0.throttles.peek(key) }), now < throttle.until {
+                metrics.throttled.increment()
+                throw throttle.error
+            }
+            metrics.refreshes(request.claims != nil ? "claims" : "forced").increment()
+            return try await fetch(key: key, request: request, registered: false, fallback: false)
+        }
         let decision: Decision = state.withLock { state in
             if let entry = state.entries.get(key) {
                 let expires = entry.token.expiresOn
-                if now < expires.adding(.zero - policy.expiryBuffer) {
+                if now < expires.adding(.zero - policy.buffer(forLifetime: entry.token.lifetime)) {
                     if now >= entry.refreshAt, !entry.refreshing, now >= entry.nextAttemptAt {
                         _ = state.entries.update(key) { $0.refreshing = true }
                         return .hit(entry.token, refreshAt: entry.refreshAt, refresh: true)
@@ -126,7 +131,7 @@ public final class CachingTokenSource: TokenSource {
             }
             if let throttle = state.throttles.peek(key), now < throttle.until { return .fail(throttle.error) }
             if let task = state.inFlight[key] { return .wait(task) }
-            let task = Task { try await self.fetch(key: key, request: request, foreground: true) }
+            let task = Task { try await self.fetch(key: key, request: request, registered: true, fallback: true) }
             state.inFlight[key] = task
             return .wait(task)
         }
@@ -157,13 +162,15 @@ public final class CachingTokenSource: TokenSource {
     }
 
     /// Asks upstream (with one foreground retry of a 5xx or timeout), stores the answer, remembers throttling.
-    private func fetch(key: Key, request: TokenRequest, foreground: Bool) async throws -> AccessToken {
-        defer { if foreground { state.withLock { _ = $0.inFlight.removeValue(forKey: key) } } }
+    /// `registered`: this is the single-flight task of `key` (it removes itself when done). `fallback`: on a transient
+    /// failure, a cached token still short of its real expiry is returned instead (outage).
+    private func fetch(key: Key, request: TokenRequest, registered: Bool, fallback: Bool) async throws -> AccessToken {
+        defer { if registered { state.withLock { _ = $0.inFlight.removeValue(forKey: key) } } }
         do {
             let token: AccessToken
             do {
                 token = try await upstream.token(for: request)
-            } catch let error as IdentityError where foreground && (error.code == .serverError || error.code == .timeout) && error.retryAfter == nil {
+            } catch let error as IdentityError where (error.code == .serverError || error.code == .timeout) && error.retryAfter == nil {
                 logger.debug("retrying once after a transient failure", metadata: ["error": "\(error.code)"])
                 try await policy.sleep(policy.foregroundRetryDelay)
                 token = try await upstream.token(for: request)
@@ -180,7 +187,7 @@ public final class CachingTokenSource: TokenSource {
                     entry.failures += 1
                     entry.nextAttemptAt = now.adding(policy.backoff(failures: entry.failures, retryAfter: error.retryAfter))
                 }
-                guard error.isTransient, counted,
+                guard fallback, error.isTransient, counted,
                       let entry = state.entries.peek(key), now < entry.token.expiresOn.adding(.zero - policy.outageMargin)
                 else { return nil }
                 return entry.token

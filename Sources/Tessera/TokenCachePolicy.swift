@@ -33,6 +33,12 @@ public struct TokenCachePolicy: Sendable {
 
     public init() {}
 
+    /// The expiry buffer for a token of this lifetime: ``expiryBuffer``, but never more than half the lifetime (a
+    /// 5-minute token would otherwise never be served from the cache).
+    func buffer(forLifetime lifetime: Int64) -> Duration {
+        min(expiryBuffer, .seconds(max(lifetime, 0) / 2))
+    }
+
     func refreshDate(for token: AccessToken, issuedAt: Date) -> Date {
         if let refreshOn = token.refreshOn { return refreshOn }
         let fraction = refreshFraction.lowerBound + (refreshFraction.upperBound - refreshFraction.lowerBound) * random()

@@ -65,7 +65,12 @@ struct AdminRoutes: Sendable {
             try self.authorized(request) { json(["faults": faults.current.map { (try? JSONSerialization.jsonObject(with: JSONEncoder().encode($0))) ?? [:] }]) }
         }
         admin.post("faults") { request, context in
-            try await self.mutate(request, context, persisting: false) { (fault: Fault) in faults.add(fault) }
+            try await self.mutate(request, context, persisting: false) { (fault: Fault) in
+                if let status = fault.status, !(100...599).contains(status) {
+                    throw HTTPError(.badRequest, message: "a fault's status must be an HTTP status (100…599)")
+                }
+                faults.add(fault)
+            }
         }
         admin.delete("faults") { request, _ in try self.authorized(request) { faults.set([]); return json(["faults": [Any]()]) } }
     }

@@ -49,7 +49,8 @@ struct ClientAssertionCheck {
             throw .assertionAudience
         }
         let time = now.timeIntervalSince1970
-        guard let exp = claims["exp"]?.doubleValue, exp + skew >= time else { throw .assertionTime }
+        // exp must not be in the past, nor absurdly far ahead (an assertion is short-lived; bounds replay memory).
+        guard let exp = claims["exp"]?.doubleValue, exp + skew >= time, exp <= time + 3600 + skew else { throw .assertionTime }
         if let nbf = claims["nbf"]?.doubleValue, nbf - skew > time { throw .assertionTime }
         if let iat = claims["iat"]?.doubleValue, iat - skew > time { throw .assertionTime }
         return claims

@@ -83,7 +83,7 @@ public final class Emulator: Sendable {
         let service = TokenService(
             directory: directory, keys: keys, base: base, tokenLifetime: options.tokenLifetime, lifetimeJitter: options.tokenLifetimeJitter,
             replays: options.rejectReplayedAssertions ? ReplayCache() : nil, now: options.now)
-        let adminKey = options.adminKey ?? Base64URL.encode((0..<32).map { _ in UInt8.random(in: 0...255) })
+        let adminKey = options.adminKey.flatMap { $0.isEmpty ? nil : $0 } ?? Base64URL.encode((0..<32).map { _ in UInt8.random(in: 0...255) })
         let faults = FaultInjector(options.faults)
         let router = Router(context: EmulatorRequestContext.self)
         router.add(middleware: FaultMiddleware(injector: faults))
@@ -190,6 +190,8 @@ enum DevelopmentCA {
     }
 
     static func write(_ text: String, to path: String, mode: Int) throws {
-        FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: mode])
+        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: mode]) else {
+            throw EmulatorError("cannot write \(path): check the state folder's permissions")
+        }
     }
 }

@@ -38,8 +38,8 @@ struct GraphAPI: Sendable {
         if let denied { return denied }
         let query = request.uri.queryParameters
         let top = min(max(query.get("$top").flatMap(Int.init) ?? 100, 1), 999)
-        let skip = max(query.get("$skiptoken").flatMap(Int.init) ?? 0, 0)
         let all = directory.users(tenant: tenant)
+        let skip = min(max(query.get("$skiptoken").flatMap(Int.init) ?? 0, 0), all.count)
         let page = all.dropFirst(skip).prefix(top)
         var body: [String: Any] = [
             "@odata.context": "\(base.primary)/v1.0/$metadata#users",
@@ -87,7 +87,7 @@ final class LazyGraphValidator: AccessTokenValidator {
         self.keys = keys
         self.base = base
         self.clock = now
-        self.keySet = SigningKeySet(unknownKeyRefreshInterval: .zero) { [base, keys] in
+        self.keySet = SigningKeySet(unknownKeyRefreshInterval: .seconds(1)) { [base, keys] in
             Array(try JSONSerialization.data(withJSONObject: try keys.jwks(issuer: "\(base.primary)/{tenantid}/")))
         }
     }

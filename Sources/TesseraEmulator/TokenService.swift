@@ -32,6 +32,7 @@ struct TokenService: Sendable {
         var clientID = form["client_id"]
         var secret = form["client_secret"]
         if let basic = Self.basicCredentials(request.authorization) {
+            guard secret == nil, form["client_assertion"] == nil else { throw .bothCredentials }
             clientID = basic.user
             secret = basic.password
         }
@@ -91,8 +92,9 @@ struct TokenService: Sendable {
     /// Token endpoints this tenant's assertions may name: every base URL × tenant GUID and domains × v1/v2 path.
     func acceptedAudiences(tenant: DirectoryModel.Tenant, version: Int) -> Set<String> {
         let names = [tenant.id] + tenant.domains
-        let paths = ["/oauth2/v2.0/token", "/oauth2/token"]
-        return Set(base.all.flatMap { base in names.flatMap { name in paths.map { "\(base)/\(name)\($0)" } } })
+        // The aud must be the endpoint the request is POSTed to: v1 and v2 are different endpoints.
+        let path = version == 1 ? "/oauth2/token" : "/oauth2/v2.0/token"
+        return Set(base.all.flatMap { base in names.map { "\(base)/\($0)\(path)" } })
     }
 
     func issuer(tenant: String, version: Int) -> String {

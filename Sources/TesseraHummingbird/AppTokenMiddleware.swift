@@ -25,6 +25,10 @@ public struct AppTokenMiddleware<Context: AppTokenContext>: RouterMiddleware {
         guard let header = values.first else {
             return Self.challenge(.unauthorized, realm: realm, error: nil, description: nil)
         }
+        // Another scheme (Basic, Negotiate…) carries no bearer token: answer as for a missing one (RFC 6750 §3).
+        if values.count == 1, !header.lowercased().hasPrefix("bearer") {
+            return Self.challenge(.unauthorized, realm: realm, error: nil, description: nil)
+        }
         guard values.count == 1, header.utf8.count <= maximumHeaderBytes, let token = Self.bearerToken(header) else {
             return Self.challenge(.badRequest, realm: realm, error: "invalid_request", description: "malformed Authorization header: expected 'Bearer <token>'")
         }

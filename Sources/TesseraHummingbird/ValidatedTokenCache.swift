@@ -6,6 +6,7 @@ import TesseraValidation
 
 /// Accepted tokens, keyed by their SHA-256 (never the token), bounded, each until its `exp`, all flushed when the key
 /// set changes — so a daemon that reuses its token costs a hash and a lookup, not an RSA verification.
+/// Use one cache per middleware: an entry means "accepted by *that* policy".
 public final class ValidatedTokenCache: Sendable {
     struct Key: Hashable, Sendable {
         let a: UInt64, b: UInt64, c: UInt64, d: UInt64

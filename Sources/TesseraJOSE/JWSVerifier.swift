@@ -9,7 +9,7 @@ public enum JWSVerifier {
     /// Verifies `signature` over `signingInput` (`base64url(header).base64url(payload)`).
     public static func verify(signingInput: some DataProtocol, signature: [UInt8], publicKey: _RSA.Signing.PublicKey, algorithm: JWSAlgorithm) -> Bool {
         // RSA signatures are exactly the modulus length; anything else (e.g. a zero-length or all-zero blob) is invalid.
-        guard signature.count * 8 == publicKey.keySizeInBits else { return false }
+        guard signature.count == (publicKey.keySizeInBits + 7) / 8 else { return false }
         let rsaSignature = _RSA.Signing.RSASignature(rawRepresentation: signature)
         let digest = SHA256.hash(data: signingInput)
         switch algorithm {

@@ -66,7 +66,8 @@ public final class SigningKeySet: Sendable {
         var keys: [String: VerificationKey] = [:]
         var fetchedAt: Date?
         var lastUnknownKeyRefresh: Date?
-        var inFlight: Task<[String: VerificationKey], any Error>?
+        var lastAttempt: Date?
+        var inFlight: Task<Void, any Error>?
     }
 
     let origin: Origin
@@ -116,20 +117,42 @@ public final class SigningKeySet: Sendable {
     /// Kept for symmetry with clients that own resources; a key set holds none between fetches.
     public func shutdown() async throws {}
 
-    /// The key for `kid`, refreshing when the set is stale or (rate-limited) when the kid is unknown.
+    /// Least time between two fetch attempts, whatever triggers them (staleness, unknown kid, outage).
+    public let minimumAttemptInterval: Duration = .seconds(5)
+
+    /// The key for `kid`. Fetches when the set is stale (at most once per ``minimumAttemptInterval``; a stale set keeps
+    /// serving meanwhile and through an outage) or, for an unknown `kid` in a fresh set, at most once per
+    /// ``unknownKeyRefreshInterval``.
     func key(_ kid: String, now: Date) async throws(TokenRejection) -> VerificationKey {
-        let (cached, stale, mayRefreshForUnknown) = state.withLock { state in
-            let stale = state.fetchedAt.map { now.timeIntervalSince($0) > refreshInterval.seconds } ?? true
-            let may = state.lastUnknownKeyRefresh.map { now.timeIntervalSince($0) >= unknownKeyRefreshInterval.seconds } ?? true
-            return (state.keys[kid], stale, may)
-        }
-        if let cached, !stale { return cached }
-        guard case .fixed = origin else {
-            if cached == nil, !stale {
-                // A fresh set without this kid: refresh for it at most once per interval (keys may have rotated).
-                guard mayRefreshForUnknown else { throw TokenRejection(.unknownKey, "no key '\(kid.prefix(64))' in the issuer's key set") }
-                state.withLock { $0.lastUnknownKeyRefresh = now }
+        enum Decision { case use(VerificationKey), reject(TokenRejection), fetch(VerificationKey?) }
+        let decision: Decision = state.withLock { state in
+            let cached = state.keys[kid]
+            if case .fixed = origin {
+                return cached.map { .use($0) } ?? .reject(TokenRejection(.unknownKey, "no key '\(kid.prefix(64))' in the configured key set"))
             }
+            let stale = state.fetchedAt.map { now.timeIntervalSince($0) > refreshInterval.seconds } ?? true
+            let attemptedRecently = state.lastAttempt.map { now.timeIntervalSince($0) < minimumAttemptInterval.seconds } ?? false
+            if let cached {
+                return stale && !attemptedRecently && state.inFlight == nil ? .fetch(cached) : .use(cached)
+            }
+            if !stale {
+                // A fresh set without this kid: the issuer may have rotated; refresh for it at most once per interval.
+                let allowed = state.lastUnknownKeyRefresh.map { now.timeIntervalSince($0) >= unknownKeyRefreshInterval.seconds } ?? true
+                guard allowed, !attemptedRecently else {
+                    return .reject(TokenRejection(.unknownKey, "no key '\(kid.prefix(64))' in the issuer's key set"))
+                }
+                state.lastUnknownKeyRefresh = now
+                return .fetch(nil)
+            }
+            guard !attemptedRecently || state.inFlight != nil else {
+                return .reject(TokenRejection(.keysUnavailable, "the signing keys could not be fetched recently; retrying in a few seconds"))
+            }
+            return .fetch(nil)
+        }
+        switch decision {
+        case .use(let key): return key
+        case .reject(let rejection): throw rejection
+        case .fetch(let cached):
             do {
                 try await refresh(now: now)
             } catch {
@@ -140,24 +163,31 @@ public final class SigningKeySet: Sendable {
             if let key = state.withLock({ $0.keys[kid] }) { return key }
             throw TokenRejection(.unknownKey, "no key '\(kid.prefix(64))' in the issuer's key set")
         }
-        if let cached { return cached }
-        throw TokenRejection(.unknownKey, "no key '\(kid.prefix(64))' in the configured key set")
     }
 
+    /// One fetch at a time; its result is stored by the fetch itself (so a late waiter cannot overwrite newer keys), an
+    /// empty set never replaces usable keys, and the generation moves only when the keys changed.
     private func refresh(now: Date) async throws {
-        let task: Task<[String: VerificationKey], any Error> = state.withLock { state in
+        let task: Task<Void, any Error> = state.withLock { state in
             if let inFlight = state.inFlight { return inFlight }
-            let task = Task { try await self.fetch() }
+            state.lastAttempt = now
+            let task = Task {
+                defer { self.state.withLock { $0.inFlight = nil } }
+                let keys = try await self.fetch()
+                guard !keys.isEmpty else { throw TokenRejection(.keysUnavailable, "the key set has no usable keys") }
+                let changed: Bool = self.state.withLock { state in
+                    let changed = Set(state.keys.map { "\($0.key):\($0.value.publicKey.derRepresentation.base64EncodedString())" })
+                        != Set(keys.map { "\($0.key):\($0.value.publicKey.derRepresentation.base64EncodedString())" })
+                    state.keys = keys
+                    state.fetchedAt = now
+                    return changed
+                }
+                if changed { self.generationCounter.add(1, ordering: .releasing) }
+            }
             state.inFlight = task
             return task
         }
-        defer { state.withLock { $0.inFlight = nil } }
-        let keys = try await task.value
-        state.withLock { state in
-            state.keys = keys
-            state.fetchedAt = now
-        }
-        generationCounter.add(1, ordering: .releasing)
+        try await task.value
     }
 
     private func fetch() async throws -> [String: VerificationKey] {

@@ -53,6 +53,7 @@ public struct TokenValidator: AccessTokenValidator {
             throw TokenRejection(.unsupportedAlgorithm, "alg '\(alg.prefix(16))' is not allowed (allowed: \(policy.algorithms.map(\.name).sorted().joined(separator: ", ")))")
         }
         if header["crit"] != nil { throw TokenRejection(.unknownCritical, "the header marks extensions critical that this validator does not understand") }
+        if let typ = header["typ"], typ.stringValue == nil { throw TokenRejection(.unsupportedType, "typ is not a string") }
         try checkType(header["typ"]?.stringValue)
         guard let kid = header["kid"]?.stringValue, !kid.isEmpty else {
             throw TokenRejection(.missingKeyID, "the header has no kid; keys are never guessed (jwk, jku, x5u and x5c are not used)")
@@ -187,7 +188,8 @@ public struct TokenValidator: AccessTokenValidator {
             }
             if policy.appOnly {
                 guard claims["scp"] == nil else { throw TokenRejection(.notAppOnly, "the token has scp: a delegated (user) token") }
-                if let idtyp = claims["idtyp"]?.stringValue {
+                if let value = claims["idtyp"] {
+                    guard let idtyp = value.stringValue else { throw TokenRejection(.notAppOnly, "idtyp is not a string") }
                     guard idtyp == "app" else { throw TokenRejection(.notAppOnly, "idtyp is '\(idtyp.prefix(16))', not app") }
                 } else {
                     guard let oid = claims["oid"]?.stringValue, oid == claims["sub"]?.stringValue else {

@@ -280,6 +280,40 @@ struct CacheTests {
         }
     }
 
+    @Test("short-lived tokens are still cached (the buffer is at most half the lifetime)")
+    func shortLived() async throws {
+        let clock = TestClock()
+        try await TestTokenServer.daemon(expiresIn: 240).run { server in
+            try await withCachedClient(server, clock: clock, configure: { $0.refreshFraction = 0.99...0.99 }) { client in
+                _ = try await client.token(scope: graph)
+                clock.advance(100)
+                #expect(try await client.token(scope: graph).source == .cache)
+                #expect(server.tokenRequests.count == 1)
+            }
+        }
+    }
+
+    @Test("a forced refresh respects the throttle memory and never falls back to the refused token")
+    func forcedRespectsThrottle() async throws {
+        let clock = TestClock()
+        let server = TestTokenServer.daemon()
+        try await server.run { server in
+            try await withCachedClient(server, clock: clock) { client in
+                _ = try await client.token(scope: graph)
+                server.enqueue(.init(status: 429, headers: ["Retry-After": "60"], body: ""))
+                let first = await expectIdentityError { _ = try await client.token(for: TokenRequest(scope: graph, forceRefresh: true)) }
+                #expect(first?.code == .throttled)
+                let second = await expectIdentityError { _ = try await client.token(for: TokenRequest(scope: graph, claims: "{}")) }
+                #expect(second?.code == .throttled)
+                #expect(server.tokenRequests.count == 2, "the second forced request did not reach the server")
+                server.enqueue(.init(status: 503, body: ""), .init(status: 503, body: ""))
+                clock.advance(61)
+                let failed = await expectIdentityError { _ = try await client.token(for: TokenRequest(scope: graph, claims: #"{"access_token":{}}"#)) }
+                #expect(failed?.code == .serverError, "a claims challenge gets the error, not the refused cached token")
+            }
+        }
+    }
+
     @Test("LRU bound: the least recently used token is evicted and counted")
     func lru() async throws {
         let clock = TestClock()

@@ -73,6 +73,7 @@ struct EmulatorAdminTests {
             }
             #expect(!token.token.isEmpty, "the fault was used up after one request")
 
+            #expect(try await post(emulator, path: "/admin/faults", json: #"{"endpoint":"token","status":1000}"#, adminKey: emulator.adminKey).status == 400)
             let throttle = #"{"endpoint":"token","status":429,"retryAfter":"3","count":1}"#
             _ = try await post(emulator, path: "/admin/faults", json: throttle, adminKey: emulator.adminKey)
             let error = await expectIdentityError {
@@ -159,6 +160,8 @@ struct EmulatorAdminTests {
 
     @Test("assertion checks and consent errors", arguments: [
         ("audience of another endpoint", "aud:https://login.microsoftonline.com/x/oauth2/v2.0/token", 700023),
+        ("audience of this tenant's v1 endpoint at the v2 endpoint", "aud:v1", 700023),
+        ("exp absurdly far ahead", "exp:far", 700024),
         ("two audiences", "aud:array", 5002741),
         ("expired", "exp:past", 700024),
         ("issued in the future", "nbf:future", 700024),
@@ -183,6 +186,8 @@ struct EmulatorAdminTests {
         switch mutation {
         case let value where value.hasPrefix("aud:https"): claims["aud"] = .string(String(value.dropFirst(4)))
         case "aud:array": claims["aud"] = .array([.string(endpoint), "https://other.example/token"])
+        case "aud:v1": claims["aud"] = .string("\(emulator.baseURL)/\(EmulatorFixture.contoso)/oauth2/token")
+        case "exp:far": claims["exp"] = .number(1e12)
         case "exp:past": claims["exp"] = .number(Double(now - 3600)); claims["nbf"] = .number(Double(now - 4000))
         case "nbf:future": claims["nbf"] = .number(Double(now + 3600)); claims["exp"] = .number(Double(now + 4000))
         case "iss:other": claims["iss"] = "someone-else"

@@ -30,6 +30,9 @@ struct KeySetTests {
         _ = try await validator.validate(TestIssuer.shared.mint())
         #expect(counter.calls.withLock { $0 } == 1)
         let unknown = TestIssuer.shared.mint(header: ValidatorHostileTests.header { $0["kid"] = "rotated-in" })
+        await expectRejection(.unknownKey) { try await validator.validate(unknown) }
+        #expect(counter.calls.withLock { $0 } == 1, "right after a fetch, an unknown kid does not fetch again")
+        clock.withLock { $0 = $0.addingTimeInterval(6) }
         for _ in 0..<20 { await expectRejection(.unknownKey) { try await validator.validate(unknown) } }
         #expect(counter.calls.withLock { $0 } == 2, "one refresh for the unknown kid, not twenty")
         clock.withLock { $0 = $0.addingTimeInterval(301) }

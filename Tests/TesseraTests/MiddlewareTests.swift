@@ -39,7 +39,12 @@ struct MiddlewareTests {
             #expect(forbidden.status == .forbidden)
             #expect(forbidden.headers[.wwwAuthenticate]?.contains("error=\"insufficient_scope\"") == true)
 
-            for header in ["Bearer", "Bearer  two-spaces", "Basic abc", "Bearer a b", "Bearer tok\u{7F}en", "Token abc"] {
+            for header in ["Basic abc", "Token abc", "Negotiate xyz"] {
+                let other = try await client.execute(uri: "/reports", method: .get, headers: [.authorization: header])
+                #expect(other.status == .unauthorized, "\(header)")
+                #expect(other.headers[.wwwAuthenticate] == "Bearer realm=\"reports\"")
+            }
+            for header in ["Bearer", "Bearer  two-spaces", "Bearer a b", "Bearer tok\u{7F}en", "bearer"] {
                 let malformed = try await client.execute(uri: "/reports", method: .get, headers: [.authorization: header])
                 #expect(malformed.status == .badRequest, "\(header)")
             }
@@ -106,6 +111,11 @@ struct GraphAPITests {
         }
         #expect(names == (1...5).map { "User \($0)" })
         #expect(pages == 3)
+        var overflow = HTTPClientRequest(url: emulator.baseURL + "/v1.0/users?$top=999&$skiptoken=9223372036854775807")
+        overflow.headers.add(name: "Authorization", value: "Bearer \(token.token)")
+        let empty = try await send(emulator, overflow)
+        #expect(empty.status == 200)
+        #expect(try StrictJSON.parseObject(empty.body)["value"] == .array([]))
         var one = HTTPClientRequest(url: emulator.baseURL + "/v1.0/users/u3")
         one.headers.add(name: "Authorization", value: "Bearer \(token.token)")
         #expect(try StrictJSON.parseObject(try await send(emulator, one).body)["userPrincipalName"]?.stringValue == "user3@contoso.example")
