@@ -23,6 +23,8 @@ struct DemoCommand: AsyncParsableCommand {
               swift run tessera demo --multi-tenant      # the ISV flow: one app object, consent and tokens per tenant
             """)
 
+    @OptionGroup var global: GlobalOptions
+
     @Flag(help: "Show the ISV flow: admin consent in two tenants, one app object, tokens and users per tenant.")
     var multiTenant = false
 
@@ -95,7 +97,7 @@ struct DemoCommand: AsyncParsableCommand {
             clientID: Self.daemon, authority: try .microsoft(tenant: tenant.id, cloud: .custom(emulator.baseURL)),
             credential: ClientCertificateCredential(certificate: certificate))
         configuration.http.caFile = emulator.caFile
-        let client = try ConfidentialClient(configuration: configuration)
+        let client = try ConfidentialClient(configuration: configuration, logger: global.makeLogger())
         do {
             let token = try await report.step("acquire an app-only token (client credentials, PS256 assertion)") {
                 try await client.token(scope: "https://graph.microsoft.com/.default")

@@ -22,6 +22,8 @@ struct EmulatorCommand: AsyncParsableCommand {
             and disable_instance_discovery=True in code; for MSAL: authority=<base URL>/<tenant>, instance_discovery=False.
             """)
 
+    @OptionGroup var global: GlobalOptions
+
     @Option(help: "Port on 127.0.0.1 (0: a free one).")
     var port = 8443
 
@@ -73,7 +75,7 @@ struct EmulatorCommand: AsyncParsableCommand {
         options.tokenLifetime = tokenLifetime
         options.tokenLifetimeJitter = tokenLifetimeJitter
         options.rejectReplayedAssertions = rejectReplayedAssertions
-        let emulator = try await Emulator.start(model, options: options)
+        let emulator = try await Emulator.start(model, options: options, logger: global.makeLogger(label: "tessera.emulator"))
         let connectionFile = try ConnectionFile.write(emulator: emulator, model: model, demoSecret: demoSecret)
         print("Tessera emulator listening on \(emulator.baseURL)")
         if let caFile = emulator.caFile { print("Development CA: \(caFile)") }

@@ -24,23 +24,19 @@ struct TokenCommand: AsyncParsableCommand {
     @Option(help: "The tenant (GUID or domain); overrides AZURE_TENANT_ID.")
     var tenant: String?
 
-    @Option(help: "Extra trust roots (PEM), e.g. the emulator's development CA. Also TESSERA_CA_FILE.")
-    var caFile: String?
 
     @Flag(help: "Print expiry and metadata as JSON instead of the bare token.")
     var json = false
 
-    @Option(help: "Log level (trace, debug, info, notice, warning, error, critical). Also TESSERA_LOG_LEVEL.")
-    var logLevel: String?
+    @OptionGroup var global: GlobalOptions
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
-        var logger = Logger(label: "tessera")
-        logger.logLevel = Logger.Level(rawValue: logLevel ?? environment["TESSERA_LOG_LEVEL"] ?? "warning") ?? .warning
+        let logger = global.makeLogger()
         let client: ConfidentialClient
         do {
             var configuration = try EnvironmentConfiguration.clientConfiguration(environment, tenant: tenant)
-            configuration.http.caFile = caFile ?? environment["TESSERA_CA_FILE"]
+            configuration.http.caFile = global.resolvedCAFile
             client = try ConfidentialClient(configuration: configuration, logger: logger)
         } catch {
             throw ValidationError("\(error)")

@@ -16,6 +16,8 @@ struct DecodeCommand: ParsableCommand {
             To validate instead, use `tessera validate`.
             """)
 
+    @OptionGroup var global: GlobalOptions
+
     @Argument(help: "The token, or - for standard input.")
     var token: String
 
@@ -88,6 +90,8 @@ struct CertCommand: ParsableCommand {
                   tessera cert new --subject CN=daemon --pfx-password "$PFX_PASSWORD"
                 """)
 
+        @OptionGroup var global: GlobalOptions
+
         @Option(help: "Subject, e.g. CN=contoso-daemon.")
         var subject: String
 
@@ -133,6 +137,8 @@ struct CertCommand: ParsableCommand {
             commandName: "thumbprint", abstract: "Print a certificate's thumbprints (PEM certificate, combined PEM or PFX).",
             discussion: "Examples:\n  tessera cert thumbprint cert.pem\n  tessera cert thumbprint daemon.pfx --password \"$PFX_PASSWORD\"")
 
+        @OptionGroup var global: GlobalOptions
+
         @Argument(help: "A PEM or PFX file.")
         var file: String
 
@@ -173,6 +179,8 @@ struct ConsentURLCommand: ParsableCommand {
               tessera consent-url --tenant organizations --client-id <app-id> --redirect-uri https://contoso.example/consent-done
               tessera consent-url --tenant fabrikam.onmicrosoft.com --client-id <app-id> --redirect-uri https://localhost/consent-done --state 42
             """)
+
+    @OptionGroup var global: GlobalOptions
 
     @Option(help: "The customer's tenant (GUID or domain), or organizations to let the administrator choose.")
     var tenant: String

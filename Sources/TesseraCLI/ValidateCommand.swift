@@ -55,8 +55,7 @@ struct ValidateCommand: AsyncParsableCommand {
     @Option(help: "Validate as of this time (Unix seconds).")
     var now: Int?
 
-    @Option(help: "Extra trust roots (PEM) for fetching keys. Also TESSERA_CA_FILE.")
-    var caFile: String?
+    @OptionGroup var global: GlobalOptions
 
     func validate() throws {
         guard (jwks == nil) != (authority == nil) else { throw ValidationError("give exactly one of --jwks <file|url> or --authority <discovery url>") }
@@ -76,7 +75,7 @@ struct ValidateCommand: AsyncParsableCommand {
         if !role.isEmpty { policy.roles = .allOf(Set(role)) }
         if !caller.isEmpty { policy.allowedCallers = Set(caller) }
         if let now { policy.now = { Date(timeIntervalSince1970: TimeInterval(now)) } }
-        let ca = caFile ?? ProcessInfo.processInfo.environment["TESSERA_CA_FILE"]
+        let ca = global.resolvedCAFile
         let keys: SigningKeySet
         if let authority {
             keys = SigningKeySet(url: authority, discovery: true, caFile: ca)

@@ -62,6 +62,31 @@ struct CLITests {
         #expect(!output.contains("eyJ"), "no token material in the report")
     }
 
+    @Test("every command logs to stderr at the chosen level and format; at trace no secret or token appears")
+    func logging() async throws {
+        try await TestTokenServer.daemon().run { server in
+            let both = try await Peers.runAsync("/bin/sh", ["-c", "\"$0\" \"$@\" 2>&1", binary, "token", "--log-level", "trace", "--log-format", "json"], environment: [
+                "AZURE_TENANT_ID": tenantID, "AZURE_CLIENT_ID": daemonClientID, "AZURE_CLIENT_SECRET": testSecret, "AZURE_AUTHORITY_HOST": server.baseURL,
+            ])
+            let lines = both.split(separator: "\n")
+            let token = try #require(lines.last.map(String.init))
+            let logLines = lines.dropLast()
+            #expect(logLines.count >= 2)
+            for line in logLines {
+                #expect((try? JSONSerialization.jsonObject(with: Data(line.utf8))) != nil, "a JSON log line: \(line.prefix(80))")
+                #expect(!line.contains(testSecret))
+                #expect(!line.contains(token))
+            }
+        }
+        do {
+            _ = try await Peers.runAsync(binary, ["decode", "x.y.z", "--log-format", "xml"])
+            Issue.record("accepted")
+        } catch let error as Peers.PeerError {
+            #expect(error.description.contains("exited 2"))
+            #expect(error.description.contains("must be text or json"))
+        }
+    }
+
     @Test("a missing setting names the variable and an example")
     func missingSetting() async {
         do {
