@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Tessera
+import TesseraEmulator
 import TesseraJOSE
 import TesseraTestSupport
 
@@ -55,6 +56,28 @@ struct ToolCommandTests {
         #expect(output.contains("user (delegated) token"))
         #expect(output.contains("not meant to be validated by third parties"))
         await #expect(throws: Peers.PeerError.self) { try await Peers.runAsync(binary, ["decode", "not-a-token"]) }
+    }
+
+    @Test("call follows every page against the emulator's Graph-like API; an API error exits 1 with its message")
+    func call() async throws {
+        var model = EmulatorFixture.model
+        model.tenants[0].users = (1...5).map { .init(id: "u\($0)", displayName: "User \($0)", userPrincipalName: "user\($0)@contoso.example") }
+        let emulator = try await Emulator.start(model)
+        let environment = [
+            "AZURE_TENANT_ID": EmulatorFixture.contoso, "AZURE_CLIENT_ID": EmulatorFixture.daemon, "AZURE_CLIENT_SECRET": EmulatorFixture.secret,
+            "AZURE_AUTHORITY_HOST": emulator.baseURL, "TESSERA_CA_FILE": emulator.caFile!,
+        ]
+        let output = try await Peers.runAsync(binary, ["call", "GET", emulator.baseURL + "/v1.0/users?$top=2", "--all-pages"], environment: environment)
+        let values = try StrictJSON.parseObject(Array(output.utf8))["value"]?.arrayValue ?? []
+        #expect(values.compactMap { $0["displayName"]?.stringValue } == (1...5).map { "User \($0)" })
+        do {
+            _ = try await Peers.runAsync(binary, ["call", "GET", emulator.baseURL + "/v1.0/users", "--scope", "api://reports/.default"], environment: environment)
+            Issue.record("accepted a token for another API")
+        } catch let error as Peers.PeerError {
+            #expect(error.description.contains("exited 1"))
+            #expect(error.description.contains("HTTP 401"))
+        }
+        await emulator.stop()
     }
 
     @Test("consent-url prints the link; a bad tenant is a usage error (exit 2)")

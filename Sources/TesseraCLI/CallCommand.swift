@@ -1,0 +1,99 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOSSL
+import Tessera
+import TesseraJOSE
+
+/// `tessera call`: call an API with the app's token and print the JSON.
+struct CallCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "call",
+        abstract: "Call an API with the app's token (from the AZURE_* environment) and print the JSON answer.",
+        discussion: """
+            Examples:
+              tessera call GET https://graph.microsoft.com/v1.0/users --all-pages
+              tessera call POST https://api.contoso.example/reports --scope api://reports/.default --data '{"month":11}'
+              AZURE_AUTHORITY_HOST=https://localhost:8443 tessera call GET https://localhost:8443/v1.0/users --ca-file ~/.tessera/emulator/ca.pem
+            """)
+
+    @Argument(help: "HTTP method.")
+    var method: String
+
+    @Argument(help: "URL.")
+    var url: String
+
+    @Option(help: "The scope of the token, '{resource}/.default'.")
+    var scope = "https://graph.microsoft.com/.default"
+
+    @Flag(help: "Follow @odata.nextLink and print every page's 'value' as one array.")
+    var allPages = false
+
+    @Option(help: "A JSON request body.")
+    var data: String?
+
+    @OptionGroup var global: GlobalOptions
+
+    func validate() throws {
+        guard ["GET", "POST", "PUT", "PATCH", "DELETE"].contains(method.uppercased()) else {
+            throw ValidationError("METHOD must be GET, POST, PUT, PATCH or DELETE")
+        }
+        guard let components = URLComponents(string: url), ["https", "http"].contains(components.scheme ?? ""), components.host != nil else {
+            throw ValidationError("URL must be an absolute http(s) URL, e.g. https://graph.microsoft.com/v1.0/users")
+        }
+        if let data, (try? StrictJSON.parse(Array(data.utf8))) == nil { throw ValidationError("--data must be JSON") }
+    }
+
+    func run() async throws {
+        var configuration = try EnvironmentConfiguration.clientConfiguration(ProcessInfo.processInfo.environment, tenant: nil)
+        configuration.http.caFile = global.resolvedCAFile
+        let client = try ConfidentialClient(configuration: configuration, logger: global.makeLogger())
+        var tls = TLSConfiguration.makeClientConfiguration()
+        if let caFile = global.resolvedCAFile { tls.additionalTrustRoots = [.file(caFile)] }
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: tls))
+        do {
+            var values: [JSONValue] = []
+            var next: String? = url
+            var last: JSONValue = .null
+            while let target = next {
+                let token = try await client.token(scope: scope)
+                var request = HTTPClientRequest(url: target)
+                request.method = .init(rawValue: method.uppercased())
+                request.headers.add(name: "Authorization", value: "Bearer \(token.token)")
+                request.headers.add(name: "Accept", value: "application/json")
+                if let data, target == url {
+                    request.headers.add(name: "Content-Type", value: "application/json")
+                    request.body = .bytes(ByteBuffer(string: data))
+                }
+                let response = try await http.execute(request, timeout: .seconds(60))
+                let body = Array(buffer: try await response.body.collect(upTo: 16 << 20))
+                guard (200..<300).contains(response.status.code) else {
+                    let message = (try? StrictJSON.parseObject(body))?["error"]?["message"]?.stringValue ?? String(decoding: body.prefix(300), as: UTF8.self)
+                    throw CallFailure(description: "\(method.uppercased()) \(target) answered HTTP \(response.status.code): \(message)")
+                }
+                last = body.isEmpty ? .null : try StrictJSON.parse(body)
+                next = nil
+                if allPages {
+                    values += last["value"]?.arrayValue ?? []
+                    next = last["@odata.nextLink"]?.stringValue
+                }
+            }
+            let output: JSONValue = allPages ? .object(["value": .array(values)]) : last
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(output), as: UTF8.self))
+            try await http.shutdown()
+            try await client.shutdown()
+        } catch {
+            try? await http.shutdown()
+            try? await client.shutdown()
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+
+    struct CallFailure: Error, CustomStringConvertible {
+        let description: String
+    }
+}
