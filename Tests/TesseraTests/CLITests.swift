@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TesseraTestSupport
 
-/// The built `tessera` binary (Scripts/test.sh exports TESSERA_BIN; never `swift run` inside `swift test`).
+/// The built `tessera` binary, which Scripts/test.sh exports as TESSERA_BIN (tests never invoke the package manager).
 @Suite("tessera CLI (built binary)", .enabled(if: ProcessInfo.processInfo.environment["TESSERA_BIN"] != nil || Peers.isCI))
 struct CLITests {
     var binary: String { ProcessInfo.processInfo.environment["TESSERA_BIN"] ?? "TESSERA_BIN is not set: run Scripts/test.sh" }
