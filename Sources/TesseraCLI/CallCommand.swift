@@ -33,6 +33,7 @@ struct CallCommand: AsyncParsableCommand {
     @Option(help: "A JSON request body.")
     var data: String?
 
+    @OptionGroup var client: ClientOptions
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
@@ -46,7 +47,12 @@ struct CallCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var configuration = try EnvironmentConfiguration.clientConfiguration(ProcessInfo.processInfo.environment, tenant: nil)
+        var configuration: ConfidentialClient.Configuration
+        do {
+            configuration = try self.client.configuration()
+        } catch {
+            throw ValidationError("\(error)")
+        }
         configuration.http.caFile = global.resolvedCAFile
         let client = try ConfidentialClient(configuration: configuration, logger: global.makeLogger())
         var tls = TLSConfiguration.makeClientConfiguration()

@@ -9,8 +9,11 @@ struct TokenCommand: AsyncParsableCommand {
         commandName: "token",
         abstract: "Get an app-only access token and print it.",
         discussion: """
-            Reads AZURE_TENANT_ID, AZURE_CLIENT_ID and one of AZURE_CLIENT_SECRET, AZURE_CLIENT_CERTIFICATE_PATH
-            (+ AZURE_CLIENT_CERTIFICATE_PASSWORD) or AZURE_FEDERATED_TOKEN_FILE; AZURE_AUTHORITY_HOST picks the cloud.
+            Settings come from flags, then the environment (AZURE_TENANT_ID, AZURE_CLIENT_ID and one of
+            AZURE_CLIENT_SECRET, AZURE_CLIENT_CERTIFICATE_PATH (+ _PASSWORD, AZURE_CLIENT_SEND_CERTIFICATE_CHAIN) or
+            AZURE_FEDERATED_TOKEN_FILE; AZURE_AUTHORITY_HOST picks the cloud), then --config appsettings.json
+            (AzureAd: Instance, TenantId, ClientId, ClientCredentials [{SourceType: ClientSecret | Path |
+            Base64Encoded | SignedAssertionFilePath, …}]; or the sample form Instance "{0}", Tenant, ClientId, ClientSecret).
 
             Examples:
               tessera token --scope https://graph.microsoft.com/.default
@@ -21,8 +24,7 @@ struct TokenCommand: AsyncParsableCommand {
     @Option(help: "The scope, '{resource}/.default'.")
     var scope = "https://graph.microsoft.com/.default"
 
-    @Option(help: "The tenant (GUID or domain); overrides AZURE_TENANT_ID.")
-    var tenant: String?
+    @OptionGroup var client: ClientOptions
 
 
     @Flag(help: "Print expiry and metadata as JSON instead of the bare token.")
@@ -33,17 +35,17 @@ struct TokenCommand: AsyncParsableCommand {
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let logger = global.makeLogger()
-        let client: ConfidentialClient
+        let confidentialClient: ConfidentialClient
         do {
-            var configuration = try EnvironmentConfiguration.clientConfiguration(environment, tenant: tenant)
+            var configuration = try client.configuration(environment)
             configuration.http.caFile = global.resolvedCAFile
-            client = try ConfidentialClient(configuration: configuration, logger: logger)
+            confidentialClient = try ConfidentialClient(configuration: configuration, logger: logger)
         } catch {
             throw ValidationError("\(error)")
         }
         do {
-            let token = try await client.token(scope: scope)
-            try? await client.shutdown()
+            let token = try await confidentialClient.token(scope: scope)
+            try? await confidentialClient.shutdown()
             if json {
                 let formatter = ISO8601DateFormatter()
                 let object: [String: Any] = [
@@ -57,40 +59,33 @@ struct TokenCommand: AsyncParsableCommand {
                 print(token.token)
             }
         } catch {
-            try? await client.shutdown()
+            try? await confidentialClient.shutdown()
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(1)
         }
     }
 }
 
-/// The `AZURE_*` environment, as azure-identity's `EnvironmentCredential` reads it.
-enum EnvironmentConfiguration {
-    static func clientConfiguration(_ environment: [String: String], tenant: String?) throws -> ConfidentialClient.Configuration {
-        func require(_ name: String, example: String) throws -> String {
-            guard let value = environment[name], !value.isEmpty else {
-                throw ValidationError("\(name) is not set; set it in the environment, e.g. \(name)=\(example)")
-            }
-            return value
-        }
-        let tenantID = try tenant ?? require("AZURE_TENANT_ID", example: "contoso.onmicrosoft.com")
-        let clientID = try require("AZURE_CLIENT_ID", example: "00000000-0000-0000-0000-000000000000")
-        let cloud = try environment["AZURE_AUTHORITY_HOST"].map { try AzureCloud.named($0) } ?? .public
-        let credential: any ClientCredential
-        if let secret = environment["AZURE_CLIENT_SECRET"], !secret.isEmpty {
-            credential = ClientSecretCredential(secret: secret)
-        } else if let path = environment["AZURE_CLIENT_CERTIFICATE_PATH"], !path.isEmpty {
-            var options = ClientCertificateCredential.AssertionOptions()
-            options.sendCertificateChain = ["1", "true"].contains(environment["AZURE_CLIENT_SEND_CERTIFICATE_CHAIN"]?.lowercased() ?? "")
-            credential = try ClientCertificateCredential.load(
-                path: path, password: environment["AZURE_CLIENT_CERTIFICATE_PASSWORD"], options: options)
-        } else if let file = environment["AZURE_FEDERATED_TOKEN_FILE"], !file.isEmpty {
-            credential = ClientAssertionCredential(file: file)
-        } else {
-            throw ValidationError(
-                "no credential: set AZURE_CLIENT_SECRET, AZURE_CLIENT_CERTIFICATE_PATH (a PEM or PFX file) or AZURE_FEDERATED_TOKEN_FILE")
-        }
-        return ConfidentialClient.Configuration(
-            clientID: clientID, authority: try .microsoft(tenant: tenantID, cloud: cloud), credential: credential)
+/// Where the client's settings come from: flags, then the environment, then a configuration file.
+struct ClientOptions: ParsableArguments {
+    @Option(help: "The tenant (GUID or domain). Overrides AZURE_TENANT_ID and the file.")
+    var tenant: String?
+
+    @Option(help: "The application (client) ID. Overrides AZURE_CLIENT_ID and the file.")
+    var clientId: String?
+
+    @Option(help: "The cloud: public, usgovernment, china, or a host URL. Overrides AZURE_AUTHORITY_HOST and the file.")
+    var authorityHost: String?
+
+    @Option(help: "appsettings.json (Microsoft.Identity.Web's AzureAd section, or the low-level sample form). Also TESSERA_CONFIG.")
+    var config: String?
+
+    func configuration(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ConfidentialClient.Configuration {
+        var flags: [String: String] = [:]
+        flags[ClientSettings.tenant] = tenant
+        flags[ClientSettings.client] = clientId
+        flags[ClientSettings.authorityHost] = authorityHost
+        let file = config ?? environment["TESSERA_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
+        return try ClientSettings(flags: flags, environment: environment, file: file).clientConfiguration()
     }
 }

@@ -93,7 +93,7 @@ struct CLITests {
             try await Peers.runAsync(binary, ["token"], environment: ["AZURE_TENANT_ID": "", "AZURE_CLIENT_ID": "", "AZURE_CLIENT_SECRET": ""])
             Issue.record("exited 0")
         } catch let error as Peers.PeerError {
-            #expect(error.description.contains("AZURE_TENANT_ID is not set"))
+            #expect(error.description.contains("azure.tenantId is not set: looked in --tenant, AZURE_TENANT_ID"))
         } catch {
             Issue.record("\(error)")
         }

@@ -1,0 +1,155 @@
+import Configuration
+import Foundation
+import Tessera
+import TesseraJOSE
+
+/// The client's settings from three layers, highest first: command-line flags, the environment (`AZURE_*`, as
+/// azure-identity reads it), and a file — Microsoft.Identity.Web's `appsettings.json` (`AzureAd` with
+/// `ClientCredentials`) or the low-level sample form (`Instance` with `{0}`, `Tenant`, `ClientId`, `ClientSecret`).
+/// swift-configuration does the layering (and redacts secrets in its access logs); `AppSettingsFile` adapts the JSON,
+/// whose arrays of objects and case-insensitive keys it cannot read itself.
+struct ClientSettings {
+    static let tenant = "azure.tenantId", client = "azure.clientId", secret = "azure.clientSecret"
+    static let certificatePath = "azure.clientCertificatePath", certificatePassword = "azure.clientCertificatePassword"
+    static let sendChain = "azure.clientSendCertificateChain", authorityHost = "azure.authorityHost"
+    static let tokenFile = "azure.federatedTokenFile", certificateBase64 = "azure.clientCertificateBase64"
+
+    let reader: ConfigReader
+    let fileDescription: String
+
+    init(flags: [String: String], environment: [String: String], file: String?) throws {
+        var providers: [any ConfigProvider] = [
+            InMemoryProvider(name: "flags", values: Self.values(flags)),
+            EnvironmentVariablesProvider(
+                environmentVariables: environment.filter { $0.key.hasPrefix("AZURE_") && !$0.value.isEmpty },
+                secretsSpecifier: .specific(["AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PASSWORD"])),
+        ]
+        if let file {
+            providers.append(InMemoryProvider(name: file, values: Self.values(try AppSettingsFile.settings(path: file))))
+            fileDescription = file
+        } else {
+            fileDescription = "no configuration file (--config / TESSERA_CONFIG)"
+        }
+        reader = ConfigReader(providers: providers)
+    }
+
+    static func values(_ settings: [String: String]) -> [AbsoluteConfigKey: ConfigValue] {
+        Dictionary(uniqueKeysWithValues: settings.map { key, value in
+            (AbsoluteConfigKey(key.split(separator: ".").map(String.init)),
+             ConfigValue(.string(value), isSecret: [secret, certificatePassword, certificateBase64].contains(key)))
+        })
+    }
+
+    func value(_ key: String, secret: Bool = false) -> String? {
+        reader.string(forKey: ConfigKey(key.split(separator: ".").map(String.init)), isSecret: secret).flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    func require(_ key: String, flag: String, environment: String, file: String, example: String) throws -> String {
+        guard let value = value(key) else {
+            throw SettingError("\(key) is not set: looked in \(flag), \(environment) and \(fileDescription) (\(file)); e.g. \(example)")
+        }
+        return value
+    }
+
+    /// The client configuration these settings describe.
+    func clientConfiguration() throws -> ConfidentialClient.Configuration {
+        let tenantID = try require(Self.tenant, flag: "--tenant", environment: "AZURE_TENANT_ID", file: "AzureAd.TenantId or Tenant", example: "contoso.onmicrosoft.com")
+        let clientID = try require(Self.client, flag: "--client-id", environment: "AZURE_CLIENT_ID", file: "AzureAd.ClientId or ClientId", example: "00000000-0000-0000-0000-000000000000")
+        var cloud = AzureCloud.public
+        if let host = value(Self.authorityHost) {
+            do {
+                cloud = try AzureCloud.named(host)
+            } catch {
+                throw SettingError("\(Self.authorityHost) (--authority-host, AZURE_AUTHORITY_HOST, AzureAd.Instance) is not valid: \(error.message)")
+            }
+        }
+        let credential: any ClientCredential
+        if let secret = value(Self.secret, secret: true) {
+            credential = ClientSecretCredential(secret: secret)
+        } else if let path = value(Self.certificatePath) {
+            var options = ClientCertificateCredential.AssertionOptions()
+            options.sendCertificateChain = ["1", "true"].contains(value(Self.sendChain)?.lowercased() ?? "")
+            credential = try ClientCertificateCredential.load(path: path, password: value(Self.certificatePassword, secret: true), options: options)
+        } else if let base64 = value(Self.certificateBase64, secret: true) {
+            guard let bytes = Data(base64Encoded: base64) else { throw SettingError("ClientCredentials Base64EncodedValue is not base64 PFX data") }
+            do {
+                credential = ClientCertificateCredential(certificate: try SigningCertificate.fromPKCS12(Array(bytes), password: value(Self.certificatePassword, secret: true)))
+            } catch {
+                throw SettingError("the Base64Encoded certificate could not be loaded: \(error.message)")
+            }
+        } else if let file = value(Self.tokenFile) {
+            credential = ClientAssertionCredential(file: file)
+        } else {
+            throw SettingError(
+                "no credential: set AZURE_CLIENT_SECRET, AZURE_CLIENT_CERTIFICATE_PATH (a PEM or PFX file) or AZURE_FEDERATED_TOKEN_FILE, "
+                    + "or AzureAd.ClientCredentials in \(fileDescription), e.g. [{\"SourceType\": \"ClientSecret\", \"ClientSecret\": \"…\"}]")
+        }
+        return ConfidentialClient.Configuration(clientID: clientID, authority: try .microsoft(tenant: tenantID, cloud: cloud), credential: credential)
+    }
+
+    struct SettingError: Error, CustomStringConvertible {
+        let description: String
+        init(_ description: String) { self.description = description }
+    }
+}
+
+/// Reads `appsettings.json` (Microsoft.Identity.Web) or the low-level sample form into the canonical keys, with .NET's
+/// case-insensitive keys. In `ClientCredentials` the first credential that loads wins.
+enum AppSettingsFile {
+    static func settings(path: String) throws -> [String: String] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ClientSettings.SettingError("cannot read the configuration file '\(path)'")
+        }
+        let root: [String: JSONValue]
+        do {
+            root = try StrictJSON.parseObject(Array(data))
+        } catch {
+            throw ClientSettings.SettingError("the configuration file '\(path)' is not a JSON object: \(error)")
+        }
+        var settings: [String: String] = [:]
+        let azureAd = lookup(root, "AzureAd")?.objectValue
+        let section = azureAd ?? root
+        if let instance = lookup(section, "Instance")?.stringValue {
+            // "https://login.microsoftonline.com/" or the sample's "https://login.microsoftonline.com/{0}".
+            settings[ClientSettings.authorityHost] = instance.replacingOccurrences(of: "{0}", with: "")
+        }
+        if let tenant = (lookup(section, "TenantId") ?? lookup(section, "Tenant"))?.stringValue { settings[ClientSettings.tenant] = tenant }
+        if let client = lookup(section, "ClientId")?.stringValue { settings[ClientSettings.client] = client }
+        if let secret = lookup(section, "ClientSecret")?.stringValue { settings[ClientSettings.secret] = secret }
+        if let certificate = lookup(section, "CertificatePath")?.stringValue { settings[ClientSettings.certificatePath] = certificate }
+        if let password = lookup(section, "CertificatePassword")?.stringValue { settings[ClientSettings.certificatePassword] = password }
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+        for credential in lookup(section, "ClientCredentials")?.arrayValue ?? [] {
+            guard let object = credential.objectValue, let source = lookup(object, "SourceType")?.stringValue?.lowercased() else { continue }
+            func string(_ name: String) -> String? { lookup(object, name)?.stringValue }
+            func resolve(_ file: String) -> String { file.hasPrefix("/") ? file : folder.appendingPathComponent(file).path }
+            switch source {
+            case "clientsecret":
+                guard let secret = string("ClientSecret") else { continue }
+                settings[ClientSettings.secret] = secret
+            case "path":
+                guard let directory = string("CertificateDiskPath") else { continue }
+                let file = string("CertificateFileName").map { resolve(directory) + "/" + $0 } ?? resolve(directory)
+                guard FileManager.default.isReadableFile(atPath: file) else { continue }
+                settings[ClientSettings.certificatePath] = file
+                if let password = string("CertificatePassword") { settings[ClientSettings.certificatePassword] = password }
+            case "base64encoded":
+                guard let value = string("Base64EncodedValue") else { continue }
+                settings[ClientSettings.certificateBase64] = value
+                if let password = string("CertificatePassword") { settings[ClientSettings.certificatePassword] = password }
+            case "signedassertionfilepath":
+                guard let file = string("SignedAssertionFileDiskPath").map(resolve), FileManager.default.isReadableFile(atPath: file) else { continue }
+                settings[ClientSettings.tokenFile] = file
+            default:
+                continue
+            }
+            break  // the first credential that loads wins
+        }
+        return settings
+    }
+
+    /// A member by case-insensitive name, as .NET configuration reads JSON.
+    static func lookup(_ object: [String: JSONValue], _ name: String) -> JSONValue? {
+        object[name] ?? object.first { $0.key.caseInsensitiveCompare(name) == .orderedSame }?.value
+    }
+}
