@@ -21,11 +21,14 @@ struct CallCommand: AsyncParsableCommand {
     @Argument(help: "HTTP method.")
     var method: String
 
-    @Argument(help: "URL.")
+    @Argument(help: "URL, or a path relative to --api's BaseUrl.")
     var url: String
 
-    @Option(help: "The scope of the token, '{resource}/.default'.")
-    var scope = "https://graph.microsoft.com/.default"
+    @Option(help: "The scope of the token, '{resource}/.default'. Default: --api's Scopes, else Graph's.")
+    var scope: String?
+
+    @Option(help: "A DownstreamApis entry of the configuration file (its BaseUrl, RelativePath and Scopes).")
+    var api: String?
 
     @Flag(help: "Follow @odata.nextLink and print every page's 'value' as one array.")
     var allPages = false
@@ -40,8 +43,8 @@ struct CallCommand: AsyncParsableCommand {
         guard ["GET", "POST", "PUT", "PATCH", "DELETE"].contains(method.uppercased()) else {
             throw ValidationError("METHOD must be GET, POST, PUT, PATCH or DELETE")
         }
-        guard let components = URLComponents(string: url), ["https", "http"].contains(components.scheme ?? ""), components.host != nil else {
-            throw ValidationError("URL must be an absolute http(s) URL, e.g. https://graph.microsoft.com/v1.0/users")
+        if api == nil, URLComponents(string: url).map({ ["https", "http"].contains($0.scheme ?? "") && $0.host != nil }) != true {
+            throw ValidationError("URL must be an absolute http(s) URL, e.g. https://graph.microsoft.com/v1.0/users (or use --api <name>)")
         }
         if let data, (try? StrictJSON.parse(Array(data.utf8))) == nil { throw ValidationError("--data must be JSON") }
     }
@@ -54,21 +57,37 @@ struct CallCommand: AsyncParsableCommand {
             throw ValidationError("\(error)")
         }
         configuration.http.caFile = global.resolvedCAFile
+        var target = url
+        var scope = self.scope ?? "https://graph.microsoft.com/.default"
+        if let api {
+            guard let file = self.client.configFile() else { throw ValidationError("--api needs a configuration file (--config / TESSERA_CONFIG) with DownstreamApis") }
+            let downstream: AppSettingsFile.DownstreamAPI
+            do {
+                downstream = try AppSettingsFile.downstreamAPI(named: api, path: file)
+            } catch {
+                throw ValidationError("\(error)")
+            }
+            let relative = url.isEmpty || url == "-" ? downstream.relativePath : url
+            target = url.hasPrefix("http") ? url : downstream.baseURL.trimmingSuffix("/") + "/" + relative.trimmingPrefix("/")
+            scope = self.scope ?? downstream.scopes.first ?? scope
+        }
         let client = try ConfidentialClient(configuration: configuration, logger: global.makeLogger())
         var tls = TLSConfiguration.makeClientConfiguration()
         if let caFile = global.resolvedCAFile { tls.additionalTrustRoots = [.file(caFile)] }
-        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: tls))
+        var httpConfiguration = HTTPClient.Configuration(tlsConfiguration: tls)
+        httpConfiguration.proxy = HTTPConfiguration.environmentProxy(for: target)
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
         do {
             var values: [JSONValue] = []
-            var next: String? = url
+            var next: String? = target
             var last: JSONValue = .null
-            while let target = next {
+            while let page = next {
                 let token = try await client.token(scope: scope)
-                var request = HTTPClientRequest(url: target)
+                var request = HTTPClientRequest(url: page)
                 request.method = .init(rawValue: method.uppercased())
                 request.headers.add(name: "Authorization", value: "Bearer \(token.token)")
                 request.headers.add(name: "Accept", value: "application/json")
-                if let data, target == url {
+                if let data, page == target {
                     request.headers.add(name: "Content-Type", value: "application/json")
                     request.body = .bytes(ByteBuffer(string: data))
                 }
@@ -76,7 +95,7 @@ struct CallCommand: AsyncParsableCommand {
                 let body = Array(buffer: try await response.body.collect(upTo: 16 << 20))
                 guard (200..<300).contains(response.status.code) else {
                     let message = (try? StrictJSON.parseObject(body))?["error"]?["message"]?.stringValue ?? String(decoding: body.prefix(300), as: UTF8.self)
-                    throw CallFailure(description: "\(method.uppercased()) \(target) answered HTTP \(response.status.code): \(message)")
+                    throw CallFailure(description: "\(method.uppercased()) \(page) answered HTTP \(response.status.code): \(message)")
                 }
                 last = body.isEmpty ? .null : try StrictJSON.parse(body)
                 next = nil
@@ -102,4 +121,9 @@ struct CallCommand: AsyncParsableCommand {
     struct CallFailure: Error, CustomStringConvertible {
         let description: String
     }
+}
+
+extension String {
+    func trimmingSuffix(_ suffix: String) -> String { hasSuffix(suffix) ? String(dropLast(suffix.count)) : self }
+    func trimmingPrefix(_ prefix: String) -> String { hasPrefix(prefix) ? String(dropFirst(prefix.count)) : self }
 }

@@ -148,6 +148,33 @@ enum AppSettingsFile {
         return settings
     }
 
+    /// One `DownstreamApis` entry: where the API is and which app token it takes.
+    struct DownstreamAPI: Equatable {
+        let baseURL: String
+        let relativePath: String
+        let scopes: [String]
+    }
+
+    /// `DownstreamApis { <name>: { BaseUrl, RelativePath, Scopes, RequestAppToken } }` (names case-insensitive).
+    static func downstreamAPI(named name: String, path: String) throws -> DownstreamAPI {
+        guard let data = FileManager.default.contents(atPath: path), let root = try? StrictJSON.parseObject(Array(data)) else {
+            throw ClientSettings.SettingError("cannot read the configuration file '\(path)'")
+        }
+        guard let apis = lookup(root, "DownstreamApis")?.objectValue, let api = lookup(apis, name)?.objectValue else {
+            throw ClientSettings.SettingError("DownstreamApis.\(name) is not in \(path); e.g. \"DownstreamApis\": {\"\(name)\": {\"BaseUrl\": \"https://graph.microsoft.com/v1.0/\", \"RelativePath\": \"users\", \"Scopes\": [\"https://graph.microsoft.com/.default\"], \"RequestAppToken\": true}}")
+        }
+        guard let baseURL = lookup(api, "BaseUrl")?.stringValue else {
+            throw ClientSettings.SettingError("DownstreamApis.\(name).BaseUrl is not set in \(path); e.g. https://graph.microsoft.com/v1.0/")
+        }
+        let scopes: [String]
+        switch lookup(api, "Scopes") {
+        case .array(let values): scopes = values.compactMap(\.stringValue)
+        case .string(let value): scopes = value.split(separator: " ").map(String.init)
+        default: scopes = []
+        }
+        return DownstreamAPI(baseURL: baseURL, relativePath: lookup(api, "RelativePath")?.stringValue ?? "", scopes: scopes)
+    }
+
     /// A member by case-insensitive name, as .NET configuration reads JSON.
     static func lookup(_ object: [String: JSONValue], _ name: String) -> JSONValue? {
         object[name] ?? object.first { $0.key.caseInsensitiveCompare(name) == .orderedSame }?.value

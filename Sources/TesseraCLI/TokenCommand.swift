@@ -85,7 +85,11 @@ struct ClientOptions: ParsableArguments {
         flags[ClientSettings.tenant] = tenant
         flags[ClientSettings.client] = clientId
         flags[ClientSettings.authorityHost] = authorityHost
-        let file = config ?? environment["TESSERA_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
-        return try ClientSettings(flags: flags, environment: environment, file: file).clientConfiguration()
+        return try ClientSettings(flags: flags, environment: environment, file: configFile(environment)).clientConfiguration()
+    }
+
+    /// `--config`, else `TESSERA_CONFIG`.
+    func configFile(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+        config ?? environment["TESSERA_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
     }
 }

@@ -70,6 +70,18 @@ struct ToolCommandTests {
         let output = try await Peers.runAsync(binary, ["call", "GET", emulator.baseURL + "/v1.0/users?$top=2", "--all-pages"], environment: environment)
         let values = try StrictJSON.parseObject(Array(output.utf8))["value"]?.arrayValue ?? []
         #expect(values.compactMap { $0["displayName"]?.stringValue } == (1...5).map { "User \($0)" })
+        // The same through a DownstreamApis entry of appsettings.json (BaseUrl + RelativePath + Scopes).
+        let config = NSTemporaryDirectory() + "tessera-downstream-" + UUID().uuidString.prefix(8) + ".json"
+        try #"{"DownstreamApis": {"Graph": {"BaseUrl": "\#(emulator.baseURL)/v1.0/", "RelativePath": "users?$top=2", "Scopes": ["https://graph.microsoft.com/.default"], "RequestAppToken": true}}}"#
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        let viaAPI = try await Peers.runAsync(binary, ["call", "GET", "-", "--api", "graph", "--config", config, "--all-pages"], environment: environment)
+        #expect(try StrictJSON.parseObject(Array(viaAPI.utf8))["value"]?.arrayValue?.count == 5)
+        do {
+            _ = try await Peers.runAsync(binary, ["call", "GET", "-", "--api", "nope", "--config", config], environment: environment)
+            Issue.record("unknown API accepted")
+        } catch let error as Peers.PeerError {
+            #expect(error.description.contains("DownstreamApis.nope is not in"))
+        }
         do {
             _ = try await Peers.runAsync(binary, ["call", "GET", emulator.baseURL + "/v1.0/users", "--scope", "api://reports/.default"], environment: environment)
             Issue.record("accepted a token for another API")
