@@ -10,7 +10,7 @@ import TesseraJOSE
 struct CallCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "call",
-        abstract: "Call an API with the app's token (from the AZURE_* environment) and print the JSON answer.",
+        abstract: "Call an API with the app's token (settings: flags, AZURE_* environment, appsettings.json) and print the JSON answer.",
         discussion: """
             Examples:
               tessera call GET https://graph.microsoft.com/v1.0/users --all-pages
