@@ -14,6 +14,8 @@ let package = Package(
         .library(name: "TesseraEmulator", targets: ["TesseraEmulator"]),
         .library(name: "TesseraValidation", targets: ["TesseraValidation"]),
         .library(name: "TesseraHummingbird", targets: ["TesseraHummingbird"]),
+        .library(name: "TesseraOpenAPI", targets: ["TesseraOpenAPI"]),
+        .library(name: "TesseraDaemon", targets: ["TesseraDaemon"]),
         .executable(name: "tessera", targets: ["TesseraCLI"]),
     ],
     dependencies: [
@@ -30,6 +32,10 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-openapi-runtime.git", from: "1.13.4"),
+        .package(url: "https://github.com/swift-server/swift-openapi-async-http-client.git", from: "1.5.0"),
     ],
     targets: [
         .target(
@@ -96,10 +102,45 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "TesseraOpenAPI",
+            dependencies: [
+                "Tessera",
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "TesseraDaemon",
+            dependencies: [
+                "Tessera",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "UserSyncExample",
+            dependencies: [
+                "Tessera",
+                "TesseraDaemon",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Examples/UserSync",
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "TesseraCLI",
             dependencies: [
                 "Tessera",
+                "TesseraDaemon",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 "TesseraEmulator",
                 "TesseraValidation",
                 "TesseraJOSE",
@@ -125,6 +166,12 @@ let package = Package(
             path: "Tests/TesseraTestSupport",
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "GraphUsersClient",
+            dependencies: [.product(name: "OpenAPIRuntime", package: "swift-openapi-runtime")],
+            path: "Tests/GraphUsersClient",
+            exclude: ["openapi.yaml", "openapi-generator-config.yaml", "README.md"]
+        ),
         .testTarget(
             name: "TesseraJOSETests",
             dependencies: ["TesseraJOSE", "TesseraTestSupport"],
@@ -139,6 +186,12 @@ let package = Package(
                 "TesseraValidation",
                 "TesseraHummingbird",
                 "TesseraTestSupport",
+                "TesseraOpenAPI",
+                "TesseraDaemon",
+                "GraphUsersClient",
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "OpenAPIAsyncHTTPClient", package: "swift-openapi-async-http-client"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),

@@ -33,6 +33,24 @@ public struct AzureCloud: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { baseURL }
+
+    /// Microsoft Graph's URL in this cloud (a custom host such as the emulator serves Graph itself).
+    public var graphURL: String {
+        switch baseURL {
+        case Self.public.baseURL: return "https://graph.microsoft.com"
+        case Self.usGovernment.baseURL: return "https://graph.microsoft.us"
+        case Self.china.baseURL: return "https://microsoftgraph.chinacloudapi.cn"
+        default: return baseURL
+        }
+    }
+
+    /// Graph's resource in this cloud, whose `/.default` scope its tokens carry (the emulator issues public Graph's).
+    public var graphResource: String {
+        switch baseURL {
+        case Self.usGovernment.baseURL, Self.china.baseURL: return graphURL
+        default: return "https://graph.microsoft.com"
+        }
+    }
 }
 
 /// A URL we will send credentials to: absolute, `https` (or `http` to a loopback host), no query or fragment.

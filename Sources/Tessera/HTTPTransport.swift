@@ -18,6 +18,9 @@ final class HTTPTransport: Sendable {
 
     init(configuration: HTTPConfiguration, targetScheme: String, targetHost: String) throws(IdentityError) {
         var tls = TLSConfiguration.makeClientConfiguration()
+        // Closing a connection waits this long for the peer's close_notify (NIOSSL's default is 5 s): a cancelled
+        // request to a stalled server must not hold the daemon's shutdown.
+        tls.shutdownTimeout = .milliseconds(500)
         if let caFile = configuration.caFile {
             guard FileManager.default.isReadableFile(atPath: caFile) else {
                 throw IdentityError(.invalidConfiguration, "the CA file '\(caFile)' cannot be read: check the path (TESSERA_CA_FILE / --ca-file)")
@@ -54,7 +57,7 @@ final class HTTPTransport: Sendable {
             } catch is NIOTooManyBytesError {
                 throw IdentityError(
                     .protocolViolation, "the \(what) answer (HTTP \(response.status.code)) is larger than "
-                        + "\(configuration.maximumResponseBytes) bytes; this is not a token endpoint's answer",
+                        + "\(configuration.maximumResponseBytes) bytes (HTTPConfiguration.maximumResponseBytes)",
                     httpStatus: Int(response.status.code))
             }
             return Answer(status: Int(response.status.code), headers: response.headers, body: Array(buffer: body))
@@ -70,7 +73,7 @@ final class HTTPTransport: Sendable {
         if let error = error as? HTTPClientError {
             switch error {
             case .connectTimeout, .deadlineExceeded, .readTimeout, .writeTimeout:
-                return IdentityError(.timeout, "the \(what) request to \(host) timed out: the identity provider is slow or unreachable; it will be retried")
+                return IdentityError(.timeout, "the \(what) request to \(host) timed out: the server is slow or unreachable; it will be retried")
             default: break
             }
         }

@@ -27,8 +27,8 @@ struct GlobalOptions: ParsableArguments {
 
     /// A logger writing to standard error at the chosen level and format. (The executable does not bootstrap the
     /// global LoggingSystem per command: each command builds its logger here and hands it to the libraries.)
-    func makeLogger(label: String = "tessera") -> Logger {
-        let level = Logger.Level(rawValue: (logLevel ?? environment["TESSERA_LOG_LEVEL"] ?? "warning").lowercased()) ?? .warning
+    func makeLogger(label: String = "tessera", defaultLevel: Logger.Level = .warning) -> Logger {
+        let level = Logger.Level(rawValue: (logLevel ?? environment["TESSERA_LOG_LEVEL"] ?? defaultLevel.rawValue).lowercased()) ?? defaultLevel
         let json = (logFormat ?? environment["TESSERA_LOG_FORMAT"])?.lowercased() == "json"
         var logger = Logger(label: label) { label in
             json ? JSONLogHandler(label: label) as any LogHandler : StreamLogHandler.standardError(label: label)

@@ -15,10 +15,10 @@ struct TesseraCommand: AsyncParsableCommand {
                 tessera token --scope https://graph.microsoft.com/.default
               tessera emulator --http --port 8080
               tessera validate "$TOKEN" --jwks keys.json --issuer https://login.microsoftonline.com/<tid>/v2.0 --audience <api>
-            The daemon runtime (`run`) is on the way.
+              tessera run --config daemon.json --metrics-port 9464   # jobs on schedules (see README, "Running as a daemon")
             """,
         version: Tessera.version,
-        subcommands: [DemoCommand.self, TokenCommand.self, CallCommand.self, DecodeCommand.self, CertCommand.self, ConsentURLCommand.self, EmulatorCommand.self, ValidateCommand.self]
+        subcommands: [DemoCommand.self, TokenCommand.self, CallCommand.self, DecodeCommand.self, CertCommand.self, ConsentURLCommand.self, EmulatorCommand.self, ValidateCommand.self, RunCommand.self]
     )
 
     /// Runs the command; usage errors exit 2 (argument parser's own code is 64), as `tessera validate` documents.

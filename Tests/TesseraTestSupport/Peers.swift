@@ -94,6 +94,23 @@ extension Peers {
         return pid
     }
 
+    /// Waits (polling, off no thread) for a spawned process to exit; its exit status, or nil when `timeout` passes.
+    /// A process killed by a signal reports 128 + the signal.
+    public static func waitForExit(_ pid: pid_t, timeout: Duration) async -> Int32? {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            var status: Int32 = 0
+            let reaped = waitpid(pid, &status, WNOHANG)
+            if reaped == pid {
+                let signal = status & 0x7f
+                return signal == 0 ? (status >> 8) & 0xff : 128 + signal
+            }
+            if reaped < 0 { return nil }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return nil
+    }
+
     /// Stops a background process and reaps it.
     public static func stop(_ pid: pid_t) {
         kill(pid, SIGTERM)

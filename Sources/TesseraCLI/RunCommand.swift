@@ -1,0 +1,121 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Metrics
+import Prometheus
+import Tessera
+import TesseraDaemon
+import TesseraJOSE
+
+/// `tessera run`: the daemon. Runs the configuration file's jobs on their schedules until SIGTERM/SIGINT.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run the configuration file's jobs (call a downstream API, all pages, write JSON lines) on schedules until SIGTERM/SIGINT.",
+        discussion: """
+            The file holds the client's settings (AzureAd, as for every command), DownstreamApis, and:
+              "Daemon": {
+                "ShutdownTimeoutSeconds": 10,
+                "MetricsPort": 9464,
+                "Jobs": [{"Name": "users", "Api": "Graph", "RelativePath": "users?$top=100",
+                          "Schedule": "every 5m", "Output": "users.jsonl"}]
+              }
+            Schedule: "once" or "every <n>s|m|h". Output: "-" (stdout, the default) or a file, replaced atomically each run.
+            A job may name "Url" and "Scopes" instead of "Api". Under systemd (Type=notify) it sends READY, WATCHDOG, STOPPING.
+            """)
+
+    @Option(help: "Serve /healthz and /metrics (Prometheus) on 127.0.0.1:<port>; 0 picks a free port. Overrides Daemon.MetricsPort.")
+    var metricsPort: Int?
+
+    @Option(help: "Seconds an in-flight job may run on after SIGTERM/SIGINT. Overrides Daemon.ShutdownTimeoutSeconds (default 10).")
+    var shutdownTimeout: Int?
+
+    @OptionGroup var client: ClientOptions
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let logger = global.makeLogger(defaultLevel: .info)
+        let settings: DaemonSettings
+        var configuration: ConfidentialClient.Configuration
+        do {
+            guard let file = client.configFile() else { throw ClientSettings.SettingError("tessera run needs a configuration file with Daemon.Jobs: --config daemon.json (or TESSERA_CONFIG)") }
+            settings = try DaemonSettings(path: file)
+            configuration = try client.configuration()
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        configuration.http.caFile = global.resolvedCAFile
+        configuration.clientCapabilities = ["cp1"]
+        let registry = PrometheusCollectorRegistry()
+        let metrics = PrometheusMetricsFactory(registry: registry)
+        MetricsSystem.bootstrap(metrics)
+
+        let tokens = try ConfidentialClient(configuration: configuration, logger: logger, metricsFactory: metrics)
+        var apiConfiguration = DownstreamAPIClient.Configuration()
+        apiConfiguration.http.caFile = global.resolvedCAFile
+        var apis: [DownstreamAPIClient] = []
+        var jobs: [DaemonJob] = []
+        do {
+            for job in settings.jobs {
+                let api = try DownstreamAPIClient(api: job.api, tokenSource: tokens, configuration: apiConfiguration, logger: logger, metricsFactory: metrics)
+                apis.append(api)
+                jobs.append(DaemonJob(name: job.name, schedule: job.schedule) { context in
+                    try await Self.copy(api: api, path: job.api.relativePath, paged: job.paged, to: job.output, logger: context.logger)
+                })
+            }
+            var daemon = Daemon.Configuration()
+            daemon.shutdownTimeout = .seconds(shutdownTimeout ?? settings.shutdownTimeoutSeconds)
+            daemon.operatorPort = metricsPort ?? settings.metricsPort
+            daemon.registry = registry
+            daemon.onListening = { port in
+                FileHandle.standardError.write(Data("tessera run: operator endpoint on http://127.0.0.1:\(port) (/healthz, /metrics)\n".utf8))
+            }
+            try await Daemon(jobs: jobs, configuration: daemon, logger: logger, metricsFactory: metrics).run()
+        } catch {
+            for api in apis { try? await api.shutdown() }
+            try? await tokens.shutdown()
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        for api in apis { try? await api.shutdown() }
+        try? await tokens.shutdown()
+    }
+
+    /// One run of a job: every item of every page as a JSON line, to stdout or atomically replacing a file.
+    static func copy(api: DownstreamAPIClient, path: String, paged: Bool, to output: String, logger: Logger) async throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var lines = Data()
+        var count = 0
+        func append(_ value: JSONValue) throws {
+            lines.append(try encoder.encode(value))
+            lines.append(0x0A)
+            count += 1
+        }
+        if paged {
+            try await api.forEachPage(path, of: JSONValue.self) { items in
+                for item in items { try append(item) }
+                if output == "-" {
+                    FileHandle.standardOutput.write(lines)
+                    lines.removeAll(keepingCapacity: true)
+                }
+            }
+        } else {
+            try append(try await api.send(.init(path: path)).decode(JSONValue.self))
+        }
+        if output == "-" {
+            FileHandle.standardOutput.write(lines)
+        } else {
+            let temporary = output + ".tmp-\(getpid())"
+            guard FileManager.default.createFile(atPath: temporary, contents: lines) else {
+                throw ClientSettings.SettingError("cannot write '\(temporary)': check that the Output folder exists and is writable")
+            }
+            if rename(temporary, output) != 0 {
+                let reason = String(cString: strerror(errno))
+                unlink(temporary)
+                throw ClientSettings.SettingError("cannot replace '\(output)': \(reason)")
+            }
+        }
+        logger.info("job wrote items", metadata: ["items": "\(count)", "output": "\(output == "-" ? "stdout" : output)"])
+    }
+}

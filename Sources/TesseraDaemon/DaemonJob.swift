@@ -1,0 +1,59 @@
+import Foundation
+import Logging
+
+/// A unit of work the daemon runs on a schedule, e.g. "sync the tenant's users every 5 minutes".
+public struct DaemonJob: Sendable {
+    /// When a job runs.
+    public enum Schedule: Sendable, Hashable, CustomStringConvertible {
+        /// Once, at start; the daemon exits when every job is done.
+        case once
+        /// At start, then every interval after the previous run began (a run longer than the interval delays the next;
+        /// runs never overlap).
+        case every(Duration)
+
+        public var description: String {
+            switch self {
+            case .once: return "once"
+            case .every(let interval): return "every \(interval)"
+            }
+        }
+    }
+
+    /// The job's name, used in logs, metrics (`job` label) and `/healthz`.
+    public let name: String
+    public let schedule: Schedule
+    let work: @Sendable (JobContext) async throws -> Void
+
+    /// - Parameter work: one run. Throwing marks the run failed (logged, counted, retried at the next tick); the run is
+    ///   cancelled (task cancellation) when the daemon stops and the shutdown timeout has passed.
+    public init(name: String, schedule: Schedule, _ work: @escaping @Sendable (JobContext) async throws -> Void) {
+        self.name = name
+        self.schedule = schedule
+        self.work = work
+    }
+}
+
+/// What a run of a job gets.
+public struct JobContext: Sendable {
+    /// The job's name.
+    public let job: String
+    /// 1 for the first run, then 2, 3, …
+    public let run: Int
+    /// A logger with `job` and `run` metadata.
+    public let logger: Logger
+}
+
+/// A job's state, for `/healthz` and logs.
+public struct JobStatus: Sendable, Codable, Hashable {
+    public var name: String
+    public var schedule: String
+    public var runs = 0
+    public var failures = 0
+    public var running = false
+    public var lastSuccess: Date?
+    public var lastFailure: Date?
+    /// The last failure's description (errors never carry secrets).
+    public var lastError: String?
+    /// Whether the last finished run succeeded (true before the first run).
+    public var healthy: Bool { lastFailure == nil || (lastSuccess ?? .distantPast) > lastFailure! }
+}

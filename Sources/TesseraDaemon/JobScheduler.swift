@@ -1,0 +1,126 @@
+import CoreMetrics
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// A ServiceLifecycle service that runs ``DaemonJob``s on their schedules.
+///
+/// Jobs run concurrently with each other; a job's runs never overlap. A failing run is logged and counted and the job
+/// runs again at its next tick: nothing a job throws stops the daemon. On graceful shutdown (SIGTERM/SIGINT through
+/// `ServiceGroup`) no new run starts, an in-flight run may finish within ``Configuration/shutdownTimeout``, then it is
+/// cancelled. With only `.once` jobs, ``run()`` returns when they are done, and throws if any failed.
+public final class JobScheduler: Service, Sendable {
+    public struct Configuration: Sendable {
+        /// How long an in-flight run may continue after shutdown begins before it is cancelled. Default 10 s.
+        public var shutdownTimeout: Duration = .seconds(10)
+        public init() {}
+    }
+
+    /// `.once` jobs that failed.
+    public struct JobsFailed: Error, CustomStringConvertible {
+        public let jobs: [String]
+        public var description: String { "job(s) \(jobs.joined(separator: ", ")) failed; see the log above for why" }
+    }
+
+    public let jobs: [DaemonJob]
+    public let configuration: Configuration
+    let logger: Logger
+    let factory: any MetricsFactory
+    private let state: Mutex<[String: JobStatus]>
+
+    public init(
+        jobs: [DaemonJob], configuration: Configuration = Configuration(), logger: Logger,
+        metricsFactory: any MetricsFactory = NOOPMetricsHandler.instance
+    ) {
+        self.jobs = jobs
+        self.configuration = configuration
+        self.logger = logger
+        self.factory = metricsFactory
+        self.state = Mutex(Dictionary(uniqueKeysWithValues: jobs.map { ($0.name, JobStatus(name: $0.name, schedule: $0.schedule.description)) }))
+    }
+
+    /// Every job's state, in the order given.
+    public var status: [JobStatus] {
+        state.withLock { state in jobs.compactMap { state[$0.name] } }
+    }
+
+    public func run() async throws {
+        let failed = await withTaskGroup(of: String?.self) { group in
+            for job in jobs { group.addTask { await self.loop(job) } }
+            var failed: [String] = []
+            for await name in group { if let name { failed.append(name) } }
+            return failed
+        }
+        if !failed.isEmpty { throw JobsFailed(jobs: failed) }
+    }
+
+    /// Runs `job` until shutdown (or once); returns its name if a `.once` job failed.
+    func loop(_ job: DaemonJob) async -> String? {
+        let clock = ContinuousClock()
+        var run = 0
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            run += 1
+            let started = clock.now
+            let succeeded = await runOnce(job, run: run)
+            guard case .every(let interval) = job.schedule else { return succeeded ? nil : job.name }
+            do {
+                try await cancelWhenGracefulShutdown { try await Task.sleep(until: started + interval, clock: clock) }
+            } catch {
+                return nil
+            }
+        }
+        return nil
+    }
+
+    /// One run, cancelled if shutdown began more than ``Configuration/shutdownTimeout`` ago.
+    func runOnce(_ job: DaemonJob, run: Int) async -> Bool {
+        var runLogger = self.logger
+        runLogger[metadataKey: "job"] = "\(job.name)"
+        runLogger[metadataKey: "run"] = "\(run)"
+        let logger = runLogger
+        state.withLock { $0[job.name]?.running = true }
+        logger.debug("job run started")
+        let started = ContinuousClock.now
+        let context = JobContext(job: job.name, run: run, logger: logger)
+        let work = Task { try await job.work(context) }
+        let timeout = configuration.shutdownTimeout
+        let result = await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await work.result
+            } onGracefulShutdown: {
+                logger.info("shutting down: waiting for the in-flight run", metadata: ["timeout": "\(timeout)"])
+                Task {
+                    try? await Task.sleep(for: timeout)
+                    if !work.isCancelled { work.cancel() }
+                }
+            }
+        } onCancel: {
+            work.cancel()
+        }
+        let elapsed = ContinuousClock.now - started
+        CoreMetrics.Timer(label: "tessera_job_duration_seconds", dimensions: [("job", job.name)], factory: factory).recordNanoseconds(
+            elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+        let outcome: String
+        switch result {
+        case .success:
+            outcome = "success"
+            state.withLock { $0[job.name]?.runs += 1; $0[job.name]?.lastSuccess = Date(); $0[job.name]?.running = false }
+            logger.info("job run succeeded", metadata: ["duration": "\(elapsed)"])
+        case .failure(let error):
+            outcome = work.isCancelled ? "cancelled" : "failure"
+            state.withLock {
+                $0[job.name]?.runs += 1; $0[job.name]?.failures += 1; $0[job.name]?.running = false
+                $0[job.name]?.lastFailure = Date(); $0[job.name]?.lastError = String(describing: error).prefix(500).description
+            }
+            if work.isCancelled {
+                logger.warning("job run cancelled: the shutdown timeout passed before it finished", metadata: ["duration": "\(elapsed)"])
+            } else {
+                let next = job.schedule == .once ? "not retried (a once job)" : "retried at the next tick"
+                logger.error("job run failed; \(next)", metadata: ["error": "\(error)", "duration": "\(elapsed)"])
+            }
+        }
+        Counter(label: "tessera_job_runs_total", dimensions: [("job", job.name), ("result", outcome)], factory: factory).increment()
+        return outcome == "success"
+    }
+}

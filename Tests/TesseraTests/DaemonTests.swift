@@ -1,0 +1,122 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import Metrics
+import MetricsTestKit
+import ServiceLifecycle
+import Synchronization
+import Testing
+import Tessera
+import TesseraDaemon
+import TesseraEmulator
+import TesseraTestSupport
+
+/// Runs `scheduler` in a ServiceGroup until `until` is true (or 10 s), then shuts it down gracefully.
+func runScheduler(_ scheduler: JobScheduler, until: @escaping @Sendable () -> Bool) async throws {
+    let group = ServiceGroup(services: [scheduler], logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+    try await withThrowingTaskGroup(of: Void.self) { tasks in
+        tasks.addTask { try await group.run() }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !until(), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        await group.triggerGracefulShutdown()
+        try await tasks.waitForAll()
+    }
+}
+
+@Suite("Daemon runtime: job scheduler (in process)")
+struct JobSchedulerTests {
+    let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+
+    @Test("a failing job is logged, counted and retried at its next tick; the daemon lives on")
+    func failingJobRetried() async throws {
+        let metrics = TestMetrics()
+        let runs = Atomic<Int>(0)
+        let job = DaemonJob(name: "flaky", schedule: .every(.milliseconds(20))) { _ in
+            let run = runs.add(1, ordering: .relaxed).newValue
+            if run <= 2 { throw DownstreamAPIError(.network, "injected failure \(run)") }
+        }
+        let scheduler = JobScheduler(jobs: [job], logger: logger, metricsFactory: metrics)
+        try await runScheduler(scheduler) { (scheduler.status.first?.runs ?? 0) >= 4 }
+        let status = try #require(scheduler.status.first)
+        #expect(status.failures == 2)
+        #expect(status.healthy)
+        #expect(status.lastError?.contains("injected failure 2") == true)
+        #expect(try metrics.expectCounter("tessera_job_runs_total", [("job", "flaky"), ("result", "failure")]).totalValue == 2)
+        #expect(try metrics.expectCounter("tessera_job_runs_total", [("job", "flaky"), ("result", "success")]).totalValue >= 2)
+        #expect(try metrics.expectTimer("tessera_job_duration_seconds", [("job", "flaky")]).values.count >= 4)
+    }
+
+    @Test("once jobs: the scheduler returns when they are done, and throws naming a failed one")
+    func onceJobs() async throws {
+        let done = Atomic<Int>(0)
+        let work: @Sendable (JobContext) async throws -> Void = { _ in done.add(1, ordering: .relaxed) }
+        let ok = DaemonJob(name: "ok", schedule: .once, work)
+        try await JobScheduler(jobs: [ok, DaemonJob(name: "ok2", schedule: .once, work)], logger: logger).run()
+        let completed = done.load(ordering: .relaxed)
+        #expect(completed == 2)
+        let failing = DaemonJob(name: "broken", schedule: .once) { _ in throw DownstreamAPIError(.timeout, "slow") }
+        await #expect(throws: JobScheduler.JobsFailed.self) { try await JobScheduler(jobs: [ok, failing], logger: logger).run() }
+    }
+
+    @Test("shutdown lets the in-flight run finish within the timeout, and cancels it after")
+    func shutdownBound() async throws {
+        let finished = Atomic<Bool>(false)
+        let started = Atomic<Bool>(false)
+        let slow = DaemonJob(name: "slow", schedule: .every(.seconds(60))) { _ in
+            started.store(true, ordering: .relaxed)
+            try await Task.sleep(for: .milliseconds(300))
+            finished.store(true, ordering: .relaxed)
+        }
+        var configuration = JobScheduler.Configuration()
+        configuration.shutdownTimeout = .seconds(5)
+        let patient = JobScheduler(jobs: [slow], configuration: configuration, logger: logger)
+        try await runScheduler(patient) { started.load(ordering: .relaxed) }
+        let didFinish = finished.load(ordering: .relaxed)
+        #expect(didFinish, "the run finished before the scheduler returned")
+        #expect(patient.status.first?.failures == 0)
+
+        let endless = DaemonJob(name: "endless", schedule: .every(.seconds(60))) { _ in
+            started.store(true, ordering: .relaxed)
+            try await Task.sleep(for: .seconds(60))
+        }
+        configuration.shutdownTimeout = .milliseconds(200)
+        started.store(false, ordering: .relaxed)
+        let impatient = JobScheduler(jobs: [endless], configuration: configuration, logger: logger)
+        let clock = ContinuousClock()
+        let elapsed = try await clock.measure { try await runScheduler(impatient) { started.load(ordering: .relaxed) } }
+        #expect(elapsed < .seconds(10))
+        #expect(impatient.status.first?.failures == 1, "the cancelled run is recorded")
+    }
+
+    @Test("schedules: a run longer than the interval delays the next; runs never overlap")
+    func noOverlap() async throws {
+        let active = Atomic<Int>(0)
+        let overlapped = Atomic<Bool>(false)
+        let job = DaemonJob(name: "long", schedule: .every(.milliseconds(5))) { _ in
+            if active.add(1, ordering: .relaxed).newValue > 1 { overlapped.store(true, ordering: .relaxed) }
+            try await Task.sleep(for: .milliseconds(20))
+            active.subtract(1, ordering: .relaxed)
+        }
+        let scheduler = JobScheduler(jobs: [job], logger: logger)
+        try await runScheduler(scheduler) { (scheduler.status.first?.runs ?? 0) >= 5 }
+        let didOverlap = overlapped.load(ordering: .relaxed)
+        #expect(!didOverlap)
+    }
+}
+
+
+@Suite("systemd notification protocol")
+struct SystemdNotifierTests {
+    @Test("READY, WATCHDOG at half WATCHDOG_USEC, STOPPING; nothing without NOTIFY_SOCKET; WATCHDOG_PID of another process ignored")
+    func notifier() async throws {
+        let path = NSTemporaryDirectory() + "tessera-notify-\(UUID().uuidString.prefix(8)).sock"
+        let socket = try NotifySocket(path: path)
+        let notifier = SystemdNotifier(environment: ["NOTIFY_SOCKET": path, "WATCHDOG_USEC": "2000000"])
+        #expect(notifier.watchdogInterval == .seconds(1))
+        #expect(notifier.notify("READY=1"))
+        #expect(await socket.waitFor("READY=1", timeout: .seconds(2)))
+        #expect(!SystemdNotifier(environment: [:]).notify("READY=1"))
+        #expect(SystemdNotifier(environment: ["NOTIFY_SOCKET": path, "WATCHDOG_USEC": "2000000", "WATCHDOG_PID": "1"]).watchdogInterval == nil)
+        #expect(!SystemdNotifier(environment: ["NOTIFY_SOCKET": "/nonexistent/socket"]).notify("READY=1"))
+    }
+}
