@@ -181,10 +181,13 @@ public final class DownstreamAPIClient: Sendable {
         let url = api.url(for: request.path)
         _ = try Self.target(url)
         let what = "\(request.method) \(Self.redacted(url))"
-        var claims: String?
+        var claims: String?  // the challenge answered (at most one)
+        var pendingClaims: String?  // sent with the next token request only
         var retries = 0
         while true {
-            let token = try await tokenSource.token(for: TokenRequest(scopes: api.scopes, tenant: api.tenant, claims: claims))
+            // The token that answers a challenge replaces the cached one; later retries (429/503) reuse it.
+            let token = try await tokenSource.token(for: TokenRequest(scopes: api.scopes, tenant: api.tenant, claims: pendingClaims))
+            pendingClaims = nil
             var http = HTTPClientRequest(url: url)
             http.method = HTTPMethod(rawValue: request.method)
             for (name, value) in request.headers { http.headers.replaceOrAdd(name: name, value: value) }
@@ -213,6 +216,8 @@ public final class DownstreamAPIClient: Sendable {
                     logger.info("claims challenge from the API; retrying once with a token carrying the requested claims", metadata: ["api.request": "\(what)"])
                     metrics.retries(reason: "claims_challenge").increment()
                     claims = challenge.claims
+                pendingClaims = claims
+                    pendingClaims = claims
                     continue
                 }
                 throw Self.failure(answer, what: what, claimsAnswered: false, scopes: api.scopes)

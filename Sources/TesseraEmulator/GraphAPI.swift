@@ -19,7 +19,7 @@ struct GraphAPI: Sendable {
 
     func register(on router: Router<EmulatorRequestContext>) {
         let validator = LazyGraphValidator(keys: keys, base: base, now: now)
-        let graph = router.group("v1.0").add(middleware: AppTokenMiddleware(validator: validator, realm: "graph"))
+        let graph = router.group("v1.0").add(middleware: GraphErrorShape()).add(middleware: AppTokenMiddleware(validator: validator, realm: "graph"))
         graph.get("users") { request, context in try self.users(request, context) }
         graph.get("users/:id") { _, context in try self.user(context.parameters.require("id"), context) }
     }
@@ -37,9 +37,11 @@ struct GraphAPI: Sendable {
         let (tenant, denied) = authorized(context)
         if let denied { return denied }
         let query = request.uri.queryParameters
-        let top = min(max(query.get("$top").flatMap(Int.init) ?? 100, 1), 999)
+        // Graph takes `$top` and its percent-encoded form `%24top` (as generated clients send it).
+        func parameter(_ name: String) -> String? { query.get("$" + name) ?? query.get("%24" + name) }
+        let top = min(max(parameter("top").flatMap(Int.init) ?? 100, 1), 999)
         let all = directory.users(tenant: tenant)
-        let skip = min(max(query.get("$skiptoken").flatMap(Int.init) ?? 0, 0), all.count)
+        let skip = min(max(parameter("skiptoken").flatMap(Int.init) ?? 0, 0), all.count)
         let page = all.dropFirst(skip).prefix(top)
         var body: [String: Any] = [
             "@odata.context": "\(base.primary)/v1.0/$metadata#users",
@@ -70,6 +72,25 @@ struct GraphAPI: Sendable {
         var response = TesseraEmulator.json(["error": ["code": code, "message": message, "innerError": ["request-id": UUID().uuidString.lowercased()]]])
         response.status = status
         return response
+    }
+}
+
+/// Graph's error shape for the bearer-token middleware's RFC 6750 answers (its `WWW-Authenticate` kept), as real Graph
+/// answers a missing or bad token: `{"error":{"code":"InvalidAuthenticationToken","message":…}}`.
+struct GraphErrorShape: RouterMiddleware {
+    typealias Context = EmulatorRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let response = try await next(request, context)
+        guard [400, 401, 403].contains(response.status.code), response.headers[.wwwAuthenticate] != nil else { return response }
+        let (code, message) = switch response.status.code {
+        case 400: ("BadRequest", "The Authorization header is malformed.")
+        case 403: ("Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+        default: ("InvalidAuthenticationToken", request.headers[.authorization] == nil ? "Access token is empty." : "Access token validation failure.")
+        }
+        var shaped = GraphAPI.error(response.status, code, message)
+        shaped.headers[.wwwAuthenticate] = response.headers[.wwwAuthenticate]
+        return shaped
     }
 }
 

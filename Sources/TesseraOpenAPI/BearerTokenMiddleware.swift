@@ -55,10 +55,13 @@ public struct BearerTokenMiddleware: ClientMiddleware {
                 replayable = false
             }
         }
-        var claims: String?
+        var claims: String?  // the challenge answered (at most one)
+        var pendingClaims: String?  // sent with the next token request only
         var retries = 0
         while true {
-            let token = try await tokenSource.token(for: TokenRequest(scopes: scopes, tenant: tenant, claims: claims))
+            // The token that answers a challenge replaces the cached one; later retries (429/503) reuse it.
+            let token = try await tokenSource.token(for: TokenRequest(scopes: scopes, tenant: tenant, claims: pendingClaims))
+            pendingClaims = nil
             var authorized = request
             authorized.headerFields[.authorization] = "Bearer \(token.token)"
             let (response, responseBody) = try await next(authorized, body, baseURL)
@@ -69,6 +72,7 @@ public struct BearerTokenMiddleware: ClientMiddleware {
                     return (response, responseBody)
                 }
                 claims = challenge.claims
+                pendingClaims = claims
             case 429, 503:
                 let retryAfter = RetryAfter.parse(response.headerFields[.retryAfter], now: Date())
                 let wait = retryAfter ?? retryDelay * (1 << min(retries, 16))

@@ -64,20 +64,21 @@ func expectDownstreamError(_ body: () async throws -> Void, sourceLocation: Sour
 
 @Suite("Downstream API caller: token, claims challenge, throttling, paging, Graph errors (real HTTP)")
 struct DownstreamCallerTests {
-    @Test("a claims challenge is answered once: a fresh token requested with the claims (merged with cp1), then cached")
+    @Test("a claims challenge is answered once: a fresh token requested with the claims (merged with cp1), then cached and reused by a 429 retry")
     func claimsChallenge() async throws {
         try await TestTokenServer.daemon().run { server in
             try await TestAPI().run { api in
-                api.script("/v1/report", .init(status: 401, headers: ["WWW-Authenticate": Challenge.header], body: ""), .init(status: 200, body: #"{"id":"r1"}"#))
+                api.script("/v1/report", .init(status: 401, headers: ["WWW-Authenticate": Challenge.header], body: ""),
+                           .init(status: 429, headers: ["Retry-After": "1"]), .init(status: 200, body: #"{"id":"r1"}"#))
                 try await withCaller(api, server) { caller, _ in
                     let first = try await caller.get("report", as: Item.self)
                     let second = try await caller.get("report", as: Item.self)
                     #expect(first == Item(id: "r1") && second == Item(id: "r1"))
                 }
                 let seen = api.authorizations("/v1/report")
-                #expect(seen.count == 3)
+                #expect(seen.count == 4)
                 #expect(seen[0] != seen[1], "the retry carries a new token")
-                #expect(seen[1] == seen[2], "the token that satisfied the challenge replaced the cached one")
+                #expect(seen[1] == seen[2] && seen[2] == seen[3], "the token that satisfied the challenge replaced the cached one")
                 let requests = server.tokenRequests
                 #expect(requests.count == 2)
                 let claims = try StrictJSON.parseObject(Array((requests.last?.form["claims"] ?? "").utf8))
