@@ -1,8 +1,5 @@
 import ArgumentParser
-import AsyncHTTPClient
 import Foundation
-import NIOCore
-import NIOSSL
 import Tessera
 import TesseraJOSE
 
@@ -71,58 +68,40 @@ struct CallCommand: AsyncParsableCommand {
             target = url.hasPrefix("http") ? url : downstream.baseURL.trimmingSuffix("/") + "/" + relative.trimmingPrefix("/")
             scope = self.scope ?? downstream.scopes.first ?? scope
         }
-        let client = try ConfidentialClient(configuration: configuration, logger: global.makeLogger())
-        var tls = TLSConfiguration.makeClientConfiguration()
-        if let caFile = global.resolvedCAFile { tls.additionalTrustRoots = [.file(caFile)] }
-        var httpConfiguration = HTTPClient.Configuration(tlsConfiguration: tls)
-        httpConfiguration.proxy = HTTPConfiguration.environmentProxy(for: target)
-        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
+        let logger = global.makeLogger()
+        let client = try ConfidentialClient(configuration: configuration, logger: logger)
+        var apiConfiguration = DownstreamAPIClient.Configuration()
+        apiConfiguration.http.caFile = global.resolvedCAFile
+        var caller: DownstreamAPIClient?
         do {
-            var values: [JSONValue] = []
-            var next: String? = target
-            var last: JSONValue = .null
-            while let page = next {
-                let token = try await client.token(scope: scope)
-                var request = HTTPClientRequest(url: page)
-                request.method = .init(rawValue: method.uppercased())
-                request.headers.add(name: "Authorization", value: "Bearer \(token.token)")
-                request.headers.add(name: "Accept", value: "application/json")
-                if let data, page == target {
-                    request.headers.add(name: "Content-Type", value: "application/json")
-                    request.body = .bytes(ByteBuffer(string: data))
-                }
-                let response = try await http.execute(request, timeout: .seconds(60))
-                let body = Array(buffer: try await response.body.collect(upTo: 16 << 20))
-                guard (200..<300).contains(response.status.code) else {
-                    let message = (try? StrictJSON.parseObject(body))?["error"]?["message"]?.stringValue ?? String(decoding: body.prefix(300), as: UTF8.self)
-                    throw CallFailure(description: "\(method.uppercased()) \(page) answered HTTP \(response.status.code): \(message)")
-                }
-                last = body.isEmpty ? .null : try StrictJSON.parse(body)
-                next = nil
-                if allPages {
-                    values += last["value"]?.arrayValue ?? []
-                    next = last["@odata.nextLink"]?.stringValue
-                }
+            let api = try DownstreamAPIClient(
+                api: DownstreamAPI(baseURL: target, scopes: [scope]), tokenSource: client, configuration: apiConfiguration, logger: logger)
+            caller = api
+            let output: JSONValue
+            if allPages {
+                var values: [JSONValue] = []
+                try await api.forEachPage(target, of: JSONValue.self) { values += $0 }
+                output = .object(["value": .array(values)])
+            } else {
+                let body = data.map { Array($0.utf8) }
+                let headers = body == nil ? [:] : ["Content-Type": "application/json"]
+                let response = try await api.send(.init(method: method, path: target, headers: headers, body: body))
+                output = response.body.isEmpty ? .null : try response.decode(JSONValue.self)
             }
-            let output: JSONValue = allPages ? .object(["value": .array(values)]) : last
+            caller = nil
+            try await api.shutdown()
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             print(String(decoding: try encoder.encode(output), as: UTF8.self))
-            try await http.shutdown()
             try await client.shutdown()
         } catch {
-            try? await http.shutdown()
+            try? await caller?.shutdown()
             try? await client.shutdown()
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(1)
         }
     }
-
-    struct CallFailure: Error, CustomStringConvertible {
-        let description: String
-    }
 }
-
 extension String {
     func trimmingSuffix(_ suffix: String) -> String { hasSuffix(suffix) ? String(dropLast(suffix.count)) : self }
     func trimmingPrefix(_ prefix: String) -> String { hasPrefix(prefix) ? String(dropFirst(prefix.count)) : self }

@@ -87,7 +87,7 @@ struct ToolCommandTests {
             Issue.record("accepted a token for another API")
         } catch let error as Peers.PeerError {
             #expect(error.description.contains("exited 1"))
-            #expect(error.description.contains("HTTP 401"))
+            #expect(error.description.contains("refused (401)") && error.description.contains("InvalidAuthenticationToken"))
         }
         await emulator.stop()
     }
