@@ -107,11 +107,21 @@ struct DemoCommand: AsyncParsableCommand {
             let roles = claims["roles"]?.arrayValue?.compactMap(\.stringValue).joined(separator: ", ") ?? "(none)"
             report.detail("claims: aud \(claims["aud"]?.stringValue ?? "-"), tid \(claims["tid"]?.stringValue ?? "-"), appid \(claims["appid"]?.stringValue ?? "-"), appidacr \(claims["appidacr"]?.stringValue ?? "-") (certificate), idtyp \(claims["idtyp"]?.stringValue ?? "-"), roles \(roles)")
 
-            // 4. Graph: every page of users.
-            let users = try await report.step("list users through the Graph-like API (every page)") {
-                try await Self.allUsers(baseURL: emulator.baseURL, token: token.token, http: http)
+            // 4. Graph: every page of users, through the downstream caller (the cached token, paging, typed JSON).
+            var graphConfiguration = DownstreamAPIClient.Configuration()
+            graphConfiguration.http.caFile = emulator.caFile
+            let graph = try DownstreamAPIClient(api: .graph(cloud: .custom(emulator.baseURL)), tokenSource: client, configuration: graphConfiguration)
+            let users: [DemoUser]
+            do {
+                users = try await report.step("list users through the Graph-like API (every page)") {
+                    try await graph.allPages("users?$top=2", of: DemoUser.self)
+                }
+                try await graph.shutdown()
+            } catch {
+                try? await graph.shutdown()
+                throw error
             }
-            for user in users { report.detail("\(user.name)  <\(user.upn)>") }
+            for user in users { report.detail("\(user.displayName ?? "?")  <\(user.userPrincipalName ?? "?")>") }
 
             // 5. Again: the cache answers.
             let again = try await report.step("acquire again") { try await client.token(scope: "https://graph.microsoft.com/.default") }
@@ -123,23 +133,9 @@ struct DemoCommand: AsyncParsableCommand {
         }
     }
 
-    static func allUsers(baseURL: String, token: String, http: HTTPClient) async throws -> [(name: String, upn: String)] {
-        var users: [(String, String)] = []
-        var next: String? = baseURL + "/v1.0/users?$top=2"
-        while let url = next {
-            var request = HTTPClientRequest(url: url)
-            request.headers.add(name: "Authorization", value: "Bearer \(token)")
-            let response = try await http.execute(request, timeout: .seconds(30))
-            let body = try StrictJSON.parseObject(Array(buffer: try await response.body.collect(upTo: 1 << 20)))
-            guard response.status == .ok else {
-                throw ValidationError("Graph answered HTTP \(response.status.code): \(body["error"]?["message"]?.stringValue ?? "")")
-            }
-            for user in body["value"]?.arrayValue ?? [] {
-                users.append((user["displayName"]?.stringValue ?? "?", user["userPrincipalName"]?.stringValue ?? "?"))
-            }
-            next = body["@odata.nextLink"]?.stringValue
-        }
-        return users
+    struct DemoUser: Decodable {
+        let displayName: String?
+        let userPrincipalName: String?
     }
 
     static func httpClient(caFile: String?) throws -> HTTPClient {
