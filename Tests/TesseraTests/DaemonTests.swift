@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import Metrics
+import Prometheus
 import MetricsTestKit
 import ServiceLifecycle
 import Synchronization
@@ -118,5 +119,48 @@ struct SystemdNotifierTests {
         #expect(!SystemdNotifier(environment: [:]).notify("READY=1"))
         #expect(SystemdNotifier(environment: ["NOTIFY_SOCKET": path, "WATCHDOG_USEC": "2000000", "WATCHDOG_PID": "1"]).watchdogInterval == nil)
         #expect(!SystemdNotifier(environment: ["NOTIFY_SOCKET": "/nonexistent/socket"]).notify("READY=1"))
+    }
+}
+
+@Suite("Operator endpoint: /healthz and /metrics (in process, real HTTP)")
+struct OperatorEndpointTests {
+    @Test("/healthz is 503 while a job's last run failed, 200 after it recovers; /metrics shows the job counters")
+    func health() async throws {
+        let registry = PrometheusCollectorRegistry()
+        let metrics = PrometheusMetricsFactory(registry: registry)
+        let failing = Atomic<Bool>(true)
+        let job = DaemonJob(name: "sync", schedule: .every(.milliseconds(20))) { _ in
+            if failing.load(ordering: .relaxed) { throw DownstreamAPIError(.network, "down") }
+        }
+        let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let scheduler = JobScheduler(jobs: [job], logger: logger, metricsFactory: metrics)
+        let port = Atomic<Int>(0)
+        let endpoint = OperatorEndpoint.application(port: 0, registry: registry, scheduler: scheduler, logger: logger) { port.store($0, ordering: .relaxed) }
+        let group = ServiceGroup(services: [endpoint, scheduler], logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            func get(_ path: String) async throws -> (Int, String) {
+                let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port.load(ordering: .relaxed))\(path)"), timeout: .seconds(5))
+                return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 1 << 20)))
+            }
+            func eventually(_ condition: () async throws -> Bool) async throws -> Bool {
+                for _ in 0..<200 {
+                    if port.load(ordering: .relaxed) > 0, try await condition() { return true }
+                    try await Task.sleep(for: .milliseconds(25))
+                }
+                return false
+            }
+            #expect(try await eventually { try await get("/healthz").0 == 503 })
+            let (_, failingBody) = try await get("/healthz")
+            #expect(failingBody.contains(#""status":"failing""#) && failingBody.contains("down"))
+            failing.store(false, ordering: .relaxed)
+            #expect(try await eventually { try await get("/healthz").0 == 200 })
+            let (status, text) = try await get("/metrics")
+            #expect(status == 200)
+            #expect(text.contains(#"tessera_job_runs_total{job="sync",result="failure"}"#))
+            #expect(text.contains(#"tessera_job_runs_total{job="sync",result="success"}"#))
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
     }
 }
