@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import NIOCore
+import Synchronization
 import TesseraJOSE
 
 /// The token source that asks the identity provider: one client-credentials request, as a straight line —
@@ -37,11 +38,70 @@ public final class IdentityProviderTokenSource: TokenSource {
         var logger = self.logger
         logger[metadataKey: "correlation_id"] = .string(correlationID)
         let started = ContinuousClock.now
+        let rotation = credential as? RotatingCredential
+        var active: (index: Int, credential: any ClientCredential) = rotation?.active ?? (0, credential)
+        var rotations = 0
+        var skewCorrected = false
+        while true {
+            do {
+                let token = try await attempt(request, credential: active.credential, correlationID: correlationID, logger: logger)
+                metrics.requestsSucceeded.increment()
+                metrics.requestDuration.recordNanoseconds(Int64((ContinuousClock.now - started).nanoseconds))
+                return token
+            } catch {
+                let failure: AttemptFailure = error
+                // Clock skew (AADSTS700024: the assertion is outside its validity window by the server's clock): adopt the
+                // server's time from its Date header and retry once.
+                let error = failure.error
+                if error.aadstsCode == 700_024, !skewCorrected, let serverDate = failure.serverDate {
+                    let skew = serverDate.timeIntervalSince(now())
+                    if abs(skew) >= 2 {
+                        skewCorrected = true
+                        clockOffset.withLock { $0 = skew }
+                        logger.warning(
+                            "clock skew: the identity provider's clock differs from this host's; assertions now use its time. Fix the host's clock (NTP)",
+                            metadata: ["skew_seconds": "\(Int(skew.rounded()))"])
+                        continue
+                    }
+                }
+                // Rotation: the provider refused this credential itself; the next one of the same app may work.
+                if let rotation, error.isCredentialRejection, rotations < rotation.credentials.count - 1 {
+                    rotations += 1
+                    let rejected = active.credential.identity
+                    active = rotation.rejected(active.index)
+                    logger.warning(
+                        "credential rejected; trying the next one", metadata: [
+                            "rejected": "\(rejected)", "aadsts": "\(error.aadstsCode.map(String.init) ?? "-")", "next": "\(active.credential.identity)",
+                        ])
+                    continue
+                }
+                let correlated = error.correlated(correlationID)
+                metrics.requestFailed(correlated.code)
+                logger.debug("token request failed", metadata: ["error": "\(correlated.code)", "aadsts": "\(correlated.aadstsCode.map(String.init) ?? "-")", "status": "\(correlated.httpStatus.map(String.init) ?? "-")"])
+                throw correlated
+            }
+        }
+    }
+
+    /// The server's clock minus ours, learnt from a clock-skew rejection; added to the time assertions are made with.
+    private let clockOffset = Mutex<TimeInterval>(0)
+
+    /// A failed attempt, with the server's `Date` when it answered.
+    struct AttemptFailure: Error {
+        let error: IdentityError
+        let serverDate: Date?
+    }
+
+    /// One request, as a straight line: endpoint → credential → assertion → HTTP → parsed answer.
+    private func attempt(
+        _ request: TokenRequest, credential: any ClientCredential, correlationID: String, logger: Logger
+    ) async throws(AttemptFailure) -> AccessToken {
+        var serverDate: Date?
         do {
             let scopes = try ScopePolicy.check(request.scopes, microsoft: authority.isMicrosoft)
             let endpoint = try await resolver.endpoint(tenant: request.tenant)
-            let sentAt = now()
-            let authentication = try await authenticate(CredentialContext(clientID: clientID, endpoint: endpoint, now: sentAt))
+            let sentAt = now().addingTimeInterval(clockOffset.withLock { $0 })
+            let authentication = try await authenticate(credential, CredentialContext(clientID: clientID, endpoint: endpoint, now: sentAt))
             let claims = try ClaimsRequest.merge(request.claims, capabilities: clientCapabilities)
             let httpRequest = makeHTTPRequest(
                 endpoint: endpoint, scopes: scopes, claims: claims, authentication: authentication,
@@ -51,26 +111,22 @@ public final class IdentityProviderTokenSource: TokenSource {
                     "scope": "\(scopes.joined(separator: " "))", "credential": "\(credential.identity)"])
             let httpStarted = ContinuousClock.now
             let answer = try await transport.send(httpRequest, what: "token")
+            serverDate = answer.headers.first(name: "Date").flatMap(HTTPDate.parse)
             let context = TokenResponse.Context(
                 request: request, endpoint: endpoint, correlationID: correlationID, sentAt: sentAt,
                 sensitiveValues: authentication.sensitiveValues)
             var token = try TokenResponse.parse(answer, context: context)
             token.httpDuration = ContinuousClock.now - httpStarted
-            metrics.requestsSucceeded.increment()
-            metrics.requestDuration.recordNanoseconds(Int64((ContinuousClock.now - started).nanoseconds))
             logger.debug(
                 "token acquired", metadata: ["expires_in": "\(token.lifetime)", "token": "\(token.fingerprint)",
                     "http_ms": "\(token.httpDuration.milliseconds)"])
             return token
         } catch {
-            let error = error.correlated(correlationID)
-            metrics.requestFailed(error.code)
-            logger.debug("token request failed", metadata: ["error": "\(error.code)", "aadsts": "\(error.aadstsCode.map(String.init) ?? "-")", "status": "\(error.httpStatus.map(String.init) ?? "-")"])
-            throw error
+            throw AttemptFailure(error: error, serverDate: serverDate)
         }
     }
 
-    private func authenticate(_ context: CredentialContext) async throws(IdentityError) -> ClientAuthentication {
+    private func authenticate(_ credential: any ClientCredential, _ context: CredentialContext) async throws(IdentityError) -> ClientAuthentication {
         do {
             return try await credential.authentication(for: context)
         } catch let error as IdentityError {

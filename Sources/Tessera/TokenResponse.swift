@@ -120,6 +120,20 @@ enum TokenResponse {
     }
 }
 
+/// An HTTP-date (RFC 9110 §5.6.7): IMF-fixdate, or the obsolete RFC 850 and asctime forms.
+enum HTTPDate {
+    static func parse(_ value: String) -> Date? {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        for format in ["EEE, dd MMM yyyy HH:mm:ss zzz", "EEEE, dd-MMM-yy HH:mm:ss zzz", "EEE MMM d HH:mm:ss yyyy"] {
+            formatter.dateFormat = format
+            if let date = formatter.date(from: value.trimmingCharacters(in: .whitespaces)) { return date }
+        }
+        return nil
+    }
+}
+
 /// `Retry-After`: delay-seconds or an HTTP-date (RFC 9110 §10.2.3), capped at one hour.
 public enum RetryAfter {
     public static let cap: Duration = .seconds(3600)
@@ -129,16 +143,8 @@ public enum RetryAfter {
         if value.allSatisfy(\.isNumber), let seconds = Int64(value.prefix(12)) {
             return min(.seconds(seconds), cap)
         }
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        for format in ["EEE, dd MMM yyyy HH:mm:ss zzz", "EEEE, dd-MMM-yy HH:mm:ss zzz", "EEE MMM d HH:mm:ss yyyy"] {
-            formatter.dateFormat = format
-            if let date = formatter.date(from: value) {
-                let seconds = max(0, date.timeIntervalSince(now))
-                return min(.milliseconds(Int64(seconds * 1000)), cap)
-            }
-        }
-        return nil
+        guard let date = HTTPDate.parse(value) else { return nil }
+        let seconds = max(0, date.timeIntervalSince(now))
+        return min(.milliseconds(Int64(seconds * 1000)), cap)
     }
 }
