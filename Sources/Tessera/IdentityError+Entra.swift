@@ -13,6 +13,24 @@ enum EntraErrorCatalog {
             "the client secret is wrong: use the secret's Value (not its Secret ID); it may have been rotated."),
         7000222: Entry(code: .invalidClient, advice:
             "the client secret has expired: create a new secret on the app registration and update the daemon's configuration."),
+        70021: Entry(code: .invalidClient, advice:
+            "no federated identity credential of the app matches the presented token: add one (issuer, subject, audience "
+            + "api://AzureADTokenExchange) to the app registration, matching the workload's token (tessera decode < token file)."),
+        700211: Entry(code: .invalidClient, advice:
+            "no federated identity credential of the app has the token's issuer: add one with exactly that issuer (e.g. the "
+            + "cluster's OIDC issuer URL, no trailing slash difference), or point AZURE_FEDERATED_TOKEN_FILE at the right token."),
+        700212: Entry(code: .invalidClient, advice:
+            "the federated token's audience is not one the app's federated credential accepts: request the token for "
+            + "api://AzureADTokenExchange (the service account token's audience) or add its audience to the credential."),
+        700213: Entry(code: .invalidClient, advice:
+            "no federated identity credential of the app has the token's subject: add one for it (Kubernetes: "
+            + "system:serviceaccount:<namespace>:<service account>), or run the workload under the configured identity."),
+        50166: Entry(code: .invalidClient, advice:
+            "Entra could not fetch the federated token issuer's OpenID configuration or keys: the issuer must be reachable "
+            + "from the internet over HTTPS (check the cluster's OIDC issuer publication)."),
+        50013: Entry(code: .invalidClient, advice:
+            "the federated token's signature did not verify with its issuer's published keys: the token may come from "
+            + "another issuer, or the issuer rotated keys without publishing them."),
         700027: Entry(code: .invalidClient, advice:
             "the client assertion's signature did not verify, or its certificate is not registered on the app: upload the "
             + "certificate (see its thumbprint) to the app registration, or load the matching private key."),
@@ -28,8 +46,6 @@ enum EntraErrorCatalog {
             "the app is registered as a public client, which cannot use client credentials: turn off 'Allow public client flows'."),
         7000218: Entry(code: .invalidClient, advice:
             "the request carried no credential: configure a client secret, certificate or assertion."),
-        70021: Entry(code: .invalidClient, advice:
-            "no federated identity credential on the app matches the presented assertion: check its issuer, subject and audience."),
         1002012: Entry(code: .invalidScope, advice:
             "client credentials need the scope '{resource}/.default' (for example https://graph.microsoft.com/.default)."),
         70011: Entry(code: .invalidScope, advice:

@@ -6,11 +6,50 @@ public struct DirectoryModel: Codable, Sendable {
     public var tenants: [Tenant] = []
     public var applications: [Application] = []
     public var grants: [Grant] = []
+    /// Managed identities the IMDS and App Service endpoints serve (`GET /metadata/identity/oauth2/token`, `/msi/token`).
+    public var managedIdentities: [ManagedIdentity] = []
 
-    public init(tenants: [Tenant] = [], applications: [Application] = [], grants: [Grant] = []) {
+    public init(tenants: [Tenant] = [], applications: [Application] = [], grants: [Grant] = [], managedIdentities: [ManagedIdentity] = []) {
         self.tenants = tenants
         self.applications = applications
         self.grants = grants
+        self.managedIdentities = managedIdentities
+    }
+
+    /// A managed identity: system-assigned (the default when a request names none) or user-assigned, chosen by
+    /// `client_id`, `object_id`/`principal_id` or `msi_res_id`/`mi_res_id`. Grants name it by `clientId`.
+    public struct ManagedIdentity: Codable, Sendable {
+        public var clientId: String
+        public var objectId: String
+        public var resourceId: String?
+        public var tenant: String
+        public var systemAssigned: Bool?
+
+        public init(clientId: String, objectId: String, resourceId: String? = nil, tenant: String, systemAssigned: Bool? = nil) {
+            self.clientId = clientId
+            self.objectId = objectId
+            self.resourceId = resourceId
+            self.tenant = tenant
+            self.systemAssigned = systemAssigned
+        }
+    }
+
+    /// A federated identity credential on an app: tokens from `issuer` with this `subject` and one of `audiences`
+    /// (default `api://AzureADTokenExchange`) are accepted as the app's client assertion.
+    public struct FederatedCredential: Codable, Sendable {
+        public var name: String?
+        public var issuer: String
+        public var subject: String
+        public var audiences: [String]?
+
+        public init(name: String? = nil, issuer: String, subject: String, audiences: [String]? = nil) {
+            self.name = name
+            self.issuer = issuer
+            self.subject = subject
+            self.audiences = audiences
+        }
+
+        public var acceptedAudiences: [String] { audiences.flatMap { $0.isEmpty ? nil : $0 } ?? ["api://AzureADTokenExchange"] }
     }
 
     public init(from decoder: any Decoder) throws {
@@ -18,6 +57,7 @@ public struct DirectoryModel: Codable, Sendable {
         tenants = try container.decodeIfPresent([Tenant].self, forKey: .tenants) ?? []
         applications = try container.decodeIfPresent([Application].self, forKey: .applications) ?? []
         grants = try container.decodeIfPresent([Grant].self, forKey: .grants) ?? []
+        managedIdentities = try container.decodeIfPresent([ManagedIdentity].self, forKey: .managedIdentities) ?? []
     }
 
     public struct Tenant: Codable, Sendable {
@@ -98,12 +138,15 @@ public struct DirectoryModel: Codable, Sendable {
         public var appRoles: [AppRole]
         public var appRoleAssignmentRequired: Bool
         public var accessTokenVersion: Int
+        public var federatedCredentials: [FederatedCredential]
 
         public init(
             clientId: String, displayName: String, homeTenant: String, multiTenant: Bool = false, secrets: [Secret] = [],
             certificates: [CertificateReference] = [], redirectUris: [String] = [], requiredResourceAccess: [ResourceAccess] = [],
-            identifierUris: [String] = [], appRoles: [AppRole] = [], appRoleAssignmentRequired: Bool = false, accessTokenVersion: Int = 2
+            identifierUris: [String] = [], appRoles: [AppRole] = [], appRoleAssignmentRequired: Bool = false, accessTokenVersion: Int = 2,
+            federatedCredentials: [FederatedCredential] = []
         ) {
+            self.federatedCredentials = federatedCredentials
             self.clientId = clientId
             self.displayName = displayName
             self.homeTenant = homeTenant
@@ -132,6 +175,7 @@ public struct DirectoryModel: Codable, Sendable {
             appRoles = try c.decodeIfPresent([AppRole].self, forKey: .appRoles) ?? []
             appRoleAssignmentRequired = try c.decodeIfPresent(Bool.self, forKey: .appRoleAssignmentRequired) ?? false
             accessTokenVersion = try c.decodeIfPresent(Int.self, forKey: .accessTokenVersion) ?? 2
+            federatedCredentials = try c.decodeIfPresent([FederatedCredential].self, forKey: .federatedCredentials) ?? []
         }
     }
 

@@ -37,6 +37,8 @@ public final class Emulator: Sendable {
         public var now: @Sendable () -> Date = { Date() }
         /// The admin API's key. Default: a random one (see ``Emulator/adminKey`` and `connection.json`).
         public var adminKey: String?
+        /// Extra trust roots (PEM) for fetching federated issuers' discovery and keys over HTTPS. Default none.
+        public var federationCAFile: String?
         /// Faults to inject from the start (more through `POST /admin/faults`).
         public var faults: [Fault] = []
         /// Write the directory to `<state>/directory.json` (0600) after every admin change. Default `true`.
@@ -82,7 +84,8 @@ public final class Emulator: Sendable {
         let base = BaseURLs()
         let service = TokenService(
             directory: directory, keys: keys, base: base, tokenLifetime: options.tokenLifetime, lifetimeJitter: options.tokenLifetimeJitter,
-            replays: options.rejectReplayedAssertions ? ReplayCache() : nil, now: options.now)
+            replays: options.rejectReplayedAssertions ? ReplayCache() : nil, now: options.now,
+            federation: FederatedIssuers(keys: keys, base: base, caFile: options.federationCAFile))
         let adminKey = options.adminKey.flatMap { $0.isEmpty ? nil : $0 } ?? Base64URL.encode((0..<32).map { _ in UInt8.random(in: 0...255) })
         let faults = FaultInjector(options.faults)
         let router = Router(context: EmulatorRequestContext.self)

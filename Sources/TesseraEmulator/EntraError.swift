@@ -29,6 +29,20 @@ struct EntraError: Error, Sendable {
     static let assertionSubject = EntraError(status: 401, error: "invalid_client", code: 700021, description: "Client assertion application identifier doesn't match 'client_id' parameter.")
     static let assertionMalformed = EntraError(status: 401, error: "invalid_client", code: 50027, description: "Invalid JWT token. The client assertion is not a well-formed JWT.")
     static let assertionType = EntraError(status: 400, error: "invalid_request", code: 700025, description: "client_assertion_type must be urn:ietf:params:oauth:client-assertion-type:jwt-bearer.")
+    static func federatedNoMatch(_ what: String, issuer: String, subject: String, audience: String) -> EntraError {
+        let code = ["issuer": 700211, "subject": 700213, "audience": 700212][what] ?? 70021
+        let which = code == 70021 ? "" : " \(what)"
+        return EntraError(
+            status: 400, error: "invalid_client", code: code,
+            description: "No matching federated identity record found for presented assertion\(which). Assertion Issuer: '\(issuer.prefix(200))'. "
+                + "Assertion Subject: '\(subject.prefix(200))'. Assertion Audience: '\(audience.prefix(200))'.")
+    }
+    static func federatedKeys(_ issuer: String) -> EntraError {
+        EntraError(status: 401, error: "invalid_client", code: 50166, description: "Request to External OIDC endpoint failed. Issuer: '\(issuer.prefix(200))'.")
+    }
+    static func federatedSignature(_ detail: String) -> EntraError {
+        EntraError(status: 401, error: "invalid_client", code: 50013, description: "Assertion failed signature validation. \(detail)")
+    }
     static func scopeWithoutDefault(_ scope: String) -> EntraError {
         EntraError(status: 400, error: "invalid_scope", code: 1002012, description: "The provided value for scope \(scope.prefix(200)) is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).")
     }

@@ -14,6 +14,8 @@ struct TokenService: Sendable {
     /// Present when replayed assertions are rejected.
     let replays: ReplayCache?
     let now: @Sendable () -> Date
+    /// Keys of the issuers apps trust for workload identity federation.
+    let federation: FederatedIssuers
 
     struct Request {
         let tenant: String
@@ -48,9 +50,15 @@ struct TokenService: Sendable {
             authenticationLevel = "1"
         case (nil, .some(let assertion)):
             guard form["client_assertion_type"] == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" else { throw .assertionType }
-            let check = ClientAssertionCheck(
-                application: application, acceptedAudiences: acceptedAudiences(tenant: tenant, version: request.version), now: now())
-            let claims = try await check.verify(assertion)
+            let claims: [String: JSONValue]
+            if FederatedAssertionCheck.externalIssuer(assertion, clientID: application.model.clientId) != nil {
+                // Workload identity federation: a token of a trusted external issuer (Kubernetes, GitHub, a managed identity).
+                claims = try await FederatedAssertionCheck(application: application, issuers: federation, now: now()).verify(assertion)
+            } else {
+                let check = ClientAssertionCheck(
+                    application: application, acceptedAudiences: acceptedAudiences(tenant: tenant, version: request.version), now: now())
+                claims = try await check.verify(assertion)
+            }
             if let replays, !replays.firstUse(claims: claims, now: now()) {
                 throw .assertionSignature("The client assertion's jti was already used (replay protection is on).")
             }

@@ -123,7 +123,8 @@ public final class SigningKeySet: Sendable {
     /// The key for `kid`. Fetches when the set is stale (at most once per ``minimumAttemptInterval``; a stale set keeps
     /// serving meanwhile and through an outage) or, for an unknown `kid` in a fresh set, at most once per
     /// ``unknownKeyRefreshInterval``.
-    func key(_ kid: String, now: Date) async throws(TokenRejection) -> VerificationKey {
+    /// The key named `kid`, fetching the set when it is not known yet (within the refresh limits).
+    public func key(_ kid: String, now: Date) async throws(TokenRejection) -> VerificationKey {
         enum Decision { case use(VerificationKey), reject(TokenRejection), fetch(VerificationKey?) }
         let decision: Decision = state.withLock { state in
             let cached = state.keys[kid]

@@ -20,20 +20,7 @@ struct DaemonProcessTests {
     }
 
     func withGraphEmulator<R: Sendable>(users: Int = 5, faults: [Fault] = [], _ body: (Emulator) async throws -> R) async throws -> R {
-        var model = EmulatorFixture.model
-        model.tenants[0].users = (1...users).map { .init(id: "u\($0)", displayName: "User \($0)", userPrincipalName: "user\($0)@contoso.example") }
-        var options = Emulator.Options()
-        options.https = true
-        options.faults = faults
-        let emulator = try await Emulator.start(model, options: options)
-        do {
-            let result = try await body(emulator)
-            await emulator.stop()
-            return result
-        } catch {
-            await emulator.stop()
-            throw error
-        }
+        try await withEmulator(model: EmulatorFixture.model(users: users), configure: { $0.faults = faults }, body)
     }
 
     /// A daemon.json for one Graph job.

@@ -227,12 +227,7 @@ struct DownstreamCallerTests {
 
     @Test("Graph on the emulator: typed users over every page, one token")
     func emulatorGraph() async throws {
-        var model = EmulatorFixture.model
-        model.tenants[0].users = (1...7).map { .init(id: "u\($0)", displayName: "User \($0)", userPrincipalName: "user\($0)@contoso.example") }
-        var options = Emulator.Options()
-        options.https = true
-        let emulator = try await Emulator.start(model, options: options)
-        do {
+        try await withEmulator(model: EmulatorFixture.model(users: 7)) { emulator in
             try await withClient(try emulatorClient(emulator, credential: ClientSecretCredential(secret: EmulatorFixture.secret))) { client in
                 var configuration = DownstreamAPIClient.Configuration()
                 configuration.http.caFile = emulator.caFile
@@ -246,11 +241,7 @@ struct DownstreamCallerTests {
                 #expect(missing?.apiCode == "Request_ResourceNotFound")
                 try await graph.shutdown()
             }
-        } catch {
-            await emulator.stop()
-            throw error
         }
-        await emulator.stop()
     }
 }
 

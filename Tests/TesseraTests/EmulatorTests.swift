@@ -42,9 +42,16 @@ enum EmulatorFixture {
 }
 
 func withEmulator<R: Sendable>(https: Bool = true, _ body: (Emulator) async throws -> R) async throws -> R {
+    try await withEmulator(model: EmulatorFixture.model, configure: { $0.https = https }, body)
+}
+
+/// Runs `body` with an emulator serving `model`, then stops it (also when `body` throws).
+func withEmulator<R: Sendable>(
+    model: DirectoryModel, configure: (inout Emulator.Options) -> Void = { _ in }, _ body: (Emulator) async throws -> R
+) async throws -> R {
     var options = Emulator.Options()
-    options.https = https
-    let emulator = try await Emulator.start(EmulatorFixture.model, options: options)
+    configure(&options)
+    let emulator = try await Emulator.start(model, options: options)
     do {
         let result = try await body(emulator)
         await emulator.stop()
@@ -52,6 +59,15 @@ func withEmulator<R: Sendable>(https: Bool = true, _ body: (Emulator) async thro
     } catch {
         await emulator.stop()
         throw error
+    }
+}
+
+extension EmulatorFixture {
+    /// The fixture with `count` users in contoso (u1…).
+    static func model(users count: Int) -> DirectoryModel {
+        var model = model
+        model.tenants[0].users = (1...count).map { .init(id: "u\($0)", displayName: "User \($0)", userPrincipalName: "user\($0)@contoso.example") }
+        return model
     }
 }
 

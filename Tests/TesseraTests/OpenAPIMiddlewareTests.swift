@@ -30,10 +30,7 @@ func withHTTPClient<R>(caFile: String?, _ body: (HTTPClient) async throws -> R) 
 struct OpenAPIMiddlewareTests {
     @Test("the generated client reads the emulator's Graph with the app token; without the middleware it is refused")
     func emulatorGraph() async throws {
-        var model = EmulatorFixture.model
-        model.tenants[0].users = (1...3).map { .init(id: "u\($0)", displayName: "User \($0)", userPrincipalName: "user\($0)@contoso.example") }
-        let emulator = try await Emulator.start(model, options: Emulator.Options())
-        do {
+        try await withEmulator(model: EmulatorFixture.model(users: 3)) { emulator in
             try await withClient(try emulatorClient(emulator, credential: ClientSecretCredential(secret: EmulatorFixture.secret))) { tokens in
                 try await withHTTPClient(caFile: emulator.caFile) { http in
                     let server = try #require(URL(string: emulator.baseURL + "/v1.0"))
@@ -61,11 +58,7 @@ struct OpenAPIMiddlewareTests {
                     #expect(refused == 401)
                 }
             }
-        } catch {
-            await emulator.stop()
-            throw error
         }
-        await emulator.stop()
     }
 
     @Test("claims challenge answered once; 429 Retry-After waited within the bound, a longer one returned to the caller")

@@ -1,0 +1,92 @@
+import Foundation
+import Synchronization
+import TesseraJOSE
+import TesseraValidation
+
+/// The signing keys of the issuers named by apps' federated credentials, fetched through the issuer's OpenID discovery
+/// (`{issuer}/.well-known/openid-configuration` → `jwks_uri`) only for issuers some app trusts, kept per issuer
+/// (SigningKeySet's refresh limits apply). Tokens of this emulator's own issuers (managed identities) use its own keys.
+final class FederatedIssuers: Sendable {
+    let caFile: String?
+    let own: SigningKeySet
+    let base: BaseURLs
+    private let sets = Mutex<[String: SigningKeySet]>([:])
+
+    init(keys: SigningKeys, base: BaseURLs, caFile: String?) {
+        self.caFile = caFile
+        self.base = base
+        self.own = SigningKeySet(unknownKeyRefreshInterval: .seconds(1)) { [keys, base] in
+            Array(try JSONSerialization.data(withJSONObject: try keys.jwks(issuer: "\(base.primary)/{tenantid}/v2.0")))
+        }
+    }
+
+    func keySet(for issuer: String) -> SigningKeySet {
+        if base.all.contains(where: { issuer.hasPrefix($0 + "/") }) { return own }
+        return sets.withLock { sets in
+            if let known = sets[issuer] { return known }
+            if sets.count >= 100 { sets.removeAll() }
+            let trimmed = issuer.hasSuffix("/") ? String(issuer.dropLast()) : issuer
+            let set = SigningKeySet(url: trimmed + "/.well-known/openid-configuration", discovery: true, caFile: caFile)
+            sets[issuer] = set
+            return set
+        }
+    }
+}
+
+/// Entra's checks on a federated client assertion (workload identity federation): the app must have a federated
+/// credential with the assertion's issuer, subject and one of its audiences (else AADSTS700211 / 700213 / 700212, or
+/// 70021 when the app has none); the signature must verify with the issuer's published key (50166 when its keys cannot
+/// be fetched, 50013 when it does not verify); and the assertion must be within its lifetime (700024).
+struct FederatedAssertionCheck {
+    let application: Directory.Application
+    let issuers: FederatedIssuers
+    let now: Date
+    let skew: TimeInterval = 300
+
+    /// The issuer of an assertion whose issuer is not the client itself: a federated one. Unverified.
+    static func externalIssuer(_ assertion: String, clientID: String) -> String? {
+        let parts = assertion.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, let claims = Base64URL.decode(parts[1]).flatMap({ try? StrictJSON.parseObject($0) }),
+              let issuer = claims["iss"]?.stringValue, issuer.lowercased() != clientID.lowercased()
+        else { return nil }
+        return issuer
+    }
+
+    func verify(_ assertion: String) async throws(EntraError) -> [String: JSONValue] {
+        let parts = assertion.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3,
+              let header = Base64URL.decode(parts[0]).flatMap({ try? StrictJSON.parseObject($0) }),
+              let claims = Base64URL.decode(parts[1]).flatMap({ try? StrictJSON.parseObject($0) }),
+              let issuer = claims["iss"]?.stringValue
+        else { throw .assertionMalformed }
+        let subject = claims["sub"]?.stringValue ?? ""
+        let audiences: [String] = claims["aud"]?.stringValue.map { [$0] } ?? claims["aud"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        func noMatch(_ what: String) -> EntraError {
+            .federatedNoMatch(what, issuer: issuer, subject: subject, audience: audiences.joined(separator: ","))
+        }
+        let credentials = application.model.federatedCredentials
+        guard !credentials.isEmpty else { throw noMatch("") }
+        let byIssuer = credentials.filter { $0.issuer == issuer }
+        guard !byIssuer.isEmpty else { throw noMatch("issuer") }
+        let bySubject = byIssuer.filter { $0.subject == subject }
+        guard !bySubject.isEmpty else { throw noMatch("subject") }
+        guard bySubject.contains(where: { !Set($0.acceptedAudiences).isDisjoint(with: audiences) }) else { throw noMatch("audience") }
+
+        guard header["alg"]?.stringValue == "RS256" else { throw .federatedSignature("Only RS256 federated assertions are accepted.") }
+        guard let kid = header["kid"]?.stringValue else { throw .federatedSignature("The assertion's header has no kid.") }
+        let key: VerificationKey
+        do {
+            key = try await issuers.keySet(for: issuer).key(kid, now: now)
+        } catch {
+            if error.reason == .unknownKey { throw .federatedSignature("The issuer publishes no key '\(kid.prefix(64))'.") }
+            throw .federatedKeys(issuer)
+        }
+        guard JWSVerifier.verify(assertion, publicKey: key.publicKey, algorithm: .rs256) else {
+            throw .federatedSignature("The signature does not verify with the issuer's key '\(kid.prefix(64))'.")
+        }
+        let time = now.timeIntervalSince1970
+        guard let exp = claims["exp"]?.doubleValue, exp + skew >= time else { throw .assertionTime }
+        if let nbf = claims["nbf"]?.doubleValue, nbf - skew > time { throw .assertionTime }
+        return claims
+    }
+}
