@@ -48,9 +48,9 @@ final class HTTPTransport: Sendable {
     }
 
     /// Sends `request` and reads at most ``HTTPConfiguration/maximumResponseBytes`` of the answer.
-    func send(_ request: HTTPClientRequest, what: String) async throws(IdentityError) -> Answer {
+    func send(_ request: HTTPClientRequest, what: String, timeout: Duration? = nil) async throws(IdentityError) -> Answer {
         do {
-            let response = try await client.execute(request, timeout: .nanoseconds(Int64(configuration.requestTimeout.nanoseconds)))
+            let response = try await client.execute(request, timeout: .nanoseconds(Int64((timeout ?? configuration.requestTimeout).nanoseconds)))
             let body: ByteBuffer
             do {
                 body = try await response.body.collect(upTo: configuration.maximumResponseBytes)

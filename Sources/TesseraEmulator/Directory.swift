@@ -9,6 +9,9 @@ public final class Directory: Sendable {
     /// Microsoft Graph's well-known application ID and identifier, present in every tenant.
     public static let graphClientID = "00000003-0000-0000-c000-000000000000"
     public static let graphIdentifier = "https://graph.microsoft.com"
+    /// Entra's token-exchange resource: what a managed identity's token must be for to serve as a federated assertion.
+    public static let tokenExchangeIdentifier = "api://AzureADTokenExchange"
+    static let tokenExchangeClientID = "fb60f99c-7a34-4190-8149-302f77469936"
     static let graphRoles = ["User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Group.Read.All", "Mail.Send"]
 
     struct RegisteredCertificate: Sendable {
@@ -38,6 +41,7 @@ public final class Directory: Sendable {
         var tenants: [DirectoryModel.Tenant]
         var applications: [String: Application]
         var grants: [DirectoryModel.Grant]
+        var managedIdentities: [DirectoryModel.ManagedIdentity]
     }
 
     private let state: Mutex<State>
@@ -47,7 +51,7 @@ public final class Directory: Sendable {
         for app in model.applications {
             applications[app.clientId.lowercased()] = try Self.parse(app)
         }
-        state = Mutex(State(tenants: model.tenants, applications: applications, grants: model.grants))
+        state = Mutex(State(tenants: model.tenants, applications: applications, grants: model.grants, managedIdentities: model.managedIdentities))
     }
 
     static func parse(_ app: DirectoryModel.Application) throws -> Application {
@@ -67,7 +71,17 @@ public final class Directory: Sendable {
             DirectoryModel(
                 tenants: state.tenants,
                 applications: state.applications.values.map(\.model).sorted { $0.clientId < $1.clientId },
-                grants: state.grants)
+                grants: state.grants, managedIdentities: state.managedIdentities)
+        }
+    }
+
+    /// The managed identity a request names (by client ID, object ID or resource ID), or the system-assigned one.
+    func managedIdentity(clientID: String?, objectID: String?, resourceID: String?) -> DirectoryModel.ManagedIdentity? {
+        state.withLock { state in
+            if let clientID { return state.managedIdentities.first { $0.clientId.lowercased() == clientID.lowercased() } }
+            if let objectID { return state.managedIdentities.first { $0.objectId.lowercased() == objectID.lowercased() } }
+            if let resourceID { return state.managedIdentities.first { $0.resourceId?.lowercased() == resourceID.lowercased() } }
+            return state.managedIdentities.first { $0.systemAssigned == true }
         }
     }
 
@@ -105,6 +119,11 @@ public final class Directory: Sendable {
     /// A resource by identifier URI or client ID (Graph is built in).
     func resource(_ identifier: String) -> Resource? {
         let lowered = identifier.lowercased()
+        if lowered == Self.tokenExchangeClientID || lowered == Self.tokenExchangeIdentifier.lowercased() {
+            return Resource(
+                clientId: Self.tokenExchangeClientID, identifierUris: [Self.tokenExchangeIdentifier], roles: [],
+                accessTokenVersion: 2, appRoleAssignmentRequired: false)
+        }
         if lowered == Self.graphClientID || lowered == Self.graphIdentifier || lowered == Self.graphIdentifier + "/" {
             return Resource(
                 clientId: Self.graphClientID, identifierUris: [Self.graphIdentifier], roles: Self.graphRoles,

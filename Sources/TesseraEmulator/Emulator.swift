@@ -37,6 +37,8 @@ public final class Emulator: Sendable {
         public var now: @Sendable () -> Date = { Date() }
         /// The admin API's key. Default: a random one (see ``Emulator/adminKey`` and `connection.json`).
         public var adminKey: String?
+        /// The App Service identity secret (`IDENTITY_HEADER`) `/msi/token` requires. Default: random (``Emulator/identityHeader``).
+        public var identityHeader: String?
         /// Extra trust roots (PEM) for fetching federated issuers' discovery and keys over HTTPS. Default none.
         public var federationCAFile: String?
         /// Faults to inject from the start (more through `POST /admin/faults`).
@@ -56,14 +58,17 @@ public final class Emulator: Sendable {
     public let stateDirectory: String
     /// The admin API key (`Authorization: Bearer …`).
     public let adminKey: String
+    /// The App Service managed-identity secret: what `IDENTITY_HEADER` must be for `{baseURL}/msi/token`.
+    public let identityHeader: String
     /// Faults in force.
     let faults: FaultInjector
 
     let base: BaseURLs
     private let task: Mutex<Task<Void, any Error>?>
 
-    private init(directory: Directory, caFile: String?, stateDirectory: String, base: BaseURLs, adminKey: String, faults: FaultInjector) {
+    private init(directory: Directory, caFile: String?, stateDirectory: String, base: BaseURLs, adminKey: String, identityHeader: String, faults: FaultInjector) {
         self.adminKey = adminKey
+        self.identityHeader = identityHeader
         self.faults = faults
         self.directory = directory
         self.caFile = caFile
@@ -92,6 +97,8 @@ public final class Emulator: Sendable {
         router.add(middleware: FaultMiddleware(injector: faults))
         EmulatorRoutes(service: service, directory: directory, keys: keys, base: base).register(on: router)
         GraphAPI(directory: directory, keys: keys, base: base, now: options.now).register(on: router)
+        let identityHeader = options.identityHeader ?? Base64URL.encode((0..<24).map { _ in UInt8.random(in: 0...255) })
+        ManagedIdentityRoutes(service: service, directory: directory, identityHeader: identityHeader).register(on: router)
         let persistPath = stateDirectory + "/directory.json"
         let persistDirectory = options.persistDirectory
         let persist: @Sendable () -> Void = { if persistDirectory { Self.write(directory.snapshot(), to: persistPath) } }
@@ -113,7 +120,7 @@ public final class Emulator: Sendable {
             let app = Application(router: router, configuration: configuration, onServerRunning: onRunning, logger: logger)
             serve = { try await app.run() }
         }
-        let emulator = Emulator(directory: directory, caFile: caFile, stateDirectory: stateDirectory, base: base, adminKey: adminKey, faults: faults)
+        let emulator = Emulator(directory: directory, caFile: caFile, stateDirectory: stateDirectory, base: base, adminKey: adminKey, identityHeader: identityHeader, faults: faults)
         let task = Task {
             defer { continuation.finish() }
             try await serve()

@@ -70,7 +70,9 @@ struct FederatedAssertionCheck {
         guard !byIssuer.isEmpty else { throw noMatch("issuer") }
         let bySubject = byIssuer.filter { $0.subject == subject }
         guard !bySubject.isEmpty else { throw noMatch("subject") }
-        guard bySubject.contains(where: { !Set($0.acceptedAudiences).isDisjoint(with: audiences) }) else { throw noMatch("audience") }
+        // The token-exchange audience matches by identifier URI or by its application ID (a managed identity's token).
+        let presented = Set(audiences.map { $0 == Directory.tokenExchangeClientID ? Directory.tokenExchangeIdentifier : $0 })
+        guard bySubject.contains(where: { !Set($0.acceptedAudiences).isDisjoint(with: presented) }) else { throw noMatch("audience") }
 
         guard header["alg"]?.stringValue == "RS256" else { throw .federatedSignature("Only RS256 federated assertions are accepted.") }
         guard let kid = header["kid"]?.stringValue else { throw .federatedSignature("The assertion's header has no kid.") }

@@ -109,9 +109,24 @@ struct TokenService: Sendable {
         version == 1 ? "\(base.primary)/\(tenant)/" : "\(base.primary)/\(tenant)/v2.0"
     }
 
-    private func mint(tenant: String, client: String, resource: Directory.Resource, roles: [String], level: String, lifetime: Int) async throws(EntraError) -> String {
+    /// A managed identity's token for `resource` (IMDS and App Service): the identity's own object ID, roles granted to
+    /// its client ID, `xms_mirid` when it has a resource ID.
+    func issue(managedIdentity identity: DirectoryModel.ManagedIdentity, resource name: String) async throws(EntraError) -> (token: String, lifetime: Int, resource: String) {
+        let trimmed = name.hasSuffix("/.default") ? String(name.dropLast("/.default".count)) : name
+        guard let resource = directory.resource(trimmed) ?? trimmedResource(trimmed) else { throw .resourceNotFound(trimmed, tenant: identity.tenant) }
+        let roles = directory.grantedRoles(client: identity.clientId, resource: resource, tenant: identity.tenant)
+        let token = try await mint(
+            tenant: identity.tenant, client: identity.clientId, resource: resource, roles: roles, level: "2", lifetime: tokenLifetime,
+            objectID: identity.objectId, extra: identity.resourceId.map { ["xms_mirid": .string($0)] } ?? [:])
+        return (token, tokenLifetime, trimmed)
+    }
+
+    private func mint(
+        tenant: String, client: String, resource: Directory.Resource, roles: [String], level: String, lifetime: Int,
+        objectID: String? = nil, extra: [String: JSONValue] = [:]
+    ) async throws(EntraError) -> String {
         let issuedAt = Int64(now().timeIntervalSince1970)
-        let servicePrincipal = Self.objectID(tenant: tenant, client: client)
+        let servicePrincipal = objectID ?? Self.objectID(tenant: tenant, client: client)
         var claims: [String: JSONValue] = [
             "aud": .string(resource.audience), "iss": .string(issuer(tenant: tenant, version: resource.accessTokenVersion)),
             "iat": .number(Double(issuedAt)), "nbf": .number(Double(issuedAt)), "exp": .number(Double(issuedAt + Int64(lifetime))),
@@ -129,6 +144,7 @@ struct TokenService: Sendable {
             claims["ver"] = "2.0"
         }
         if !roles.isEmpty { claims["roles"] = .array(roles.map { .string($0) }) }
+        claims.merge(extra) { _, new in new }
         let key = keys.current
         var header = JWSHeader()
         header.keyID = key.kid
