@@ -6,6 +6,11 @@ import TesseraJOSE
 /// The admin REST API (loopback only — the emulator binds 127.0.0.1 — and protected by `Authorization: Bearer <admin
 /// key>`): registers tenants, users, applications, secrets, certificates and grants at run time, reads the directory
 /// back (secret values as hints), rotates signing keys, and sets faults. Changes persist to the state folder.
+/// `POST /admin/cae/revoke` body.
+struct RevocationEvent: Codable, Sendable {
+    let client: String
+}
+
 struct AdminRoutes: Sendable {
     let directory: Directory
     let keys: SigningKeys
@@ -55,6 +60,10 @@ struct AdminRoutes: Sendable {
         }
         admin.post("grants") { request, context in
             try await self.mutate(request, context) { (grant: DirectoryModel.Grant) in directory.add(grant: grant) }
+        }
+        // CAE: {"client": "<client id>"} revokes the client's sessions now; Graph challenges its older tokens.
+        admin.post("cae/revoke") { request, context in
+            try await self.mutate(request, context, persisting: false) { (event: RevocationEvent) in directory.revokeSessions(client: event.client, at: Date()) }
         }
         admin.post("keys/rotate") { request, _ in
             try self.check(request)

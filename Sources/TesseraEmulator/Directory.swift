@@ -42,6 +42,8 @@ public final class Directory: Sendable {
         var applications: [String: Application]
         var grants: [DirectoryModel.Grant]
         var managedIdentities: [DirectoryModel.ManagedIdentity]
+        /// Continuous access evaluation: per client ID, tokens issued before this time are challenged by the Graph API.
+        var revocations: [String: Date] = [:]
     }
 
     private let state: Mutex<State>
@@ -73,6 +75,16 @@ public final class Directory: Sendable {
                 applications: state.applications.values.map(\.model).sorted { $0.clientId < $1.clientId },
                 grants: state.grants, managedIdentities: state.managedIdentities)
         }
+    }
+
+    /// Records a critical event for `client` (CAE: its sessions revoked now); Graph challenges its older tokens.
+    public func revokeSessions(client: String, at time: Date) {
+        state.withLock { $0.revocations[client.lowercased()] = time }
+    }
+
+    /// When `client`'s sessions were last revoked.
+    func revocation(client: String) -> Date? {
+        state.withLock { $0.revocations[client.lowercased()] }
     }
 
     /// The managed identity a request names (by client ID, object ID or resource ID), or the system-assigned one.

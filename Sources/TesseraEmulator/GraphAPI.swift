@@ -27,6 +27,7 @@ struct GraphAPI: Sendable {
     func authorized(_ context: EmulatorRequestContext) -> (tenant: String, denied: Response?) {
         let token = context.appToken
         guard let tenant = token?.tenant else { return ("", Self.error(.unauthorized, "InvalidAuthenticationToken", "Access token validation failure.")) }
+        if let challenge = continuousAccessEvaluation(token) { return (tenant, challenge) }
         guard let roles = token?.roles, !roles.isDisjoint(with: Self.readRoles) else {
             return (tenant, Self.error(.forbidden, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."))
         }
@@ -62,6 +63,28 @@ struct GraphAPI: Sendable {
         var body = Self.json(user)
         body["@odata.context"] = "\(base.primary)/v1.0/$metadata#users/$entity"
         return TesseraEmulator.json(body)
+    }
+
+    /// CAE: a token of a client whose sessions were revoked after it was issued is refused; a client that declared `cp1`
+    /// gets a claims challenge (`nbf` = the revocation time) it can answer with a fresh token, others a plain 401.
+    func continuousAccessEvaluation(_ token: ValidatedToken?) -> Response? {
+        guard let token, let client = token.callerApplication, let revoked = directory.revocation(client: client),
+              let issuedAt = token.claims["iat"]?.doubleValue, issuedAt < revoked.timeIntervalSince1970.rounded(.down)
+        else { return nil }
+        let capable = token.claims["xms_cc"]?.arrayValue?.contains(.string("cp1")) == true
+        var response = Self.error(
+            .unauthorized, "InvalidAuthenticationToken",
+            capable ? "Continuous access evaluation resulted in challenge with result: InteractionRequired and code: TokenIssuedBeforeRevocationTimestamp"
+                : "Lifetime validation failed, the token is expired.")
+        var challenge = "Bearer realm=\"\", authorization_uri=\"\(base.primary)/common/oauth2/authorize\", client_id=\"\(Directory.graphClientID)\""
+        if capable {
+            let claims = #"{"access_token":{"nbf":{"essential":true,"value":""# + "\(Int64(revoked.timeIntervalSince1970))" + #""}}}"#
+            challenge += ", error=\"insufficient_claims\", claims=\"\(Data(claims.utf8).base64EncodedString())\""
+        } else {
+            challenge += ", error=\"invalid_token\""
+        }
+        response.headers[.wwwAuthenticate] = challenge
+        return response
     }
 
     static func json(_ user: DirectoryModel.User) -> [String: Any] {

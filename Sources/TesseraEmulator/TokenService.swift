@@ -83,7 +83,7 @@ struct TokenService: Sendable {
         let lifetime = tokenLifetime - (lifetimeJitter > 0 ? Int.random(in: 0...lifetimeJitter) : 0)
         let token = try await mint(
             tenant: tenant.id, client: application.model.clientId, resource: resource, roles: roles, level: authenticationLevel,
-            lifetime: lifetime)
+            lifetime: lifetime, extra: Self.capabilities(form["claims"]))
         return ["token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime, "access_token": token]
     }
 
@@ -107,6 +107,15 @@ struct TokenService: Sendable {
 
     func issuer(tenant: String, version: Int) -> String {
         version == 1 ? "\(base.primary)/\(tenant)/" : "\(base.primary)/\(tenant)/v2.0"
+    }
+
+    /// `xms_cc` for a client that declared capabilities (`claims={"access_token":{"xms_cc":{"values":["cp1"]}}}`): its
+    /// tokens may then be challenged (CAE) instead of expiring early.
+    static func capabilities(_ claims: String?) -> [String: JSONValue] {
+        guard let claims, let object = try? StrictJSON.parseObject(Array(claims.utf8)),
+              let values = object["access_token"]?["xms_cc"]?["values"]?.arrayValue?.compactMap(\.stringValue), !values.isEmpty
+        else { return [:] }
+        return ["xms_cc": .array(values.prefix(8).map { .string(String($0.prefix(32))) })]
     }
 
     /// A managed identity's token for `resource` (IMDS and App Service): the identity's own object ID, roles granted to
