@@ -29,6 +29,9 @@ public final class ConfidentialClient: TokenSource {
         /// Client capabilities sent with every request as `claims` `{"access_token":{"xms_cc":{"values":[…]}}}`;
         /// `["cp1"]` tells Entra the daemon handles claims challenges, so it may issue CAE tokens. Default none.
         public var clientCapabilities: [String] = []
+        /// A regional token service for Microsoft authorities (``AzureRegion``), with fallback to the global endpoint.
+        /// Default: `REGION_NAME` when set and the authority is a Microsoft cloud; `nil` otherwise.
+        public var region: AzureRegion? = try? AzureRegion.fromEnvironment()
         /// The token cache's policy (its clock is replaced by ``now``).
         public var cache = TokenCachePolicy()
 
@@ -65,13 +68,19 @@ public final class ConfidentialClient: TokenSource {
         self.identityProvider = IdentityProviderTokenSource(
             clientID: clientID, authority: configuration.authority, credential: configuration.credential,
             transport: transport, now: configuration.now, logger: logger, metrics: ClientMetrics(factory: metricsFactory),
-            clientCapabilities: configuration.clientCapabilities)
+            clientCapabilities: configuration.clientCapabilities,
+            regional: Self.regionalRouting(configuration))
         var policy = configuration.cache
         policy.now = configuration.now
         self.cache = CachingTokenSource(
             upstream: identityProvider, defaultTenant: configuration.authority.defaultTenant,
             partition: "\(configuration.authority.host)|\(clientID)|\(configuration.credential.identity)", policy: policy, logger: logger,
             metricsFactory: metricsFactory)
+    }
+
+    static func regionalRouting(_ configuration: Configuration) -> RegionalRouting? {
+        guard let region = configuration.region, case .microsoft(let cloud, _) = configuration.authority.kind, region.baseURL(in: cloud) != nil else { return nil }
+        return RegionalRouting(region: region, cloud: cloud)
     }
 
     static func targetURL(of authority: Authority) -> String {

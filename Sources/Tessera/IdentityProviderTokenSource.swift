@@ -17,11 +17,14 @@ public final class IdentityProviderTokenSource: TokenSource {
     let logger: Logger
     let metrics: ClientMetrics
     let clientCapabilities: [String]
+    let regional: RegionalRouting?
 
     init(
         clientID: String, authority: Authority, credential: any ClientCredential, transport: HTTPTransport,
-        now: @escaping @Sendable () -> Date, logger: Logger, metrics: ClientMetrics, clientCapabilities: [String] = []
+        now: @escaping @Sendable () -> Date, logger: Logger, metrics: ClientMetrics, clientCapabilities: [String] = [],
+        regional: RegionalRouting? = nil
     ) {
+        self.regional = regional
         self.clientCapabilities = clientCapabilities
         self.clientID = clientID
         self.authority = authority
@@ -42,9 +45,10 @@ public final class IdentityProviderTokenSource: TokenSource {
         var active: (index: Int, credential: any ClientCredential) = rotation?.active ?? (0, credential)
         var rotations = 0
         var skewCorrected = false
+        var global = false
         while true {
             do {
-                let token = try await attempt(request, credential: active.credential, correlationID: correlationID, logger: logger)
+                let token = try await attempt(request, credential: active.credential, global: global, correlationID: correlationID, logger: logger)
                 metrics.requestsSucceeded.increment()
                 metrics.requestDuration.recordNanoseconds(Int64((ContinuousClock.now - started).nanoseconds))
                 return token
@@ -53,6 +57,16 @@ public final class IdentityProviderTokenSource: TokenSource {
                 // Clock skew (AADSTS700024: the assertion is outside its validity window by the server's clock): adopt the
                 // server's time from its Date header and retry once.
                 let error = failure.error
+                // Regional endpoint unreachable or failing: the global endpoint, now and for a while.
+                if let regional, failure.regional, RegionalRouting.shouldFallBack(error) {
+                    regional.suspend(now: now())
+                    global = true
+                    logger.warning(
+                        "regional token endpoint failed; falling back to the global endpoint", metadata: [
+                            "region": "\(regional.region)", "error": "\(error.code)", "status": "\(error.httpStatus.map(String.init) ?? "-")",
+                        ])
+                    continue
+                }
                 if error.aadstsCode == 700_024, !skewCorrected, let serverDate = failure.serverDate {
                     let skew = serverDate.timeIntervalSince(now())
                     if abs(skew) >= 2 {
@@ -90,16 +104,23 @@ public final class IdentityProviderTokenSource: TokenSource {
     struct AttemptFailure: Error {
         let error: IdentityError
         let serverDate: Date?
+        /// Whether the attempt went to the regional endpoint.
+        let regional: Bool
     }
 
     /// One request, as a straight line: endpoint → credential → assertion → HTTP → parsed answer.
     private func attempt(
-        _ request: TokenRequest, credential: any ClientCredential, correlationID: String, logger: Logger
+        _ request: TokenRequest, credential: any ClientCredential, global: Bool, correlationID: String, logger: Logger
     ) async throws(AttemptFailure) -> AccessToken {
         var serverDate: Date?
+        var regionalEndpoint = false
         do {
             let scopes = try ScopePolicy.check(request.scopes, microsoft: authority.isMicrosoft)
-            let endpoint = try await resolver.endpoint(tenant: request.tenant)
+            var endpoint = try await resolver.endpoint(tenant: request.tenant)
+            if !global, let regional = regional?.endpoint(for: endpoint, now: now()) {
+                endpoint = regional
+                regionalEndpoint = true
+            }
             let sentAt = now().addingTimeInterval(clockOffset.withLock { $0 })
             let authentication = try await authenticate(credential, CredentialContext(clientID: clientID, endpoint: endpoint, now: sentAt))
             let claims = try ClaimsRequest.merge(request.claims, capabilities: clientCapabilities)
@@ -122,7 +143,7 @@ public final class IdentityProviderTokenSource: TokenSource {
                     "http_ms": "\(token.httpDuration.milliseconds)"])
             return token
         } catch {
-            throw AttemptFailure(error: error, serverDate: serverDate)
+            throw AttemptFailure(error: error, serverDate: serverDate, regional: regionalEndpoint)
         }
     }
 
