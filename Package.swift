@@ -115,6 +115,7 @@ let package = Package(
             name: "TesseraDaemon",
             dependencies: [
                 "Tessera",
+                "TesseraJOSE",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -50,6 +50,12 @@ public struct Authority: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The configured default tenant (Microsoft only).
+    /// The Microsoft cloud of this authority; `nil` for a generic OpenID Connect issuer.
+    public var cloud: AzureCloud? {
+        if case .microsoft(let cloud, _) = kind { return cloud }
+        return nil
+    }
+
     public var defaultTenant: String? {
         if case .microsoft(_, let tenant) = kind { return tenant }
         return nil

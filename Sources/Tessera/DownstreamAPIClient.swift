@@ -45,12 +45,15 @@ public final class DownstreamAPIClient: Sendable {
         public var path: String
         public var headers: [String: String]
         public var body: [UInt8]?
+        /// The tenant whose token to use, overriding the API's (a multi-tenant daemon serving several customers).
+        public var tenant: String?
 
-        public init(method: String = "GET", path: String = "", headers: [String: String] = [:], body: [UInt8]? = nil) {
+        public init(method: String = "GET", path: String = "", headers: [String: String] = [:], body: [UInt8]? = nil, tenant: String? = nil) {
             self.method = method.uppercased()
             self.path = path
             self.headers = headers
             self.body = body
+            self.tenant = tenant
         }
 
         /// A request with a JSON body (`Content-Type: application/json`).
@@ -131,14 +134,14 @@ public final class DownstreamAPIClient: Sendable {
     }
 
     /// `GET path` decoded as `Value`.
-    public func get<Value: Decodable>(_ path: String = "", as type: Value.Type = Value.self) async throws -> Value {
-        try await send(Request(path: path)).decode(Value.self)
+    public func get<Value: Decodable>(_ path: String = "", as type: Value.Type = Value.self, tenant: String? = nil) async throws -> Value {
+        try await send(Request(path: path, tenant: tenant)).decode(Value.self)
     }
 
     /// Every item of every page of a Graph-style collection (`value` + `@odata.nextLink`).
-    public func allPages<Item: Decodable>(_ path: String = "", of type: Item.Type = Item.self) async throws -> [Item] {
+    public func allPages<Item: Decodable>(_ path: String = "", of type: Item.Type = Item.self, tenant: String? = nil) async throws -> [Item] {
         var items: [Item] = []
-        try await forEachPage(path, of: Item.self) { items += $0 }
+        try await forEachPage(path, of: Item.self, tenant: tenant) { items += $0 }
         return items
     }
 
@@ -147,7 +150,7 @@ public final class DownstreamAPIClient: Sendable {
     /// is an error, never a loop.
     @discardableResult
     public func forEachPage<Item: Decodable>(
-        _ path: String = "", of type: Item.Type = Item.self, _ body: ([Item]) async throws -> Void
+        _ path: String = "", of type: Item.Type = Item.self, tenant: String? = nil, _ body: ([Item]) async throws -> Void
     ) async throws -> Int {
         var next: String? = api.url(for: path)
         let origin = try Self.origin(of: try Self.target(next!))
@@ -157,7 +160,7 @@ public final class DownstreamAPIClient: Sendable {
             guard pages < configuration.maximumPages else {
                 throw DownstreamAPIError(.invalidResponse, "more than \(configuration.maximumPages) pages at \(Self.redacted(url)); raise Configuration.maximumPages or use $top")
             }
-            let page = try await send(Request(path: url)).decode(GraphPage<Item>.self)
+            let page = try await send(Request(path: url, tenant: tenant)).decode(GraphPage<Item>.self)
             pages += 1
             try await body(page.value)
             next = page.nextLink
@@ -186,7 +189,7 @@ public final class DownstreamAPIClient: Sendable {
         var retries = 0
         while true {
             // The token that answers a challenge replaces the cached one; later retries (429/503) reuse it.
-            let token = try await tokenSource.token(for: TokenRequest(scopes: api.scopes, tenant: api.tenant, claims: pendingClaims))
+            let token = try await tokenSource.token(for: TokenRequest(scopes: api.scopes, tenant: request.tenant ?? api.tenant, claims: pendingClaims))
             pendingClaims = nil
             var http = HTTPClientRequest(url: url)
             http.method = HTTPMethod(rawValue: request.method)

@@ -11,9 +11,18 @@ struct DaemonSettings {
         let schedule: DaemonJob.Schedule
         let output: String
         let paged: Bool
+        /// Run once per tenant: the configured one and every onboarded one (`{tenant}` in Output names the file).
+        let perTenant: Bool
+    }
+
+    /// `Daemon.Onboarding`: the admin-consent callback's public URL and where onboarded tenants are kept.
+    struct OnboardingSettings {
+        let redirectURI: String
+        let tenantsFile: String
     }
 
     let jobs: [Job]
+    let onboarding: OnboardingSettings?
     let metricsPort: Int?
     let shutdownTimeoutSeconds: Int
 
@@ -38,6 +47,15 @@ struct DaemonSettings {
             guard let seconds = value.integerValue.map(Int.init), (0...3600).contains(seconds) else { throw fail("Daemon.ShutdownTimeoutSeconds must be 0…3600") }
             return seconds
         } ?? 10
+        if let onboarding = AppSettingsFile.lookup(daemon, "Onboarding")?.objectValue {
+            guard let redirect = AppSettingsFile.lookup(onboarding, "RedirectUri")?.stringValue,
+                  let tenants = AppSettingsFile.lookup(onboarding, "TenantsFile")?.stringValue
+            else { throw fail("Daemon.Onboarding needs RedirectUri (the /onboarding/callback URL registered on the app) and TenantsFile") }
+            let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+            self.onboarding = OnboardingSettings(redirectURI: redirect, tenantsFile: tenants.hasPrefix("/") ? tenants : folder.appendingPathComponent(tenants).path)
+        } else {
+            self.onboarding = nil
+        }
         var names: Set<String> = []
         self.jobs = try jobs.enumerated().map { index, value in
             guard let job = value.objectValue else { throw fail("Daemon.Jobs[\(index)] is not an object") }
@@ -67,7 +85,12 @@ struct DaemonSettings {
                 throw fail("Daemon.Jobs[\(index)].Schedule '\(string("Schedule") ?? "")' is not 'once' or 'every <n>s|m|h' (e.g. 'every 5m')")
             }
             let paged = AppSettingsFile.lookup(job, "Paged")?.boolValue ?? true
-            return Job(name: name, api: api, schedule: schedule, output: string("Output") ?? "-", paged: paged)
+            let perTenant = AppSettingsFile.lookup(job, "PerTenant")?.boolValue ?? false
+            let output = string("Output") ?? "-"
+            if perTenant, output != "-", !output.contains("{tenant}") {
+                throw fail("Daemon.Jobs[\(index)] (\(name)) runs per tenant: its Output must contain {tenant}, e.g. users-{tenant}.jsonl")
+            }
+            return Job(name: name, api: api, schedule: schedule, output: output, paged: paged, perTenant: perTenant)
         }
     }
 

@@ -46,8 +46,8 @@ struct RunCommand: AsyncParsableCommand {
         }
         configuration.http.caFile = global.resolvedCAFile
         configuration.clientCapabilities = ["cp1"]
-        let registry = PrometheusCollectorRegistry()
-        let metrics = PrometheusMetricsFactory(registry: registry)
+        let prometheus = PrometheusCollectorRegistry()
+        let metrics = PrometheusMetricsFactory(registry: prometheus)
         MetricsSystem.bootstrap(metrics)
 
         let tokens = try ConfidentialClient(configuration: configuration, logger: logger, metricsFactory: metrics)
@@ -56,17 +56,40 @@ struct RunCommand: AsyncParsableCommand {
         var apis: [DownstreamAPIClient] = []
         var jobs: [DaemonJob] = []
         do {
+            let tenants = try TenantRegistry(path: settings.onboarding?.tenantsFile)
+            let home = configuration.authority.defaultTenant
             for job in settings.jobs {
                 let api = try DownstreamAPIClient(api: job.api, tokenSource: tokens, configuration: apiConfiguration, logger: logger, metricsFactory: metrics)
                 apis.append(api)
                 jobs.append(DaemonJob(name: job.name, schedule: job.schedule) { context in
-                    try await Self.copy(api: api, path: job.api.relativePath, paged: job.paged, to: job.output, logger: context.logger)
+                    guard job.perTenant else {
+                        return try await Self.copy(api: api, path: job.api.relativePath, tenant: nil, paged: job.paged, to: job.output, logger: context.logger)
+                    }
+                    // The configured tenant and every onboarded one, read at each run: new tenants need no restart.
+                    var failures: [String] = []
+                    for tenant in ([home].compactMap { $0 } + tenants.tenants).uniqued() {
+                        do {
+                            try await Self.copy(
+                                api: api, path: job.api.relativePath, tenant: tenant, paged: job.paged,
+                                to: job.output.replacingOccurrences(of: "{tenant}", with: tenant), logger: context.logger)
+                        } catch {
+                            context.logger.error("tenant run failed", metadata: ["tenant": "\(tenant)", "error": "\(error)"])
+                            failures.append(tenant)
+                        }
+                    }
+                    if !failures.isEmpty { throw ClientSettings.SettingError("the run failed for tenant(s) \(failures.joined(separator: ", "))") }
                 })
             }
             var daemon = Daemon.Configuration()
             daemon.shutdownTimeout = .seconds(shutdownTimeout ?? settings.shutdownTimeoutSeconds)
             daemon.operatorPort = metricsPort ?? settings.metricsPort
-            daemon.registry = registry
+            daemon.registry = prometheus
+            if let onboarding = settings.onboarding {
+                guard let cloud = configuration.authority.cloud else {
+                    throw ClientSettings.SettingError("Daemon.Onboarding needs a Microsoft authority")
+                }
+                daemon.onboarding = Onboarding(clientID: configuration.clientID, cloud: cloud, redirectURI: onboarding.redirectURI, registry: tenants)
+            }
             daemon.onListening = { port in
                 FileHandle.standardError.write(Data("tessera run: operator endpoint on http://127.0.0.1:\(port) (/healthz, /metrics)\n".utf8))
             }
@@ -82,7 +105,7 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     /// One run of a job: every item of every page as a JSON line, to stdout or atomically replacing a file.
-    static func copy(api: DownstreamAPIClient, path: String, paged: Bool, to output: String, logger: Logger) async throws {
+    static func copy(api: DownstreamAPIClient, path: String, tenant: String?, paged: Bool, to output: String, logger: Logger) async throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         var lines = Data()
@@ -93,7 +116,7 @@ struct RunCommand: AsyncParsableCommand {
             count += 1
         }
         if paged {
-            try await api.forEachPage(path, of: JSONValue.self) { items in
+            try await api.forEachPage(path, of: JSONValue.self, tenant: tenant) { items in
                 for item in items { try append(item) }
                 if output == "-" {
                     FileHandle.standardOutput.write(lines)
@@ -101,7 +124,7 @@ struct RunCommand: AsyncParsableCommand {
                 }
             }
         } else {
-            try append(try await api.send(.init(path: path)).decode(JSONValue.self))
+            try append(try await api.send(.init(path: path, tenant: tenant)).decode(JSONValue.self))
         }
         if output == "-" {
             FileHandle.standardOutput.write(lines)
@@ -117,5 +140,13 @@ struct RunCommand: AsyncParsableCommand {
             }
         }
         logger.info("job wrote items", metadata: ["items": "\(count)", "output": "\(output == "-" ? "stdout" : output)"])
+    }
+}
+
+extension Array where Element: Hashable {
+    /// The elements in order, each once.
+    func uniqued() -> [Element] {
+        var seen = Set<Element>()
+        return filter { seen.insert($0).inserted }
     }
 }

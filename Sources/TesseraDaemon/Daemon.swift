@@ -18,6 +18,8 @@ public struct Daemon: Sendable {
         public var operatorPort: Int?
         /// The registry `/metrics` shows: the one behind the `PrometheusMetricsFactory` given to the libraries.
         public var registry: PrometheusCollectorRegistry?
+        /// ISV onboarding routes on the operator endpoint (needs ``operatorPort``).
+        public var onboarding: Onboarding?
         /// Called with the operator endpoint's port once it listens.
         public var onListening: @Sendable (Int) async -> Void = { _ in }
         public init() {}
@@ -47,7 +49,7 @@ public struct Daemon: Sendable {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if let port = configuration.operatorPort {
             let application = OperatorEndpoint.application(
-                port: port, registry: configuration.registry ?? PrometheusCollectorRegistry(), scheduler: scheduler, logger: logger,
+                port: port, registry: configuration.registry ?? PrometheusCollectorRegistry(), scheduler: scheduler, onboarding: configuration.onboarding, logger: logger,
                 onListening: configuration.onListening)
             services.append(.init(service: application))
         }

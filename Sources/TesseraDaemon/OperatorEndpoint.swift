@@ -4,13 +4,14 @@ import Logging
 import NIOCore
 import Prometheus
 
-/// The operator's endpoint on loopback: `GET /healthz` (200 while every job's last run succeeded, else 503, with the
+/// The operator's endpoint on loopback: with ``Onboarding``, also `/onboarding/start` and `/onboarding/callback`;
+/// `GET /healthz` (200 while every job's last run succeeded, else 503, with the
 /// jobs' state as JSON) and `GET /metrics` (Prometheus text format from the registry the metrics factory writes to).
 public enum OperatorEndpoint {
     /// The Hummingbird application (a `Service`) serving both routes on `127.0.0.1:port` (`0` picks a free port;
     /// `onListening` gets the bound port).
     public static func application(
-        port: Int, registry: PrometheusCollectorRegistry, scheduler: JobScheduler?, logger: Logger,
+        port: Int, registry: PrometheusCollectorRegistry, scheduler: JobScheduler?, onboarding: Onboarding? = nil, logger: Logger,
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let router = Router()
@@ -33,6 +34,7 @@ public enum OperatorEndpoint {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
         }
+        onboarding?.register(on: router, logger: logger)
         return Application(
             router: router, configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: "tessera"),
             onServerRunning: { channel in

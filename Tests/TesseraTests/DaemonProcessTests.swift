@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import NIOSSL
 import Testing
 import TesseraEmulator
 import TesseraJOSE
@@ -199,5 +200,75 @@ struct DaemonProcessTests {
         }
         let lines = try String(contentsOfFile: "Examples/UserSync/UserSync.swift", encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
         #expect(lines.count <= 60)
+    }
+}
+
+@Suite("ISV onboarding (built binary): a tenant consents and the running daemon starts serving it", .enabled(if: ProcessInfo.processInfo.environment["TESSERA_BIN"] != nil || Peers.isCI))
+struct OnboardingProcessTests {
+    var binary: String { ProcessInfo.processInfo.environment["TESSERA_BIN"] ?? "TESSERA_BIN is not set: run Scripts/test.sh" }
+    let support = DaemonProcessTests()
+
+    @Test("/onboarding/start → Entra admin consent → /onboarding/callback records the tenant; the next run covers it; a replayed callback is refused")
+    func onboarding() async throws {
+        let port = try Peers.freePort()
+        let callback = "http://127.0.0.1:\(port)/onboarding/callback"
+        var model = EmulatorFixture.model(users: 2)
+        model.tenants[1].users = [.init(id: "f1", displayName: "Fabrikam One", userPrincipalName: "one@fabrikam.example")]
+        model.applications[0].redirectUris.append(callback)
+        try await withEmulator(model: model) { emulator in
+            try await support.withFolder { folder in
+                let config: [String: Any] = [
+                    "AzureAd": ["Instance": emulator.baseURL + "/", "TenantId": EmulatorFixture.contoso, "ClientId": EmulatorFixture.daemon, "ClientSecret": EmulatorFixture.secret],
+                    "DownstreamApis": ["Graph": ["BaseUrl": emulator.baseURL + "/v1.0/", "Scopes": ["https://graph.microsoft.com/.default"]]],
+                    "Daemon": [
+                        "MetricsPort": port,
+                        "Onboarding": ["RedirectUri": callback, "TenantsFile": "tenants.json"],
+                        "Jobs": [["Name": "users", "Api": "Graph", "RelativePath": "users", "Schedule": "every 1s", "Output": folder + "/users-{tenant}.jsonl", "PerTenant": true]],
+                    ],
+                ]
+                let path = folder + "/daemon.json"
+                try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: path))
+                let pid = try Peers.spawn(binary, ["run", "--config", path, "--ca-file", emulator.caFile!], output: folder + "/out", errors: folder + "/err")
+                var stopped = false
+                defer { if !stopped { Peers.stop(pid) } }
+                #expect(await support.eventually { FileManager.default.fileExists(atPath: folder + "/users-\(EmulatorFixture.contoso).jsonl") }, "stderr: \(support.text(folder + "/err"))")
+
+                var tls = TLSConfiguration.makeClientConfiguration()
+                tls.additionalTrustRoots = [.file(emulator.caFile!)]
+                var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
+                configuration.redirectConfiguration = .disallow
+                let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+                func get(_ url: String) async throws -> (Int, String?, String) {
+                    let response = try await http.execute(HTTPClientRequest(url: url), timeout: .seconds(10))
+                    return (Int(response.status.code), response.headers.first(name: "Location"), String(buffer: try await response.body.collect(upTo: 1 << 20)))
+                }
+                do {
+                    let (startStatus, consentURL, _) = try await get("http://127.0.0.1:\(port)/onboarding/start?tenant=fabrikam.example")
+                    #expect(startStatus == 302)
+                    let consent = try #require(consentURL)
+                    #expect(consent.hasPrefix(emulator.baseURL + "/fabrikam.example/adminconsent?client_id=\(EmulatorFixture.daemon)"))
+                    let (consentStatus, redirect, _) = try await get(consent)
+                    #expect(consentStatus == 302)
+                    let back = try #require(redirect)
+                    #expect(back.hasPrefix(callback))
+                    let (callbackStatus, _, body) = try await get(back)
+                    #expect(callbackStatus == 200)
+                    #expect(body.contains(EmulatorFixture.fabrikam) && body.contains("onboarded"))
+                    let (replayStatus, _, replayBody) = try await get(back)
+                    #expect(replayStatus == 400 && replayBody.contains("invalid_state"))
+                    try await http.shutdown()
+                } catch {
+                    try? await http.shutdown()
+                    throw error
+                }
+                let fabrikamFile = folder + "/users-\(EmulatorFixture.fabrikam).jsonl"
+                #expect(await support.eventually { support.text(fabrikamFile).contains("one@fabrikam.example") }, "stderr: \(support.text(folder + "/err"))")
+                #expect(support.text(folder + "/tenants.json").contains(EmulatorFixture.fabrikam))
+                kill(pid, SIGTERM)
+                let code = await Peers.waitForExit(pid, timeout: .seconds(20))
+                stopped = code != nil
+                #expect(code == 0)
+            }
+        }
     }
 }

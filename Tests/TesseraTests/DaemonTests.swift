@@ -168,3 +168,21 @@ struct OperatorEndpointTests {
         }
     }
 }
+
+@Suite("TenantRegistry: onboarded tenants kept across restarts")
+struct TenantRegistryTests {
+    @Test("adds GUIDs once, persists atomically (0600), reloads; refuses non-GUIDs and a corrupt file")
+    func registry() throws {
+        let path = NSTemporaryDirectory() + "tessera-tenants-\(UUID().uuidString.prefix(8)).json"
+        defer { unlink(path) }
+        let registry = try TenantRegistry(path: path)
+        #expect(try registry.add("66666666-7777-8888-9999-000000000000"))
+        #expect(try !registry.add("66666666-7777-8888-9999-000000000000".uppercased()))
+        #expect(throws: TenantRegistry.RegistryError.self) { try registry.add("fabrikam.example") }
+        #expect(try TenantRegistry(path: path).tenants == ["66666666-7777-8888-9999-000000000000"])
+        let mode = (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?.intValue
+        #expect(mode == 0o600)
+        try "{not json".write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(throws: TenantRegistry.RegistryError.self) { try TenantRegistry(path: path) }
+    }
+}

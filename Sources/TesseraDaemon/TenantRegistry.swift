@@ -1,0 +1,76 @@
+import Foundation
+import Synchronization
+import Tessera
+
+/// The customer tenants a multi-tenant daemon (ISV) serves, learnt from admin-consent redirects while it runs and kept
+/// in a JSON file (`{"tenants":[{"id":…,"onboardedAt":…}]}`, written atomically, mode 0600) across restarts.
+public final class TenantRegistry: Sendable {
+    public struct Entry: Codable, Sendable, Hashable {
+        public let id: String
+        public let onboardedAt: Date
+    }
+
+    /// A registry that cannot be read or written, or a tenant that is not a GUID.
+    public struct RegistryError: Error, CustomStringConvertible {
+        public let description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    struct File: Codable {
+        var tenants: [Entry]
+    }
+
+    /// Where the registry is kept; `nil` keeps it in memory only.
+    public let path: String?
+    private let entries: Mutex<[Entry]>
+
+    /// Loads `path` when it exists.
+    public init(path: String?) throws {
+        self.path = path
+        var loaded: [Entry] = []
+        if let path, let data = FileManager.default.contents(atPath: path) {
+            let decoder = JSONDecoder()
+            decoder.dateDecodingStrategy = .iso8601
+            do {
+                loaded = try decoder.decode(File.self, from: data).tenants
+            } catch {
+                throw RegistryError("the tenant registry '\(path)' is not {\"tenants\":[{\"id\":…,\"onboardedAt\":…}]}: fix or remove it")
+            }
+        }
+        entries = Mutex(loaded)
+    }
+
+    /// The onboarded tenants' IDs, in onboarding order.
+    public var tenants: [String] { entries.withLock { $0.map(\.id) } }
+
+    /// Records `tenant` (a GUID); returns `false` when it was already known. Persists before returning.
+    @discardableResult
+    public func add(_ tenant: String, at date: Date = Date()) throws -> Bool {
+        guard let id = UUID(uuidString: tenant)?.uuidString.lowercased() else {
+            throw RegistryError("'\(tenant.prefix(64))' is not a tenant ID (a GUID)")
+        }
+        let snapshot: [Entry]? = entries.withLock { entries in
+            guard !entries.contains(where: { $0.id == id }) else { return nil }
+            entries.append(Entry(id: id, onboardedAt: date))
+            return entries
+        }
+        guard let snapshot else { return false }
+        try persist(snapshot)
+        return true
+    }
+
+    private func persist(_ snapshot: [Entry]) throws {
+        guard let path else { return }
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let data = try encoder.encode(File(tenants: snapshot))
+        let temporary = path + ".tmp-\(getpid())"
+        guard FileManager.default.createFile(atPath: temporary, contents: data, attributes: [.posixPermissions: 0o600]),
+              rename(temporary, path) == 0
+        else {
+            unlink(temporary)
+            throw RegistryError("cannot write the tenant registry '\(path)': check the folder exists and is writable")
+        }
+    }
+}
