@@ -17,7 +17,8 @@ import jwt
 import msal
 import requests
 from azure.core.exceptions import ClientAuthenticationError
-from azure.identity import CertificateCredential, ClientSecretCredential, EnvironmentCredential
+from azure.identity import (CertificateCredential, ClientSecretCredential, EnvironmentCredential,
+                            ManagedIdentityCredential, WorkloadIdentityCredential)
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
@@ -68,7 +69,7 @@ def signing_keys():
     return config.get("issuer"), keys
 
 
-def check_token(token, azpacr):
+def check_token(token, azpacr, client_id=None):
     """Verify the access token's signature and standard claims; returns a short description."""
     issuer = f"{A.base_url}/{A.tenant}/v2.0"
     discovered_issuer, keys = signing_keys()
@@ -84,7 +85,7 @@ def check_token(token, azpacr):
         seen = jwt.decode(token, options={"verify_signature": False})
         fail(f"{type(error).__name__}: {error} (aud={seen.get('aud')!r}, iss={seen.get('iss')!r}, "
              f"alg={jwt.get_unverified_header(token).get('alg')!r})")
-    expected = {"idtyp": "app", "azp": A.client_id, "tid": A.tenant, "ver": "2.0", "azpacr": azpacr,
+    expected = {"idtyp": "app", "azp": client_id or A.client_id, "tid": A.tenant, "ver": "2.0", "azpacr": azpacr,
                 "sub": claims["oid"], "roles": sorted(A.expected_roles)}
     actual = dict(claims, roles=sorted(claims.get("roles", [])))
     wrong = [f"{k}={actual.get(k)!r} (want {v!r})" for k, v in expected.items() if actual.get(k) != v]
@@ -202,6 +203,36 @@ def azure_case(cred, expect=None):
     return check_token(token, "1" if cred in SECRET_KINDS else "2")
 
 
+def app_service_environment():
+    return {"IDENTITY_ENDPOINT": f"{A.base_url}/msi/token", "IDENTITY_HEADER": A.identity_header}
+
+
+def azure_managed_identity_case():
+    """ManagedIdentityCredential on "App Service" (IDENTITY_ENDPOINT + IDENTITY_HEADER) against the emulator."""
+    with environment(app_service_environment()):
+        with ManagedIdentityCredential() as credential:
+            token = credential.get_token(A.scope).token
+    return check_token(token, "2", client_id=A.mi_client_id)
+
+
+def azure_workload_identity_case():
+    """WorkloadIdentityCredential whose federated token is the managed identity's api://AzureADTokenExchange token."""
+    with environment(app_service_environment()):
+        with ManagedIdentityCredential() as credential:
+            federated = credential.get_token("api://AzureADTokenExchange/.default").token
+    path = os.path.join(os.path.dirname(A.cert_pem), "federated-token")
+    with open(path, "w") as file:
+        file.write(federated)
+    try:
+        with WorkloadIdentityCredential(tenant_id=A.tenant, client_id=A.client_id, token_file_path=path,
+                                        authority=A.base_url, disable_instance_discovery=True,
+                                        connection_verify=A.ca_file) as credential:
+            token = credential.get_token(A.scope).token
+    finally:
+        os.unlink(path)
+    return check_token(token, "2")
+
+
 CASES = [  # name, runner, arguments
     ("msal_secret", msal_case, dict(cred="secret")),
     ("msal_cert_sha1_thumbprint", msal_case, dict(cred="thumbprint")),
@@ -220,11 +251,13 @@ CASES = [  # name, runner, arguments
     ("msal_app_not_in_tenant", msal_case, dict(cred="secret", tenant="other_tenant", expect=700016)),
     ("msal_scope_without_default", msal_case, dict(cred="secret", scope="Data.Read", expect=1002012)),
     ("azure_wrong_secret", azure_case, dict(cred="wrong_secret", expect=7000215)),
+    ("azure_managed_identity_app_service", azure_managed_identity_case, {}),
+    ("azure_workload_identity_from_managed_identity", azure_workload_identity_case, {}),
 ]
 
 
 def redact(text):
-    for secret in (A.secret, A.pfx_password, WRONG_SECRET):
+    for secret in (A.secret, A.pfx_password, WRONG_SECRET, A.identity_header):
         if secret:
             text = text.replace(secret, "***")
     text = re.sub(r"(eyJ[\w-]{9})[\w-]*\.[\w-]+\.[\w-]*", r"\1...", text)  # any JWT: keep its first 12 characters
@@ -236,7 +269,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     for name in ("base-url", "ca-file", "tenant", "tenant-domain", "client-id", "secret", "cert-pem", "cert-pfx",
                  "pfx-password", "scope", "expected-aud", "expected-roles", "unregistered-cert-pem", "unknown-tenant",
-                 "other-tenant"):
+                 "other-tenant", "identity-header", "mi-client-id"):
         parser.add_argument("--" + name, required=True)
     parser.parse_args(namespace=A)
     A.base_url = A.base_url.rstrip("/")

@@ -125,6 +125,10 @@ enum ConnectionFile {
             ],
             "msal": ["authority": "\(emulator.baseURL)/\(tenant)", "client_id": client, "instance_discovery": false],
             "tessera": ["AZURE_AUTHORITY_HOST": emulator.baseURL, "TESSERA_CA_FILE": emulator.caFile ?? ""],
+            "managedIdentity": [
+                "IDENTITY_ENDPOINT": "\(emulator.baseURL)/msi/token", "IDENTITY_HEADER": emulator.identityHeader,
+                "AZURE_POD_IDENTITY_AUTHORITY_HOST": emulator.baseURL,
+            ],
         ]
         if let caFile = emulator.caFile {
             object["caFile"] = caFile

@@ -21,6 +21,9 @@ struct PeerInteropTests {
         let unregistered = state + "/unregistered.pem"
         try (pki.text("other-cert.pem") + pki.text("other-key.pem")).write(toFile: unregistered, atomically: true, encoding: .utf8)
 
+        let port = try Peers.freePort()
+        let baseURL = "https://localhost:\(port)"
+        let identity = (clientId: "5a5a5a5a-0000-4000-8000-0000000000a1", objectId: "0b0b0b0b-0000-4000-8000-0000000000a1")
         let configuration: [String: Any] = [
             "tenants": [
                 ["id": EmulatorFixture.contoso, "domains": ["contoso.example"]],
@@ -29,16 +32,20 @@ struct PeerInteropTests {
             "applications": [
                 ["clientId": EmulatorFixture.daemon, "displayName": "daemon", "homeTenant": EmulatorFixture.contoso, "multiTenant": true,
                  "secrets": [["value": EmulatorFixture.secret, "expires": "2099-01-01T00:00:00Z"]],
-                 "certificates": [["path": pki.path("cert.pem")]]],
+                 "certificates": [["path": pki.path("cert.pem")]],
+                 // The managed identity below may act as this app (workload identity federation).
+                 "federatedCredentials": [["issuer": "\(baseURL)/\(EmulatorFixture.contoso)/v2.0", "subject": identity.objectId]]],
                 ["clientId": EmulatorFixture.api, "displayName": "api", "homeTenant": EmulatorFixture.contoso,
                  "identifierUris": ["api://reports"], "appRoles": [["value": "Reports.Read.All"]]],
             ],
-            "grants": [["tenant": EmulatorFixture.contoso, "client": EmulatorFixture.daemon, "resource": "api://reports", "roles": ["Reports.Read.All"]]],
+            "grants": [["tenant": EmulatorFixture.contoso, "client": EmulatorFixture.daemon, "resource": "api://reports", "roles": ["Reports.Read.All"]],
+                       ["tenant": EmulatorFixture.contoso, "client": identity.clientId, "resource": "api://reports", "roles": ["Reports.Read.All"]]],
+            "managedIdentities": [["clientId": identity.clientId, "objectId": identity.objectId, "tenant": EmulatorFixture.contoso, "systemAssigned": true]],
         ]
         let configPath = state + "/directory.json"
         try JSONSerialization.data(withJSONObject: configuration).write(to: URL(fileURLWithPath: configPath))
 
-        let pid = try Peers.spawn(binary, ["emulator", "--port", "0", "--config", configPath, "--state-dir", state],
+        let pid = try Peers.spawn(binary, ["emulator", "--port", "\(port)", "--config", configPath, "--state-dir", state],
                                   output: state + "/emulator.out", errors: state + "/emulator.err")
         defer { Peers.stop(pid) }
         var connection: [String: Any]?
@@ -47,7 +54,8 @@ struct PeerInteropTests {
             connection = (try? Data(contentsOf: URL(fileURLWithPath: state + "/connection.json"))).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
         }
         let details = try #require(connection, "the emulator wrote no connection.json: \((try? String(contentsOfFile: state + "/emulator.err", encoding: .utf8)) ?? "")")
-        let baseURL = try #require(details["baseURL"] as? String)
+        #expect(details["baseURL"] as? String == baseURL)
+        let identityHeader = try #require((details["managedIdentity"] as? [String: Any])?["IDENTITY_HEADER"] as? String)
         let caFile = try #require(details["caFile"] as? String)
 
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -58,6 +66,7 @@ struct PeerInteropTests {
             "--cert-pfx", pki.path("bundle.pfx"), "--pfx-password", TestPKI.password, "--scope", "api://reports/.default",
             "--expected-aud", EmulatorFixture.api, "--expected-roles", "Reports.Read.All", "--unregistered-cert-pem", unregistered,
             "--unknown-tenant", "12345678-0000-0000-0000-000000000000", "--other-tenant", EmulatorFixture.fabrikam,
+            "--identity-header", identityHeader, "--mi-client-id", identity.clientId,
         ]
         let output: String
         do {
@@ -68,7 +77,7 @@ struct PeerInteropTests {
         }
         let lines = output.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
         let cases = lines.filter { $0["case"] != nil }
-        #expect(cases.count == 17)
+        #expect(cases.count == 19)
         for line in cases where line["ok"] as? Bool != true {
             Issue.record("\(line["case"] ?? "?"): \(line["detail"] ?? "")")
         }
