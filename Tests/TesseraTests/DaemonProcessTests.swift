@@ -7,6 +7,31 @@ import TesseraEmulator
 import TesseraJOSE
 import TesseraTestSupport
 
+/// A spawned daemon: SIGTERM and wait, or kill when a test ends early.
+final class DaemonProcess: @unchecked Sendable {
+    let pid: pid_t
+    let socket: NotifySocket
+    private var exited = false
+
+    init(pid: pid_t, socket: NotifySocket) {
+        self.pid = pid
+        self.socket = socket
+    }
+
+    /// SIGTERM, then the exit status (nil if it did not exit within 20 s) and how long that took.
+    func terminate() async -> (Int32?, Duration) {
+        let started = ContinuousClock.now
+        Foundation.kill(pid, SIGTERM)
+        let code = await Peers.waitForExit(pid, timeout: .seconds(20))
+        exited = code != nil
+        return (code, ContinuousClock.now - started)
+    }
+
+    func kill() {
+        if !exited { Peers.stop(pid) }
+    }
+}
+
 /// `tessera run` and the Examples/ daemon as built binaries, against the emulator (HTTPS, development CA).
 @Suite("tessera run (built binary): jobs, SIGTERM, systemd notify, /healthz and /metrics", .enabled(if: ProcessInfo.processInfo.environment["TESSERA_BIN"] != nil || Peers.isCI))
 struct DaemonProcessTests {
@@ -39,6 +64,16 @@ struct DaemonProcessTests {
         return path
     }
 
+    /// `tessera run --config <config>` with a test NOTIFY_SOCKET, waited for until it says READY=1.
+    func startDaemon(config: String, folder: String, emulator: Emulator, arguments: [String] = [], environment: [String: String] = [:]) async throws -> DaemonProcess {
+        let socket = try NotifySocket(path: folder + "/notify.sock")
+        let pid = try Peers.spawn(binary, ["run", "--config", config, "--ca-file", emulator.caFile!] + arguments,
+                                  environment: environment.merging(["NOTIFY_SOCKET": socket.path]) { $1 }, output: folder + "/out", errors: folder + "/err")
+        let process = DaemonProcess(pid: pid, socket: socket)
+        #expect(await socket.waitFor("READY=1", timeout: .seconds(60)), "READY=1; stderr: \(text(folder + "/err"))")
+        return process
+    }
+
     func text(_ path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
 
     /// Waits until `condition` holds (polling), up to `timeout`.
@@ -67,13 +102,10 @@ struct DaemonProcessTests {
             try await withFolder { folder in
                 let output = folder + "/users.jsonl"
                 let config = try writeConfig(emulator, folder: folder, schedule: "every 1s", output: output)
-                let socket = try NotifySocket(path: folder + "/notify.sock")
-                let pid = try Peers.spawn(
-                    binary, ["run", "--config", config, "--metrics-port", "0", "--ca-file", emulator.caFile!],
-                    environment: ["NOTIFY_SOCKET": socket.path, "WATCHDOG_USEC": "400000"], output: folder + "/out", errors: folder + "/err")
-                var stopped = false
-                defer { if !stopped { Peers.stop(pid) } }
-                #expect(await socket.waitFor("READY=1", timeout: .seconds(60)), "READY=1; stderr: \(text(folder + "/err"))")
+                let daemon = try await startDaemon(
+                    config: config, folder: folder, emulator: emulator, arguments: ["--metrics-port", "0"], environment: ["WATCHDOG_USEC": "400000"])
+                defer { daemon.kill() }
+                let socket = daemon.socket
                 var port = 0
                 #expect(await eventually {
                     let err = text(folder + "/err")
@@ -102,9 +134,7 @@ struct DaemonProcessTests {
                 #expect(body.contains(#""status":"ok""#))
 
                 #expect(await socket.waitFor("WATCHDOG=1", timeout: .seconds(5)))
-                kill(pid, SIGTERM)
-                let code = await Peers.waitForExit(pid, timeout: .seconds(20))
-                stopped = code != nil
+                let (code, _) = await daemon.terminate()
                 #expect(code == 0, "stderr: \(text(folder + "/err"))")
                 #expect(await socket.waitFor("STOPPING=1", timeout: .seconds(2)))
                 #expect(!text(folder + "/err").contains(EmulatorFixture.secret))
@@ -118,17 +148,11 @@ struct DaemonProcessTests {
             try await withFolder { folder in
                 let output = folder + "/users.jsonl"
                 let config = try writeConfig(emulator, folder: folder, schedule: "every 1h", output: output, top: 100)
-                let socket = try NotifySocket(path: folder + "/notify.sock")
-                let pid = try Peers.spawn(binary, ["run", "--config", config, "--ca-file", emulator.caFile!],
-                                          environment: ["NOTIFY_SOCKET": socket.path], output: folder + "/out", errors: folder + "/err")
-                var stopped = false
-                defer { if !stopped { Peers.stop(pid) } }
-                #expect(await socket.waitFor("READY=1", timeout: .seconds(60)))
+                let daemon = try await startDaemon(config: config, folder: folder, emulator: emulator)
+                defer { daemon.kill() }
                 try await Task.sleep(for: .milliseconds(300))
                 #expect(!FileManager.default.fileExists(atPath: output), "the run is still in flight")
-                kill(pid, SIGTERM)
-                let code = await Peers.waitForExit(pid, timeout: .seconds(20))
-                stopped = code != nil
+                let (code, _) = await daemon.terminate()
                 #expect(code == 0, "stderr: \(text(folder + "/err"))")
                 #expect(text(output).split(separator: "\n").count == 5, "the in-flight run completed; stderr: \(text(folder + "/err"))")
             }
@@ -141,20 +165,11 @@ struct DaemonProcessTests {
             try await withFolder { folder in
                 let output = folder + "/users.jsonl"
                 let config = try writeConfig(emulator, folder: folder, schedule: "every 1h", output: output, shutdownSeconds: 1)
-                let socket = try NotifySocket(path: folder + "/notify.sock")
-                let pid = try Peers.spawn(binary, ["run", "--config", config, "--ca-file", emulator.caFile!],
-                                          environment: ["NOTIFY_SOCKET": socket.path], output: folder + "/out", errors: folder + "/err")
-                var stopped = false
-                defer { if !stopped { Peers.stop(pid) } }
-                #expect(await socket.waitFor("READY=1", timeout: .seconds(60)))
+                let daemon = try await startDaemon(config: config, folder: folder, emulator: emulator)
+                defer { daemon.kill() }
                 try await Task.sleep(for: .milliseconds(500))
-                let clock = ContinuousClock()
-                let start = clock.now
-                kill(pid, SIGTERM)
-                let code = await Peers.waitForExit(pid, timeout: .seconds(20))
-                stopped = code != nil
+                let (code, elapsed) = await daemon.terminate()
                 #expect(code == 0)
-                let elapsed = clock.now - start
                 #expect(elapsed < .seconds(10), "1 s timeout, generous slack for 2 cores; took \(elapsed); stderr: \(text(folder + "/err"))")
                 #expect(text(folder + "/err").contains("cancelled"))
                 #expect(!FileManager.default.fileExists(atPath: output))
@@ -228,9 +243,8 @@ struct OnboardingProcessTests {
                 ]
                 let path = folder + "/daemon.json"
                 try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: path))
-                let pid = try Peers.spawn(binary, ["run", "--config", path, "--ca-file", emulator.caFile!], output: folder + "/out", errors: folder + "/err")
-                var stopped = false
-                defer { if !stopped { Peers.stop(pid) } }
+                let daemon = try await support.startDaemon(config: path, folder: folder, emulator: emulator)
+                defer { daemon.kill() }
                 #expect(await support.eventually { FileManager.default.fileExists(atPath: folder + "/users-\(EmulatorFixture.contoso).jsonl") }, "stderr: \(support.text(folder + "/err"))")
 
                 var tls = TLSConfiguration.makeClientConfiguration()
@@ -264,9 +278,7 @@ struct OnboardingProcessTests {
                 let fabrikamFile = folder + "/users-\(EmulatorFixture.fabrikam).jsonl"
                 #expect(await support.eventually { support.text(fabrikamFile).contains("one@fabrikam.example") }, "stderr: \(support.text(folder + "/err"))")
                 #expect(support.text(folder + "/tenants.json").contains(EmulatorFixture.fabrikam))
-                kill(pid, SIGTERM)
-                let code = await Peers.waitForExit(pid, timeout: .seconds(20))
-                stopped = code != nil
+                let (code, _) = await daemon.terminate()
                 #expect(code == 0)
             }
         }
