@@ -21,12 +21,7 @@ final class HTTPTransport: Sendable {
         // Closing a connection waits this long for the peer's close_notify (NIOSSL's default is 5 s): a cancelled
         // request to a stalled server must not hold the daemon's shutdown.
         tls.shutdownTimeout = .milliseconds(500)
-        if let caFile = configuration.caFile {
-            guard FileManager.default.isReadableFile(atPath: caFile) else {
-                throw IdentityError(.invalidConfiguration, "the CA file '\(caFile)' cannot be read: check the path (TESSERA_CA_FILE / --ca-file)")
-            }
-            tls.additionalTrustRoots = [.file(caFile)]
-        }
+        if let caFile = try Self.checkCAFile(configuration) { tls.additionalTrustRoots = [.file(caFile)] }
         var config = HTTPClient.Configuration(
             tlsConfiguration: tls,
             timeout: .init(connect: .nanoseconds(Int64(configuration.connectTimeout.nanoseconds)),
@@ -45,6 +40,16 @@ final class HTTPTransport: Sendable {
 
     func shutdown() async throws {
         try await client.shutdown()
+    }
+
+    /// The configured CA file, when it can be read.
+    @discardableResult
+    static func checkCAFile(_ configuration: HTTPConfiguration) throws(IdentityError) -> String? {
+        guard let caFile = configuration.caFile else { return nil }
+        guard FileManager.default.isReadableFile(atPath: caFile) else {
+            throw IdentityError(.invalidConfiguration, "the CA file '\(caFile)' cannot be read: check the path (TESSERA_CA_FILE / --ca-file)")
+        }
+        return caFile
     }
 
     /// Sends `request` and reads at most ``HTTPConfiguration/maximumResponseBytes`` of the answer.

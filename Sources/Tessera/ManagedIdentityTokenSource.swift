@@ -67,10 +67,11 @@ public final class ManagedIdentityTokenSource: TokenSource {
 
     public let identity: Identity
     public let endpoint: Endpoint
-    /// How long the first IMDS request may take before IMDS counts as absent (not on Azure). Later requests, once IMDS
-    /// answered, use the normal request timeout; an absent IMDS is asked again next time (a failed probe is not remembered).
+    /// How long connecting to IMDS may take until it has answered once; longer means IMDS is absent (not on Azure). Later
+    /// requests use the normal timeouts; an absent IMDS is asked again next time (a failed probe is not remembered).
     public let probeTimeout: Duration
-    let transport: HTTPTransport
+    let http: HTTPConfiguration
+    let target: (scheme: String, host: String)
     let now: @Sendable () -> Date
     let logger: Logger
     private let reachable = Mutex(false)
@@ -90,7 +91,9 @@ public final class ManagedIdentityTokenSource: TokenSource {
         guard let components = URLComponents(string: url), let host = components.host else {
             throw IdentityError(.invalidConfiguration, "the managed identity endpoint '\(url)' is not a URL (IDENTITY_ENDPOINT / AZURE_POD_IDENTITY_AUTHORITY_HOST)")
         }
-        self.transport = try HTTPTransport(configuration: http, targetScheme: components.scheme ?? "http", targetHost: host)
+        self.http = http
+        self.target = (components.scheme ?? "http", host)
+        _ = try HTTPTransport.checkCAFile(http)
         self.identity = identity
         self.endpoint = endpoint
         self.probeTimeout = probeTimeout
@@ -105,9 +108,9 @@ public final class ManagedIdentityTokenSource: TokenSource {
             logger: logger ?? self.logger, metricsFactory: metricsFactory)
     }
 
-    public func shutdown() async throws {
-        try await transport.shutdown()
-    }
+    /// Nothing to release: each token request (about once a day per resource, behind a cache) uses its own connection,
+    /// so the source has no lifecycle to manage. Kept for symmetry with the clients.
+    public func shutdown() async throws {}
 
     public func token(for request: TokenRequest) async throws -> AccessToken {
         guard request.scopes.count == 1, let scope = request.scopes.first, !scope.isEmpty else {
@@ -117,21 +120,29 @@ public final class ManagedIdentityTokenSource: TokenSource {
             throw IdentityError(.invalidRequest, "a managed identity's tokens come from its own tenant; do not set a tenant for it")
         }
         let resource = scope.hasSuffix("/.default") ? String(scope.dropLast("/.default".count)) : scope
-        var http = HTTPClientRequest(url: url(resource: resource))
-        http.headers.add(name: "Accept", value: "application/json")
+        var call = HTTPClientRequest(url: url(resource: resource))
+        call.headers.add(name: "Accept", value: "application/json")
         switch endpoint.kind {
-        case .imds: http.headers.add(name: "Metadata", value: "true")
-        case .appService(_, let header): http.headers.add(name: "X-IDENTITY-HEADER", value: header)
+        case .imds: call.headers.add(name: "Metadata", value: "true")
+        case .appService(_, let header): call.headers.add(name: "X-IDENTITY-HEADER", value: header)
         }
-        let probing = !reachable.withLock { $0 }
+        // Until IMDS has answered once, connecting to it is bounded by the probe timeout (off Azure nothing listens, or
+        // packets are dropped); after that, the normal timeouts apply.
+        var probing = false
+        if case .imds = endpoint.kind { probing = !reachable.withLock { $0 } }
+        var configuration = http
+        if probing { configuration.connectTimeout = min(configuration.connectTimeout, probeTimeout) }
         let sentAt = now()
         let answer: HTTPTransport.Answer
+        let transport = try HTTPTransport(configuration: configuration, targetScheme: target.scheme, targetHost: target.host)
         do {
-            answer = try await transport.send(http, what: "managed identity", timeout: probing ? probeTimeout : nil)
+            answer = try await transport.send(call, what: "managed identity")
+            try? await transport.shutdown()
         } catch {
-            guard probing, case .imds = endpoint.kind else { throw error }
+            try? await transport.shutdown()
+            guard probing, [.network, .timeout, .tls].contains(error.code) else { throw error }
             throw IdentityError(
-                .credentialUnavailable, "no managed identity: \(endpoint) did not answer within \(probeTimeout) (\(error.code)). "
+                .credentialUnavailable, "no managed identity: \(endpoint) did not answer (\(error.code), connect bounded to \(probeTimeout)). "
                     + "Run on an Azure host with a managed identity, or use another credential")
         }
         reachable.withLock { $0 = true }
