@@ -49,7 +49,7 @@ struct CallCommand: AsyncParsableCommand {
     func run() async throws {
         var configuration: ConfidentialClient.Configuration
         do {
-            configuration = try self.client.configuration()
+            configuration = try self.client.configuration(caFile: global.resolvedCAFile)
         } catch {
             throw ValidationError("\(error)")
         }

@@ -13,11 +13,15 @@ struct ClientSettings {
     static let certificatePath = "azure.clientCertificatePath", certificatePassword = "azure.clientCertificatePassword"
     static let sendChain = "azure.clientSendCertificateChain", authorityHost = "azure.authorityHost"
     static let tokenFile = "azure.federatedTokenFile", certificateBase64 = "azure.clientCertificateBase64"
+    /// Microsoft.Identity.Web's `SignedAssertionFromManagedIdentity`: `system` or a user-assigned identity's client ID.
+    static let managedIdentityAssertion = "azure.managedIdentityAssertion"
 
     let reader: ConfigReader
     let fileDescription: String
+    let environment: [String: String]
 
     init(flags: [String: String], environment: [String: String], file: String?) throws {
+        self.environment = environment
         var providers: [any ConfigProvider] = [
             InMemoryProvider(name: "flags", values: Self.values(flags)),
             EnvironmentVariablesProvider(
@@ -52,7 +56,7 @@ struct ClientSettings {
     }
 
     /// The client configuration these settings describe.
-    func clientConfiguration() throws -> ConfidentialClient.Configuration {
+    func clientConfiguration(caFile: String? = nil) throws -> ConfidentialClient.Configuration {
         let tenantID = try require(Self.tenant, flag: "--tenant", environment: "AZURE_TENANT_ID", file: "AzureAd.TenantId or Tenant", example: "contoso.onmicrosoft.com")
         let clientID = try require(Self.client, flag: "--client-id", environment: "AZURE_CLIENT_ID", file: "AzureAd.ClientId or ClientId", example: "00000000-0000-0000-0000-000000000000")
         var cloud = AzureCloud.public
@@ -79,10 +83,17 @@ struct ClientSettings {
             }
         } else if let file = value(Self.tokenFile) {
             credential = ClientAssertionCredential(file: file)
+        } else if let identity = value(Self.managedIdentityAssertion) {
+            var http = HTTPConfiguration()
+            http.caFile = caFile
+            let source = try ManagedIdentityTokenSource(
+                identity: identity.lowercased() == "system" ? .system : .clientID(identity), endpoint: .fromEnvironment(environment), http: http)
+            credential = ClientAssertionCredential.managedIdentity(source.cached())
         } else {
             throw SettingError(
                 "no credential: set AZURE_CLIENT_SECRET, AZURE_CLIENT_CERTIFICATE_PATH (a PEM or PFX file) or AZURE_FEDERATED_TOKEN_FILE, "
-                    + "or AzureAd.ClientCredentials in \(fileDescription), e.g. [{\"SourceType\": \"ClientSecret\", \"ClientSecret\": \"…\"}]")
+                    + "or AzureAd.ClientCredentials in \(fileDescription), e.g. [{\"SourceType\": \"ClientSecret\", \"ClientSecret\": \"…\"}] (also Path, Base64Encoded, "
+                    + "SignedAssertionFilePath, SignedAssertionFromManagedIdentity)")
         }
         return ConfidentialClient.Configuration(clientID: clientID, authority: try .microsoft(tenant: tenantID, cloud: cloud), credential: credential)
     }
@@ -137,6 +148,8 @@ enum AppSettingsFile {
                 guard let value = string("Base64EncodedValue") else { continue }
                 settings[ClientSettings.certificateBase64] = value
                 if let password = string("CertificatePassword") { settings[ClientSettings.certificatePassword] = password }
+            case "signedassertionfrommanagedidentity":
+                settings[ClientSettings.managedIdentityAssertion] = string("ManagedIdentityClientId") ?? "system"
             case "signedassertionfilepath":
                 guard let file = string("SignedAssertionFileDiskPath").map(resolve), FileManager.default.isReadableFile(atPath: file) else { continue }
                 settings[ClientSettings.tokenFile] = file

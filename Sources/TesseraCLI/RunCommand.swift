@@ -40,7 +40,7 @@ struct RunCommand: AsyncParsableCommand {
         do {
             guard let file = client.configFile() else { throw ClientSettings.SettingError("tessera run needs a configuration file with Daemon.Jobs: --config daemon.json (or TESSERA_CONFIG)") }
             settings = try DaemonSettings(path: file)
-            configuration = try client.configuration()
+            configuration = try client.configuration(caFile: global.resolvedCAFile)
         } catch {
             throw ValidationError("\(error)")
         }

@@ -37,7 +37,7 @@ struct TokenCommand: AsyncParsableCommand {
         let logger = global.makeLogger()
         let confidentialClient: ConfidentialClient
         do {
-            var configuration = try client.configuration(environment)
+            var configuration = try client.configuration(environment, caFile: global.resolvedCAFile)
             configuration.http.caFile = global.resolvedCAFile
             confidentialClient = try ConfidentialClient(configuration: configuration, logger: logger)
         } catch {
@@ -80,12 +80,12 @@ struct ClientOptions: ParsableArguments {
     @Option(help: "appsettings.json (Microsoft.Identity.Web's AzureAd section, or the low-level sample form). Also TESSERA_CONFIG.")
     var config: String?
 
-    func configuration(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ConfidentialClient.Configuration {
+    func configuration(_ environment: [String: String] = ProcessInfo.processInfo.environment, caFile: String? = nil) throws -> ConfidentialClient.Configuration {
         var flags: [String: String] = [:]
         flags[ClientSettings.tenant] = tenant
         flags[ClientSettings.client] = clientId
         flags[ClientSettings.authorityHost] = authorityHost
-        return try ClientSettings(flags: flags, environment: environment, file: configFile(environment)).clientConfiguration()
+        return try ClientSettings(flags: flags, environment: environment, file: configFile(environment)).clientConfiguration(caFile: caFile)
     }
 
     /// `--config`, else `TESSERA_CONFIG`.
