@@ -15,6 +15,8 @@ struct ClientSettings {
     static let tokenFile = "azure.federatedTokenFile", certificateBase64 = "azure.clientCertificateBase64"
     /// Microsoft.Identity.Web's `SignedAssertionFromManagedIdentity`: `system` or a user-assigned identity's client ID.
     static let managedIdentityAssertion = "azure.managedIdentityAssertion"
+    /// Microsoft.Identity.Web's `AzureRegion` (a region name); `REGION_NAME` is read by the library itself.
+    static let region = "azure.region"
 
     let reader: ConfigReader
     let fileDescription: String
@@ -95,7 +97,15 @@ struct ClientSettings {
                     + "or AzureAd.ClientCredentials in \(fileDescription), e.g. [{\"SourceType\": \"ClientSecret\", \"ClientSecret\": \"…\"}] (also Path, Base64Encoded, "
                     + "SignedAssertionFilePath, SignedAssertionFromManagedIdentity)")
         }
-        return ConfidentialClient.Configuration(clientID: clientID, authority: try .microsoft(tenant: tenantID, cloud: cloud), credential: credential)
+        var configuration = ConfidentialClient.Configuration(clientID: clientID, authority: try .microsoft(tenant: tenantID, cloud: cloud), credential: credential)
+        if let region = value(Self.region), region.lowercased() != "tryautodetect" {
+            do {
+                configuration.region = try AzureRegion.named(region)
+            } catch {
+                throw SettingError("AzureAd.AzureRegion is not valid: \(error.message)")
+            }
+        }
+        return configuration
     }
 
     struct SettingError: Error, CustomStringConvertible {
@@ -126,6 +136,7 @@ enum AppSettingsFile {
         }
         if let tenant = (lookup(section, "TenantId") ?? lookup(section, "Tenant"))?.stringValue { settings[ClientSettings.tenant] = tenant }
         if let client = lookup(section, "ClientId")?.stringValue { settings[ClientSettings.client] = client }
+        if let region = lookup(section, "AzureRegion")?.stringValue { settings[ClientSettings.region] = region }
         if let secret = lookup(section, "ClientSecret")?.stringValue { settings[ClientSettings.secret] = secret }
         if let certificate = lookup(section, "CertificatePath")?.stringValue { settings[ClientSettings.certificatePath] = certificate }
         if let password = lookup(section, "CertificatePassword")?.stringValue { settings[ClientSettings.certificatePassword] = password }
