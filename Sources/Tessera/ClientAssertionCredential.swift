@@ -56,16 +56,13 @@ public struct ClientAssertionCredential: ClientCredential, CustomStringConvertib
 /// Reads a token file, caching its content until the file's modification time or size changes.
 final class AssertionFileReader: Sendable {
     let path: String
-    private let cached = Mutex<(stamp: [String], content: String)?>(nil)
+    private let cached = Mutex<(stamp: FileStamp?, content: String)?>(nil)
 
     init(path: String) { self.path = path }
 
     func read() throws(IdentityError) -> String {
-        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-        let stamp = [
-            String(describing: attributes?[.modificationDate] ?? ""), String(describing: attributes?[.size] ?? ""),
-        ]
-        if let hit = cached.withLock({ $0?.stamp == stamp ? $0?.content : nil }) { return hit }
+        let stamp = FileStamp(path: path)
+        if stamp != nil, let hit = cached.withLock({ $0?.stamp == stamp ? $0?.content : nil }) { return hit }
         guard let data = FileManager.default.contents(atPath: path), let content = String(data: data, encoding: .utf8) else {
             throw IdentityError(
                 .credentialUnavailable, "the assertion file '\(path)' cannot be read: check the path "

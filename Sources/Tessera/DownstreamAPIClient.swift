@@ -153,7 +153,7 @@ public final class DownstreamAPIClient: Sendable {
         _ path: String = "", of type: Item.Type = Item.self, tenant: String? = nil, _ body: ([Item]) async throws -> Void
     ) async throws -> Int {
         var next: String? = api.url(for: path)
-        let origin = try Self.origin(of: try Self.target(next!))
+        let origin = try Self.origin(of: try Self.target(api.baseURL))
         var seen: Set<String> = []
         var pages = 0
         while let url = next {
@@ -182,7 +182,11 @@ public final class DownstreamAPIClient: Sendable {
     /// Throws ``DownstreamAPIError`` for the API's errors and ``IdentityError`` when no token could be had.
     public func send(_ request: Request) async throws -> Response {
         let url = api.url(for: request.path)
-        _ = try Self.target(url)
+        // The token goes only to the API's own origin, whatever the path says.
+        guard try Self.origin(of: try Self.target(url)) == (try Self.origin(of: try Self.target(api.baseURL))) else {
+            throw DownstreamAPIError(
+                .untrustedLink, "\(Self.redacted(url)) is not on the API's origin (\(Self.redacted(api.baseURL))); the token is not sent there")
+        }
         let what = "\(request.method) \(Self.redacted(url))"
         var claims: String?  // the challenge answered (at most one)
         var pendingClaims: String?  // sent with the next token request only
@@ -219,7 +223,6 @@ public final class DownstreamAPIClient: Sendable {
                     logger.info("claims challenge from the API; retrying once with a token carrying the requested claims", metadata: ["api.request": "\(what)"])
                     metrics.retries(reason: "claims_challenge").increment()
                     claims = challenge.claims
-                pendingClaims = claims
                     pendingClaims = claims
                     continue
                 }

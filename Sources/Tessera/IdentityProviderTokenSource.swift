@@ -117,12 +117,15 @@ public final class IdentityProviderTokenSource: TokenSource {
         do {
             let scopes = try ScopePolicy.check(request.scopes, microsoft: authority.isMicrosoft)
             var endpoint = try await resolver.endpoint(tenant: request.tenant)
+            var toRegion = false
             if !global, let regional = regional?.endpoint(for: endpoint, now: now()) {
                 endpoint = regional
-                regionalEndpoint = true
+                toRegion = true
             }
-            let sentAt = now().addingTimeInterval(clockOffset.withLock { $0 })
-            let authentication = try await authenticate(credential, CredentialContext(clientID: clientID, endpoint: endpoint, now: sentAt))
+            // Assertions are dated by the server's clock once a skew was measured; the token's times stay on ours.
+            let sentAt = now()
+            let assertionTime = sentAt.addingTimeInterval(clockOffset.withLock { $0 })
+            let authentication = try await authenticate(credential, CredentialContext(clientID: clientID, endpoint: endpoint, now: assertionTime))
             let claims = try ClaimsRequest.merge(request.claims, capabilities: clientCapabilities)
             let httpRequest = makeHTTPRequest(
                 endpoint: endpoint, scopes: scopes, claims: claims, authentication: authentication,
@@ -131,6 +134,7 @@ public final class IdentityProviderTokenSource: TokenSource {
                 "token request", metadata: ["endpoint": "\(endpoint.url)", "client_id": "\(clientID)",
                     "scope": "\(scopes.joined(separator: " "))", "credential": "\(credential.identity)"])
             let httpStarted = ContinuousClock.now
+            regionalEndpoint = toRegion  // failures before this point (the credential's own) say nothing about the region
             let answer = try await transport.send(httpRequest, what: "token")
             serverDate = answer.headers.first(name: "Date").flatMap(HTTPDate.parse)
             let context = TokenResponse.Context(

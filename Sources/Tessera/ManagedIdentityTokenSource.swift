@@ -91,6 +91,10 @@ public final class ManagedIdentityTokenSource: TokenSource {
         guard let components = URLComponents(string: url), let host = components.host else {
             throw IdentityError(.invalidConfiguration, "the managed identity endpoint '\(url)' is not a URL (IDENTITY_ENDPOINT / AZURE_POD_IDENTITY_AUTHORITY_HOST)")
         }
+        // The App Service secret travels in a header: over plain HTTP only to this host.
+        if case .appService = endpoint.kind, components.scheme?.lowercased() != "https", !EndpointURL.isLoopback(host) {
+            throw IdentityError(.invalidConfiguration, "IDENTITY_ENDPOINT '\(host)' uses http:// off this host; the identity header would travel in clear: use https:// or a loopback address")
+        }
         self.http = http
         self.target = (components.scheme ?? "http", host)
         _ = try HTTPTransport.checkCAFile(http)

@@ -21,7 +21,7 @@ struct CallCommand: AsyncParsableCommand {
     @Argument(help: "URL, or a path relative to --api's BaseUrl.")
     var url: String
 
-    @Option(help: "The scope of the token, '{resource}/.default'. Default: --api's Scopes, else Graph's.")
+    @Option(help: "The scope of the token, '{resource}/.default'. Default: --api's Scopes; Graph's only for a Graph URL.")
     var scope: String?
 
     @Option(help: "A DownstreamApis entry of the configuration file (its BaseUrl, RelativePath and Scopes).")
@@ -55,7 +55,7 @@ struct CallCommand: AsyncParsableCommand {
         }
         configuration.http.caFile = global.resolvedCAFile
         var target = url
-        var scope = self.scope ?? "https://graph.microsoft.com/.default"
+        var scope = self.scope
         if let api {
             guard let file = self.client.configFile() else { throw ValidationError("--api needs a configuration file (--config / TESSERA_CONFIG) with DownstreamApis") }
             let downstream: AppSettingsFile.DownstreamAPI
@@ -66,12 +66,16 @@ struct CallCommand: AsyncParsableCommand {
             }
             let relative = url.isEmpty || url == "-" ? downstream.relativePath : url
             target = url.hasPrefix("http") ? url : downstream.baseURL.trimmingSuffix("/") + "/" + relative.trimmingPrefix("/")
-            scope = self.scope ?? downstream.scopes.first ?? scope
+            scope = self.scope ?? downstream.scopes.first
         }
         let logger = global.makeLogger()
         let client = try ConfidentialClient(configuration: configuration, logger: logger)
         var apiConfiguration = DownstreamAPIClient.Configuration()
         apiConfiguration.http.caFile = global.resolvedCAFile
+        // A Graph token is assumed only for Graph itself: another API never gets one by default.
+        guard let scope = scope ?? configuration.authority.cloud.flatMap({ $0.isGraph(target) ? $0.graphResource + "/.default" : nil }) else {
+            throw ValidationError("\(target) is not Microsoft Graph: give the token's scope with --scope (e.g. api://reports/.default) or in DownstreamApis Scopes")
+        }
         var caller: DownstreamAPIClient?
         do {
             let api = try DownstreamAPIClient(

@@ -7,7 +7,7 @@ import TesseraJOSE
 struct DaemonSettings {
     struct Job {
         let name: String
-        let api: DownstreamAPI
+        var api: DownstreamAPI
         let schedule: DaemonJob.Schedule
         let output: String
         let paged: Bool
@@ -79,7 +79,6 @@ struct DaemonSettings {
             case .string(let value): api.scopes = value.split(separator: " ").map(String.init)
             default: break
             }
-            if api.scopes.isEmpty { api.scopes = ["https://graph.microsoft.com/.default"] }
             if let tenant = string("Tenant") { api.tenant = tenant }
             guard let schedule = Self.schedule(string("Schedule") ?? "once") else {
                 throw fail("Daemon.Jobs[\(index)].Schedule '\(string("Schedule") ?? "")' is not 'once' or 'every <n>s|m|h' (e.g. 'every 5m')")

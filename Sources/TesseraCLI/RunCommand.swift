@@ -46,6 +46,16 @@ struct RunCommand: AsyncParsableCommand {
         }
         configuration.http.caFile = global.resolvedCAFile
         configuration.clientCapabilities = ["cp1"]
+        // A Graph scope is assumed only for Graph itself: another API never gets a Graph token by default.
+        var configuredJobs = settings.jobs
+        for index in configuredJobs.indices where configuredJobs[index].api.scopes.isEmpty {
+            guard let cloud = configuration.authority.cloud, cloud.isGraph(configuredJobs[index].api.baseURL) else {
+                throw ValidationError(
+                    "job \(configuredJobs[index].name): \(configuredJobs[index].api.baseURL) is not Microsoft Graph, so its token's scope "
+                        + "must be configured: Scopes in the job or its DownstreamApis entry, e.g. [\"api://reports/.default\"]")
+            }
+            configuredJobs[index].api.scopes = [cloud.graphResource + "/.default"]
+        }
         let prometheus = PrometheusCollectorRegistry()
         let metrics = PrometheusMetricsFactory(registry: prometheus)
         MetricsSystem.bootstrap(metrics)
@@ -58,7 +68,7 @@ struct RunCommand: AsyncParsableCommand {
         do {
             let tenants = try TenantRegistry(path: settings.onboarding?.tenantsFile)
             let home = configuration.authority.defaultTenant
-            for job in settings.jobs {
+            for job in configuredJobs {
                 let api = try DownstreamAPIClient(api: job.api, tokenSource: tokens, configuration: apiConfiguration, logger: logger, metricsFactory: metrics)
                 apis.append(api)
                 jobs.append(DaemonJob(name: job.name, schedule: job.schedule) { context in
@@ -88,7 +98,10 @@ struct RunCommand: AsyncParsableCommand {
                 guard let cloud = configuration.authority.cloud else {
                     throw ClientSettings.SettingError("Daemon.Onboarding needs a Microsoft authority")
                 }
-                daemon.onboarding = Onboarding(clientID: configuration.clientID, cloud: cloud, redirectURI: onboarding.redirectURI, registry: tenants)
+                let scope = configuredJobs.first?.api.scopes.first ?? cloud.graphResource + "/.default"
+                daemon.onboarding = Onboarding(clientID: configuration.clientID, cloud: cloud, redirectURI: onboarding.redirectURI, registry: tenants) { tenant in
+                    _ = try await tokens.token(for: TokenRequest(scope: scope, tenant: tenant, forceRefresh: true))
+                }
             }
             daemon.onListening = { port in
                 FileHandle.standardError.write(Data("tessera run: operator endpoint on http://127.0.0.1:\(port) (/healthz, /metrics)\n".utf8))

@@ -28,7 +28,11 @@ public final class TenantRegistry: Sendable {
     public init(path: String?) throws {
         self.path = path
         var loaded: [Entry] = []
-        if let path, let data = FileManager.default.contents(atPath: path) {
+        if let path, FileManager.default.fileExists(atPath: path) {
+            // An existing registry that cannot be read must not start empty: the next onboarding would overwrite it.
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw RegistryError("the tenant registry '\(path)' exists but cannot be read: check its permissions")
+            }
             let decoder = JSONDecoder()
             decoder.dateDecodingStrategy = .iso8601
             do {
@@ -49,14 +53,14 @@ public final class TenantRegistry: Sendable {
         guard let id = UUID(uuidString: tenant)?.uuidString.lowercased() else {
             throw RegistryError("'\(tenant.prefix(64))' is not a tenant ID (a GUID)")
         }
-        let snapshot: [Entry]? = entries.withLock { entries in
-            guard !entries.contains(where: { $0.id == id }) else { return nil }
-            entries.append(Entry(id: id, onboardedAt: date))
-            return entries
+        // Written under the lock: concurrent callbacks persist in order, and a failed write adds nothing.
+        return try entries.withLock { entries in
+            guard !entries.contains(where: { $0.id == id }) else { return false }
+            let updated = entries + [Entry(id: id, onboardedAt: date)]
+            try persist(updated)
+            entries = updated
+            return true
         }
-        guard let snapshot else { return false }
-        try persist(snapshot)
-        return true
     }
 
     private func persist(_ snapshot: [Entry]) throws {
@@ -65,7 +69,7 @@ public final class TenantRegistry: Sendable {
         encoder.dateEncodingStrategy = .iso8601
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let data = try encoder.encode(File(tenants: snapshot))
-        let temporary = path + ".tmp-\(getpid())"
+        let temporary = path + ".tmp-\(UUID().uuidString.prefix(8))"
         guard FileManager.default.createFile(atPath: temporary, contents: data, attributes: [.posixPermissions: 0o600]),
               rename(temporary, path) == 0
         else {

@@ -69,7 +69,7 @@ struct GraphAPI: Sendable {
     /// gets a claims challenge (`nbf` = the revocation time) it can answer with a fresh token, others a plain 401.
     func continuousAccessEvaluation(_ token: ValidatedToken?) -> Response? {
         guard let token, let client = token.callerApplication, let revoked = directory.revocation(client: client),
-              let issuedAt = token.claims["iat"]?.doubleValue, issuedAt < revoked.timeIntervalSince1970.rounded(.down)
+              let issuedAt = token.claims["iat"]?.doubleValue, issuedAt <= revoked.timeIntervalSince1970.rounded(.down)
         else { return nil }
         let capable = token.claims["xms_cc"]?.arrayValue?.contains(.string("cp1")) == true
         var response = Self.error(

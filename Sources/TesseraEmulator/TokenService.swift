@@ -50,17 +50,17 @@ struct TokenService: Sendable {
             authenticationLevel = "1"
         case (nil, .some(let assertion)):
             guard form["client_assertion_type"] == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" else { throw .assertionType }
-            let claims: [String: JSONValue]
             if FederatedAssertionCheck.externalIssuer(assertion, clientID: application.model.clientId) != nil {
-                // Workload identity federation: a token of a trusted external issuer (Kubernetes, GitHub, a managed identity).
-                claims = try await FederatedAssertionCheck(application: application, issuers: federation, now: now()).verify(assertion)
+                // Workload identity federation: a token of a trusted external issuer (Kubernetes, GitHub, a managed identity),
+                // which may be presented many times while it is valid (as Entra allows).
+                _ = try await FederatedAssertionCheck(application: application, issuers: federation, now: now()).verify(assertion)
             } else {
                 let check = ClientAssertionCheck(
                     application: application, acceptedAudiences: acceptedAudiences(tenant: tenant, version: request.version), now: now())
-                claims = try await check.verify(assertion)
-            }
-            if let replays, !replays.firstUse(claims: claims, now: now()) {
-                throw .assertionSignature("The client assertion's jti was already used (replay protection is on).")
+                let claims = try await check.verify(assertion)
+                if let replays, !replays.firstUse(claims: claims, now: now()) {
+                    throw .assertionSignature("The client assertion's jti was already used (replay protection is on).")
+                }
             }
             authenticationLevel = "2"
         case (nil, nil): throw .noCredential
@@ -83,7 +83,7 @@ struct TokenService: Sendable {
         let lifetime = tokenLifetime - (lifetimeJitter > 0 ? Int.random(in: 0...lifetimeJitter) : 0)
         let token = try await mint(
             tenant: tenant.id, client: application.model.clientId, resource: resource, roles: roles, level: authenticationLevel,
-            lifetime: lifetime, extra: Self.capabilities(form["claims"]))
+            lifetime: lifetime, extra: Self.capabilities(form["claims"]), notBefore: Self.requestedNotBefore(form["claims"]))
         return ["token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime, "access_token": token]
     }
 
@@ -118,6 +118,13 @@ struct TokenService: Sendable {
         return ["xms_cc": .array(values.prefix(8).map { .string(String($0.prefix(32))) })]
     }
 
+    /// The `nbf` a claims challenge asks for (CAE: the revocation time); the token is then dated after it.
+    static func requestedNotBefore(_ claims: String?) -> Int64? {
+        guard let claims, let object = try? StrictJSON.parseObject(Array(claims.utf8)) else { return nil }
+        let value = object["access_token"]?["nbf"]?["value"]
+        return value?.stringValue.flatMap { Int64($0) } ?? value?.integerValue
+    }
+
     /// A managed identity's token for `resource` (IMDS and App Service): the identity's own object ID, roles granted to
     /// its client ID, `xms_mirid` when it has a resource ID.
     func issue(managedIdentity identity: DirectoryModel.ManagedIdentity, resource name: String) async throws(EntraError) -> (token: String, lifetime: Int, resource: String) {
@@ -132,9 +139,10 @@ struct TokenService: Sendable {
 
     private func mint(
         tenant: String, client: String, resource: Directory.Resource, roles: [String], level: String, lifetime: Int,
-        objectID: String? = nil, extra: [String: JSONValue] = [:]
+        objectID: String? = nil, extra: [String: JSONValue] = [:], notBefore: Int64? = nil
     ) async throws(EntraError) -> String {
-        let issuedAt = Int64(now().timeIntervalSince1970)
+        var issuedAt = Int64(now().timeIntervalSince1970)
+        if let notBefore, notBefore >= issuedAt, notBefore < issuedAt + 5 { issuedAt = notBefore + 1 }
         let servicePrincipal = objectID ?? Self.objectID(tenant: tenant, client: client)
         var claims: [String: JSONValue] = [
             "aud": .string(resource.audience), "iss": .string(issuer(tenant: tenant, version: resource.accessTokenVersion)),

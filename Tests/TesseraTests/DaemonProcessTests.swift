@@ -182,6 +182,7 @@ struct DaemonProcessTests {
         (#"{"AzureAd":{"TenantId":"t","ClientId":"c","ClientSecret":"s"},"Daemon":{"Jobs":[{"Url":"https://x/","Schedule":"every fortnight"}]}}"#, "Schedule 'every fortnight'"),
         (#"{"AzureAd":{"TenantId":"t","ClientId":"c","ClientSecret":"s"},"Daemon":{"Jobs":[{"Name":"a"}]}}"#, "neither Api"),
         (#"{"AzureAd":{"TenantId":"t","ClientId":"c","ClientSecret":"s"},"Daemon":{"Jobs":[{"Api":"Nope"}]}}"#, "DownstreamApis.Nope"),
+        (#"{"AzureAd":{"TenantId":"t","ClientId":"c","ClientSecret":"s"},"Daemon":{"Jobs":[{"Url":"https://api.contoso.example/reports"}]}}"#, "is not Microsoft Graph"),
     ])
     func configurationErrors(config: String, message: String) async throws {
         try await withFolder { folder in
@@ -223,7 +224,7 @@ struct OnboardingProcessTests {
     var binary: String { ProcessInfo.processInfo.environment["TESSERA_BIN"] ?? "TESSERA_BIN is not set: run Scripts/test.sh" }
     let support = DaemonProcessTests()
 
-    @Test("/onboarding/start → Entra admin consent → /onboarding/callback records the tenant; the next run covers it; a replayed callback is refused")
+    @Test("/onboarding/start → Entra admin consent → /onboarding/callback records the tenant; the next run covers it; forged, unconsented and replayed callbacks are refused")
     func onboarding() async throws {
         let port = try Peers.freePort()
         let callback = "http://127.0.0.1:\(port)/onboarding/callback"
@@ -252,23 +253,38 @@ struct OnboardingProcessTests {
                 var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
                 configuration.redirectConfiguration = .disallow
                 let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-                func get(_ url: String) async throws -> (Int, String?, String) {
-                    let response = try await http.execute(HTTPClientRequest(url: url), timeout: .seconds(10))
-                    return (Int(response.status.code), response.headers.first(name: "Location"), String(buffer: try await response.body.collect(upTo: 1 << 20)))
+                func get(_ url: String, cookie: String? = nil) async throws -> (Int, String?, String, String?) {
+                    var request = HTTPClientRequest(url: url)
+                    if let cookie { request.headers.add(name: "Cookie", value: cookie) }
+                    let response = try await http.execute(request, timeout: .seconds(10))
+                    return (Int(response.status.code), response.headers.first(name: "Location"), String(buffer: try await response.body.collect(upTo: 1 << 20)),
+                            response.headers.first(name: "Set-Cookie"))
                 }
                 do {
-                    let (startStatus, consentURL, _) = try await get("http://127.0.0.1:\(port)/onboarding/start?tenant=fabrikam.example")
+                    // A forged callback (any tenant, a state read from /start, no browser cookie) and a tenant that never
+                    // consented (no token there) are both refused.
+                    let (_, forgedConsent, _, forgedCookie) = try await get("http://127.0.0.1:\(port)/onboarding/start")
+                    let forgedState = try #require(forgedConsent.flatMap { URLComponents(string: $0)?.queryItems?.first { $0.name == "state" }?.value })
+                    let forged = "\(callback)?admin_consent=True&tenant=\(EmulatorFixture.fabrikam)&state=\(forgedState)"
+                    #expect(try await get(forged).2.contains("invalid_state"))
+                    let cookie = try #require(forgedCookie?.split(separator: ";").first.map(String.init))
+                    let unconsented = try await get("\(callback)?admin_consent=True&tenant=\(UUID().uuidString.lowercased())&state=\(forgedState)", cookie: cookie)
+                    #expect(unconsented.0 == 400 && unconsented.2.contains("consent_not_confirmed"))
+
+                    let (startStatus, consentURL, _, setCookie) = try await get("http://127.0.0.1:\(port)/onboarding/start?tenant=fabrikam.example")
                     #expect(startStatus == 302)
+                    let browser = try #require(setCookie?.split(separator: ";").first.map(String.init))
+                    #expect(setCookie?.contains("HttpOnly") == true)
                     let consent = try #require(consentURL)
                     #expect(consent.hasPrefix(emulator.baseURL + "/fabrikam.example/adminconsent?client_id=\(EmulatorFixture.daemon)"))
-                    let (consentStatus, redirect, _) = try await get(consent)
+                    let (consentStatus, redirect, _, _) = try await get(consent)
                     #expect(consentStatus == 302)
                     let back = try #require(redirect)
                     #expect(back.hasPrefix(callback))
-                    let (callbackStatus, _, body) = try await get(back)
+                    let (callbackStatus, _, body, _) = try await get(back, cookie: browser)
                     #expect(callbackStatus == 200)
                     #expect(body.contains(EmulatorFixture.fabrikam) && body.contains("onboarded"))
-                    let (replayStatus, _, replayBody) = try await get(back)
+                    let (replayStatus, _, replayBody, _) = try await get(back, cookie: browser)
                     #expect(replayStatus == 400 && replayBody.contains("invalid_state"))
                     try await http.shutdown()
                 } catch {

@@ -178,6 +178,8 @@ struct DownstreamCallerTests {
                     #expect(elsewhere?.code == .untrustedLink)
                     let loop = await expectDownstreamError { _ = try await caller.allPages("loop", of: Item.self) }
                     #expect(loop?.code == .invalidResponse)
+                    let elsewhereAbsolute = await expectDownstreamError { _ = try await caller.send(.init(path: "http://localhost:1/v1/p1")) }
+                    #expect(elsewhereAbsolute?.code == .untrustedLink, "an absolute path on another origin gets no token")
                     let bad = await expectDownstreamError { _ = try await caller.allPages("bad", of: Item.self) }
                     #expect(bad?.code == .invalidResponse)
                     #expect(bad?.message.contains("missing 'id'") == true)

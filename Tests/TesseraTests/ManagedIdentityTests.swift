@@ -56,14 +56,11 @@ struct ManagedIdentityTests {
             try await unknown.shutdown()
 
             // IMDS requires the Metadata header (against SSRF).
-            var tls = HTTPClient.Configuration()
-            tls.tlsConfiguration = .makeClientConfiguration()
-            tls.tlsConfiguration?.additionalTrustRoots = [.file(emulator.caFile!)]
-            let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: tls)
-            let response = try await client.execute(HTTPClientRequest(url: emulator.baseURL + "/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://graph.microsoft.com"), timeout: .seconds(10))
-            #expect(response.status.code == 400)
-            #expect(String(buffer: try await response.body.collect(upTo: 1 << 16)).contains("Required metadata header not specified"))
-            try await client.shutdown()
+            try await withHTTPClient(caFile: emulator.caFile) { client in
+                let response = try await client.execute(HTTPClientRequest(url: emulator.baseURL + "/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://graph.microsoft.com"), timeout: .seconds(10))
+                #expect(response.status.code == 400)
+                #expect(String(buffer: try await response.body.collect(upTo: 1 << 16)).contains("Required metadata header not specified"))
+            }
         }
     }
 
@@ -130,6 +127,17 @@ struct ManagedIdentityTests {
     }
 }
 
+/// Runs `body` with `chain`, then shuts down what it made (also when `body` throws).
+func withChain(_ chain: ChainedTokenSource, _ body: (ChainedTokenSource) async throws -> Void) async throws {
+    do {
+        try await body(chain)
+        try await chain.shutdown()
+    } catch {
+        try? await chain.shutdown()
+        throw error
+    }
+}
+
 @Suite("Credential chain from the environment: environment → workload identity → managed identity")
 struct CredentialChainTests {
     @Test("each step is chosen when it is the one configured; AZURE_TOKEN_CREDENTIALS narrows the chain")
@@ -153,13 +161,13 @@ struct CredentialChainTests {
                     ("narrowed to managed identity", base.merging(appService) { $1 }.merging(["AZURE_CLIENT_SECRET": EmulatorFixture.secret, "AZURE_TOKEN_CREDENTIALS": "ManagedIdentityCredential", "AZURE_CLIENT_ID": ManagedIdentityFixture.user.clientId]) { $1 }, "managed identity", ManagedIdentityFixture.user.clientId),
                 ]
                 for (name, environment, step, client) in cases {
-                    let chain = try ChainedTokenSource.environment(environment, http: http(caFile: emulator.caFile))
-                    let scope = step == "managed identity" ? "https://graph.microsoft.com/.default" : "api://reports/.default"
-                    let token = try await chain.token(scope: scope)
-                    let claims = try claims(of: token.token)
-                    #expect((claims["azp"] ?? claims["appid"])?.stringValue == client, "\(name)")
-                    #expect(chain.chosen?.hasPrefix(step) == true, "\(name): chose \(chain.chosen ?? "nothing")")
-                    try await chain.shutdown()
+                    try await withChain(try ChainedTokenSource.environment(environment, http: http(caFile: emulator.caFile))) { chain in
+                        let scope = step == "managed identity" ? "https://graph.microsoft.com/.default" : "api://reports/.default"
+                        let token = try await chain.token(scope: scope)
+                        let claims = try claims(of: token.token)
+                        #expect((claims["azp"] ?? claims["appid"])?.stringValue == client, "\(name)")
+                        #expect(chain.chosen?.hasPrefix(step) == true, "\(name): chose \(chain.chosen ?? "nothing")")
+                    }
                 }
             }
         }
@@ -179,14 +187,14 @@ struct CredentialChainTests {
         #expect(throws: IdentityError.self) { try ChainedTokenSource.environment(["AZURE_TOKEN_CREDENTIALS": "AzureCliCredential"]) }
 
         try await withEmulator(model: ManagedIdentityFixture.model()) { emulator in
-            let wrong = try ChainedTokenSource.environment([
+            try await withChain(try ChainedTokenSource.environment([
                 "AZURE_TENANT_ID": EmulatorFixture.contoso, "AZURE_CLIENT_ID": EmulatorFixture.daemon, "AZURE_CLIENT_SECRET": "wrong",
                 "AZURE_AUTHORITY_HOST": emulator.baseURL, "IDENTITY_ENDPOINT": emulator.baseURL + "/msi/token", "IDENTITY_HEADER": emulator.identityHeader,
-            ], http: http(caFile: emulator.caFile))
-            let refused = await expectIdentityError { _ = try await wrong.token(scope: "https://graph.microsoft.com/.default") }
-            #expect(refused?.aadstsCode == 7_000_215, "a wrong secret is reported, not skipped for the managed identity")
-            #expect(wrong.chosen == nil)
-            try await wrong.shutdown()
+            ], http: http(caFile: emulator.caFile))) { wrong in
+                let refused = await expectIdentityError { _ = try await wrong.token(scope: "https://graph.microsoft.com/.default") }
+                #expect(refused?.aadstsCode == 7_000_215, "a wrong secret is reported, not skipped for the managed identity")
+                #expect(wrong.chosen == nil)
+            }
         }
     }
 }
