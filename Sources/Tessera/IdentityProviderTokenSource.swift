@@ -67,9 +67,10 @@ public final class IdentityProviderTokenSource: TokenSource {
                         ])
                     continue
                 }
-                if error.aadstsCode == 700_024, !skewCorrected, let serverDate = failure.serverDate {
+                if error.aadstsCode == 700_024, !skewCorrected, failure.assertionSent, let serverDate = failure.serverDate {
+                    // Entra allows 5 minutes of skew: a smaller difference is not why the assertion was refused.
                     let skew = serverDate.timeIntervalSince(now())
-                    if abs(skew) >= 2 {
+                    if abs(skew) >= 60 {
                         skewCorrected = true
                         clockOffset.withLock { $0 = skew }
                         logger.warning(
@@ -106,6 +107,8 @@ public final class IdentityProviderTokenSource: TokenSource {
         let serverDate: Date?
         /// Whether the attempt went to the regional endpoint.
         let regional: Bool
+        /// Whether it carried a client assertion (whose times a clock skew can invalidate).
+        let assertionSent: Bool
     }
 
     /// One request, as a straight line: endpoint → credential → assertion → HTTP → parsed answer.
@@ -114,6 +117,7 @@ public final class IdentityProviderTokenSource: TokenSource {
     ) async throws(AttemptFailure) -> AccessToken {
         var serverDate: Date?
         var regionalEndpoint = false
+        var assertionSent = false
         do {
             let scopes = try ScopePolicy.check(request.scopes, microsoft: authority.isMicrosoft)
             var endpoint = try await resolver.endpoint(tenant: request.tenant)
@@ -126,6 +130,7 @@ public final class IdentityProviderTokenSource: TokenSource {
             let sentAt = now()
             let assertionTime = sentAt.addingTimeInterval(clockOffset.withLock { $0 })
             let authentication = try await authenticate(credential, CredentialContext(clientID: clientID, endpoint: endpoint, now: assertionTime))
+            assertionSent = authentication.formFields.contains { $0.name == "client_assertion" }
             let claims = try ClaimsRequest.merge(request.claims, capabilities: clientCapabilities)
             let httpRequest = makeHTTPRequest(
                 endpoint: endpoint, scopes: scopes, claims: claims, authentication: authentication,
@@ -147,7 +152,7 @@ public final class IdentityProviderTokenSource: TokenSource {
                     "http_ms": "\(token.httpDuration.milliseconds)"])
             return token
         } catch {
-            throw AttemptFailure(error: error, serverDate: serverDate, regional: regionalEndpoint)
+            throw AttemptFailure(error: error, serverDate: serverDate, regional: regionalEndpoint, assertionSent: assertionSent)
         }
     }
 

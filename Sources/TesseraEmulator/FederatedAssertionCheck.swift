@@ -43,11 +43,13 @@ struct FederatedAssertionCheck {
     let now: Date
     let skew: TimeInterval = 300
 
-    /// The issuer of an assertion whose issuer is not the client itself: a federated one. Unverified.
+    /// The issuer of an assertion issued by another party (an `https://` or `http://` URL, as federated credential
+    /// issuers are): a federated one. Unverified. Any other `iss` is the app's own assertion (700021 if not the client).
     static func externalIssuer(_ assertion: String, clientID: String) -> String? {
         let parts = assertion.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let claims = Base64URL.decode(parts[1]).flatMap({ try? StrictJSON.parseObject($0) }),
-              let issuer = claims["iss"]?.stringValue, issuer.lowercased() != clientID.lowercased()
+              let issuer = claims["iss"]?.stringValue, issuer.lowercased() != clientID.lowercased(),
+              issuer.lowercased().hasPrefix("https://") || issuer.lowercased().hasPrefix("http://")
         else { return nil }
         return issuer
     }

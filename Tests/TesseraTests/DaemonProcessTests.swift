@@ -189,7 +189,7 @@ struct DaemonProcessTests {
             let path = folder + "/daemon.json"
             try config.write(toFile: path, atomically: true, encoding: .utf8)
             let pid = try Peers.spawn(binary, ["run", "--config", path], output: folder + "/out", errors: folder + "/err")
-            #expect(await Peers.waitForExit(pid, timeout: .seconds(20)) == 2)
+            #expect(await Peers.waitForExit(pid, timeout: .seconds(60)) == 2)
             #expect(text(folder + "/err").contains(message), "stderr: \(text(folder + "/err"))")
         }
     }

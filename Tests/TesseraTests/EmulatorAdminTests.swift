@@ -121,7 +121,7 @@ struct EmulatorAdminTests {
             options.rejectReplayedAssertions = strict
             options.tokenLifetime = 1800
             options.tokenLifetimeJitter = 600
-            let emulator = try await Emulator.start(EmulatorFixture.model, options: options)
+            let emulator = try await EmulatorKeys.start(EmulatorFixture.model, options: options)
             let context = CredentialContext(
                 clientID: EmulatorFixture.daemon,
                 endpoint: TokenEndpoint(url: "\(emulator.baseURL)/\(EmulatorFixture.contoso)/oauth2/v2.0/token", issuer: "", tenant: EmulatorFixture.contoso),
@@ -176,7 +176,7 @@ struct EmulatorAdminTests {
                                         identifierUris: ["api://strict"], appRoles: [.init(value: "Strict.Read")], appRoleAssignmentRequired: true))
         var options = Emulator.Options()
         options.https = true
-        let emulator = try await Emulator.start(model, options: options)
+        let emulator = try await EmulatorKeys.start(model, options: options)
         defer { Task { await emulator.stop() } }
         let endpoint = "\(emulator.baseURL)/\(EmulatorFixture.contoso)/oauth2/v2.0/token"
         let certificate = try SigningCertificate.load(path: TestPKI.shared.path("combined.pem"))

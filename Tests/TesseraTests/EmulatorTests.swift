@@ -51,7 +51,7 @@ func withEmulator<R: Sendable>(
 ) async throws -> R {
     var options = Emulator.Options()
     configure(&options)
-    let emulator = try await Emulator.start(model, options: options)
+    let emulator = try await EmulatorKeys.start(model, options: options)
     do {
         let result = try await body(emulator)
         await emulator.stop()

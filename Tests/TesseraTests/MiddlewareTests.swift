@@ -91,7 +91,7 @@ struct GraphAPITests {
     func users() async throws {
         var model = EmulatorFixture.model
         model.tenants[0].users = (1...5).map { .init(id: "u\($0)", displayName: "User \($0)", userPrincipalName: "user\($0)@contoso.example") }
-        let emulator = try await Emulator.start(model)
+        let emulator = try await EmulatorKeys.start(model)
         defer { Task { await emulator.stop() } }
         let token = try await withClient(try emulatorClient(emulator, credential: ClientSecretCredential(secret: EmulatorFixture.secret))) {
             try await $0.token(scope: "https://graph.microsoft.com/.default")
@@ -124,7 +124,7 @@ struct GraphAPITests {
 
     @Test("Graph's error shapes: no token 401; a token for another API 401; no User.Read.All 403 Authorization_RequestDenied")
     func errors() async throws {
-        let emulator = try await Emulator.start(EmulatorFixture.model)
+        let emulator = try await EmulatorKeys.start(EmulatorFixture.model)
         defer { Task { await emulator.stop() } }
         let none = try await get(emulator, path: "/v1.0/users")
         #expect(none.status == 401)

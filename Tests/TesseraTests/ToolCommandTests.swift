@@ -62,7 +62,7 @@ struct ToolCommandTests {
     func call() async throws {
         var model = EmulatorFixture.model
         model.tenants[0].users = (1...5).map { .init(id: "u\($0)", displayName: "User \($0)", userPrincipalName: "user\($0)@contoso.example") }
-        let emulator = try await Emulator.start(model)
+        let emulator = try await EmulatorKeys.start(model)
         let environment = [
             "AZURE_TENANT_ID": EmulatorFixture.contoso, "AZURE_CLIENT_ID": EmulatorFixture.daemon, "AZURE_CLIENT_SECRET": EmulatorFixture.secret,
             "AZURE_AUTHORITY_HOST": emulator.baseURL, "TESSERA_CA_FILE": emulator.caFile!,
