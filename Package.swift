@@ -36,6 +36,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-openapi-runtime.git", from: "1.13.4"),
         .package(url: "https://github.com/swift-server/swift-openapi-async-http-client.git", from: "1.5.0"),
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
         .target(
@@ -134,6 +135,19 @@ let package = Package(
             ],
             path: "Examples/UserSync",
             swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "TesseraBenchmarks",
+            dependencies: [
+                "Tessera",
+                "TesseraJOSE",
+                "TesseraValidation",
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            path: "Benchmarks/TesseraBenchmarks",
+            swiftSettings: swiftSettings,
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(
             name: "TesseraCLI",
