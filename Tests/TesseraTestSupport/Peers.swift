@@ -31,6 +31,30 @@ public enum Peers {
         return port
     }
 
+    /// A port on 127.0.0.1 held bound but not listening until `release` is called: connections to it are refused at
+    /// once, and no other test can take it meanwhile (unlike a port from ``freePort()``).
+    public static func reservedPort() throws -> (port: Int, release: @Sendable () -> Void) {
+        #if canImport(Darwin)
+        let fd = socket(AF_INET, SOCK_STREAM, 0)
+        #else
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #endif
+        guard fd >= 0 else { throw PeerError("socket: errno \(errno)") }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else {
+            close(fd)
+            throw PeerError("bind: errno \(errno)")
+        }
+        return (Int(UInt16(bigEndian: address.sin_port)), { close(fd) })
+    }
+
     public struct PeerError: Error, CustomStringConvertible {
         public let description: String
         public init(_ description: String) { self.description = description }
