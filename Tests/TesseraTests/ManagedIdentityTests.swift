@@ -86,16 +86,17 @@ struct ManagedIdentityTests {
         // Nothing listens on the reserved port (and no other test can take it): IMDS is absent. Wall-clock bounds are not
         // asserted: on the loaded 2-core CI machine they measured the scheduler, not the probe.
         let (port, release) = try Peers.reservedPort()
+        defer { release() }
         let source = try ManagedIdentityTokenSource(endpoint: .imds("https://localhost:\(port)"), probeTimeout: .seconds(1))
         let absent = await expectIdentityError { _ = try await source.token(scope: "https://graph.microsoft.com/.default") }
         #expect(absent?.code == .credentialUnavailable)
         #expect(absent?.message.contains("connect bounded to 1.0 seconds") == true, "\(absent?.message ?? "")")
-        let again = await expectIdentityError { _ = try await source.token(scope: "https://graph.microsoft.com/.default") }
-        #expect(again?.code == .credentialUnavailable, "asked again, not a remembered failure")
         try await source.shutdown()
-        release()
-        try await withEmulator(model: ManagedIdentityFixture.model(), configure: { $0.port = port }) { emulator in
-            let later = try ManagedIdentityTokenSource(endpoint: .imds("https://localhost:\(port)"), http: http(caFile: emulator.caFile), probeTimeout: .seconds(30))
+        // The first request to a real IMDS fails (connection dropped: counts as absent), the next one succeeds.
+        try await withEmulator(model: ManagedIdentityFixture.model(), configure: { $0.faults = [Fault(endpoint: "token", count: 1, dropConnection: true)] }) { emulator in
+            let later = try ManagedIdentityTokenSource(endpoint: .imds(emulator.baseURL), http: http(caFile: emulator.caFile), probeTimeout: .seconds(30))
+            let dropped = await expectIdentityError { _ = try await later.token(scope: "https://graph.microsoft.com/.default") }
+            #expect(dropped?.code == .credentialUnavailable)
             _ = await expectIdentityError { _ = try await later.token(scope: "https://graph.microsoft.com/.default", tenant: "other") }
             let cached = later.cached()
             let first = try await cached.token(scope: "https://graph.microsoft.com/.default")
