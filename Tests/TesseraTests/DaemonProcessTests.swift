@@ -197,7 +197,7 @@ struct DaemonProcessTests {
     @Test("Examples/UserSync: the ≤ 60-line daemon syncs the emulator's users and stops on SIGTERM")
     func example() async throws {
         let example = URL(fileURLWithPath: binary).deletingLastPathComponent().appendingPathComponent("UserSyncExample").path
-        try #require(FileManager.default.isExecutableFile(atPath: example), "build the example: swift build --build-tests builds every product")
+        try #require(FileManager.default.isExecutableFile(atPath: example), "UserSyncExample is missing next to TESSERA_BIN: Scripts/test.sh builds every product before the tests")
         try await withGraphEmulator(users: 3) { emulator in
             try await withFolder { folder in
                 let pid = try Peers.spawn(example, [], environment: [
