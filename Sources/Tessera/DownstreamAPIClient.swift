@@ -98,6 +98,8 @@ public final class DownstreamAPIClient: Sendable {
     /// Where the API is and which token it takes.
     public let api: DownstreamAPI
     public let configuration: Configuration
+    /// The base URL's origin: the only one the token is sent to (parsed once).
+    let origin: String
     let tokenSource: any TokenSource
     let transport: HTTPTransport
     let logger: Logger
@@ -123,6 +125,7 @@ public final class DownstreamAPIClient: Sendable {
         }
         self.api = api
         self.configuration = configuration
+        self.origin = try Self.origin(of: base)
         self.tokenSource = tokenSource
         self.logger = logger
         self.metrics = DownstreamMetrics(factory: metricsFactory)
@@ -153,7 +156,6 @@ public final class DownstreamAPIClient: Sendable {
         _ path: String = "", of type: Item.Type = Item.self, tenant: String? = nil, _ body: ([Item]) async throws -> Void
     ) async throws -> Int {
         var next: String? = api.url(for: path)
-        let origin = try Self.origin(of: try Self.target(api.baseURL))
         var seen: Set<String> = []
         var pages = 0
         while let url = next {
@@ -183,7 +185,7 @@ public final class DownstreamAPIClient: Sendable {
     public func send(_ request: Request) async throws -> Response {
         let url = api.url(for: request.path)
         // The token goes only to the API's own origin, whatever the path says.
-        guard try Self.origin(of: try Self.target(url)) == (try Self.origin(of: try Self.target(api.baseURL))) else {
+        guard try Self.origin(of: try Self.target(url)) == origin else {
             throw DownstreamAPIError(
                 .untrustedLink, "\(Self.redacted(url)) is not on the API's origin (\(Self.redacted(api.baseURL))); the token is not sent there")
         }
