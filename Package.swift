@@ -170,12 +170,21 @@ let package = Package(
         .target(
             name: "TesseraTestSupport",
             dependencies: [
+                "Tessera",
                 "TesseraJOSE",
+                "TesseraEmulator",
+                "TesseraValidation",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             path: "Tests/TesseraTestSupport",
@@ -187,6 +196,7 @@ let package = Package(
             path: "Tests/GraphUsersClient",
             exclude: ["openapi.yaml", "openapi-generator-config.yaml", "README.md"]
         ),
+        // One test target per module (`swift test --filter TesseraValidationTests`); on Linux they link into one bundle.
         .testTarget(
             name: "TesseraJOSETests",
             dependencies: ["TesseraJOSE", "TesseraTestSupport"],
@@ -198,25 +208,115 @@ let package = Package(
                 "Tessera",
                 "TesseraJOSE",
                 "TesseraEmulator",
-                "TesseraValidation",
-                "TesseraHummingbird",
                 "TesseraTestSupport",
-                "TesseraOpenAPI",
-                "TesseraDaemon",
-                "GraphUsersClient",
-                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
-                .product(name: "OpenAPIAsyncHTTPClient", package: "swift-openapi-async-http-client"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "X509", package: "swift-certificates"),
-                .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
-                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TesseraValidationTests",
+            dependencies: [
+                "TesseraValidation",
+                "Tessera",
+                "TesseraJOSE",
+                "TesseraEmulator",
+                "TesseraTestSupport",
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TesseraHummingbirdTests",
+            dependencies: [
+                "TesseraHummingbird",
+                "TesseraValidation",
+                "Tessera",
+                "TesseraJOSE",
+                "TesseraEmulator",
+                "TesseraTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TesseraEmulatorTests",
+            dependencies: [
+                "TesseraEmulator",
+                "Tessera",
+                "TesseraJOSE",
+                "TesseraTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TesseraOpenAPITests",
+            dependencies: [
+                "TesseraOpenAPI",
+                "Tessera",
+                "TesseraJOSE",
+                "TesseraEmulator",
+                "TesseraTestSupport",
+                "GraphUsersClient",
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "OpenAPIAsyncHTTPClient", package: "swift-openapi-async-http-client"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TesseraDaemonTests",
+            dependencies: [
+                "TesseraDaemon",
+                "Tessera",
+                "TesseraEmulator",
+                "TesseraTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The `tessera` executable, run as a built binary (TESSERA_BIN): tests never build or `swift run` (BRIEF §9).
+        .testTarget(
+            name: "TesseraCLITests",
+            dependencies: [
+                "Tessera",
+                "TesseraJOSE",
+                "TesseraEmulator",
+                "TesseraTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Real peers: MSAL Python, azure-identity, PyJWT, joserfc against the emulator; Tessera against Glewlwyd.
+        .testTarget(
+            name: "TesseraInteropTests",
+            dependencies: [
+                "Tessera",
+                "TesseraJOSE",
+                "TesseraEmulator",
+                "TesseraValidation",
+                "TesseraTestSupport",
             ],
             swiftSettings: swiftSettings
         ),

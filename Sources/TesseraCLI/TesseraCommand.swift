@@ -17,7 +17,7 @@ struct TesseraCommand: AsyncParsableCommand {
               tessera validate "$TOKEN" --jwks keys.json --issuer https://login.microsoftonline.com/<tid>/v2.0 --audience <api>
               tessera run --config daemon.json --metrics-port 9464   # jobs on schedules (see README, "Running as a daemon")
             """,
-        version: Tessera.version,
+        version: TesseraVersion.version,
         subcommands: [DemoCommand.self, TokenCommand.self, CallCommand.self, DecodeCommand.self, CertCommand.self, ConsentURLCommand.self, EmulatorCommand.self, ValidateCommand.self, RunCommand.self]
     )
 

@@ -32,28 +32,3 @@ public struct DaemonJob: Sendable {
         self.work = work
     }
 }
-
-/// What a run of a job gets.
-public struct JobContext: Sendable {
-    /// The job's name.
-    public let job: String
-    /// 1 for the first run, then 2, 3, …
-    public let run: Int
-    /// A logger with `job` and `run` metadata.
-    public let logger: Logger
-}
-
-/// A job's state, for `/healthz` and logs.
-public struct JobStatus: Sendable, Codable, Hashable {
-    public var name: String
-    public var schedule: String
-    public var runs = 0
-    public var failures = 0
-    public var running = false
-    public var lastSuccess: Date?
-    public var lastFailure: Date?
-    /// The last failure's description (errors never carry secrets).
-    public var lastError: String?
-    /// Whether the last finished run succeeded (true before the first run).
-    public var healthy: Bool { lastFailure == nil || (lastSuccess ?? .distantPast) > lastFailure! }
-}

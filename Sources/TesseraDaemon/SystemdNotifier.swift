@@ -57,35 +57,3 @@ public struct SystemdNotifier: Sendable {
         return sent == bytes.count
     }
 }
-
-/// Tells systemd the daemon's state: `READY=1` once started, `WATCHDOG=1` at half of `WATCHDOG_USEC`, and
-/// `STOPPING=1` as soon as graceful shutdown begins. Place it last in the `ServiceGroup` so it hears the shutdown first.
-public struct SystemdService: Service {
-    let notifier: SystemdNotifier
-    let logger: Logger
-
-    public init(notifier: SystemdNotifier = SystemdNotifier(), logger: Logger) {
-        self.notifier = notifier
-        self.logger = logger
-    }
-
-    public func run() async throws {
-        guard notifier.socketPath != nil else { return try await gracefulShutdown() }
-        notifier.notify("READY=1\nSTATUS=running")
-        logger.debug("systemd notified: READY=1", metadata: ["watchdog": "\(notifier.watchdogInterval.map { "\($0)" } ?? "off")"])
-        if let interval = notifier.watchdogInterval {
-            while !Task.isShuttingDownGracefully {
-                do {
-                    try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
-                } catch {
-                    break
-                }
-                if !Task.isShuttingDownGracefully { notifier.notify("WATCHDOG=1") }
-            }
-        } else {
-            try? await gracefulShutdown()
-        }
-        notifier.notify("STOPPING=1\nSTATUS=stopping")
-        logger.debug("systemd notified: STOPPING=1")
-    }
-}

@@ -7,14 +7,6 @@ import NIOSSL
 import Synchronization
 import TesseraJOSE
 
-/// The base URLs the emulator answers on (known once the port is bound): the first is the issuer's.
-final class BaseURLs: Sendable {
-    private let urls = Mutex<[String]>(["http://127.0.0.1"])
-    var primary: String { urls.withLock { $0[0] } }
-    var all: [String] { urls.withLock { $0 } }
-    func set(_ values: [String]) { urls.withLock { $0 = values } }
-}
-
 /// A local identity platform that behaves like Entra ID for daemons. Start it in-process (tests, `tessera demo`) or
 /// with `tessera emulator`.
 public final class Emulator: Sendable {
@@ -96,7 +88,7 @@ public final class Emulator: Sendable {
         let router = Router(context: EmulatorRequestContext.self)
         router.add(middleware: FaultMiddleware(injector: faults))
         EmulatorRoutes(service: service, directory: directory, keys: keys, base: base).register(on: router)
-        GraphAPI(directory: directory, keys: keys, base: base, now: options.now).register(on: router)
+        GraphRoutes(directory: directory, keys: keys, base: base, now: options.now).register(on: router)
         let identityHeader = options.identityHeader ?? Base64URL.encode((0..<24).map { _ in UInt8.random(in: 0...255) })
         ManagedIdentityRoutes(service: service, directory: directory, identityHeader: identityHeader).register(on: router)
         let persistPath = stateDirectory + "/directory.json"
@@ -161,47 +153,6 @@ public final class Emulator: Sendable {
             try await task?.value
         } onCancel: {
             task?.cancel()
-        }
-    }
-}
-
-public struct EmulatorError: Error, CustomStringConvertible {
-    public let description: String
-    init(_ description: String) { self.description = description }
-}
-
-/// The development CA (created once per state folder, so it is trusted once) and the loopback server certificate.
-enum DevelopmentCA {
-    static func serverTLS(stateDirectory: String) throws -> (caFile: String, configuration: TLSConfiguration) {
-        let caFile = stateDirectory + "/ca.pem"
-        let caKeyFile = stateDirectory + "/ca-key.pem"
-        let authority: SigningCertificate
-        if FileManager.default.fileExists(atPath: caFile), FileManager.default.fileExists(atPath: caKeyFile) {
-            authority = try SigningCertificate.load(path: caFile, keyPath: caKeyFile)
-        } else {
-            authority = try CertificateFactory.certificateAuthority(commonName: "Tessera emulator development CA")
-            try write(try authority.leaf.serializeAsPEM().pemString + "\n", to: caFile, mode: 0o644)
-            try write(authority.privateKeyPEM + "\n", to: caKeyFile, mode: 0o600)
-        }
-        let serverFile = stateDirectory + "/server.pem"
-        let server: SigningCertificate
-        if let saved = try? SigningCertificate.load(path: serverFile), saved.leaf.notValidAfter > Date().addingTimeInterval(7 * 86_400),
-           saved.chain.count > 1, saved.chain[1].publicKey == authority.leaf.publicKey {
-            server = saved
-        } else {
-            server = try CertificateFactory.loopbackServer(issuedBy: authority)
-            let pem = try server.chain.map { try $0.serializeAsPEM().pemString + "\n" }.joined() + server.privateKeyPEM + "\n"
-            try write(pem, to: serverFile, mode: 0o600)
-        }
-        let chain = try server.chain.map { try NIOSSLCertificate(bytes: Array($0.serializeAsPEM().pemString.utf8), format: .pem) }
-        let key = try NIOSSLPrivateKey(bytes: Array(server.privateKeyPEM.utf8), format: .pem)
-        let configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
-        return (caFile, configuration)
-    }
-
-    static func write(_ text: String, to path: String, mode: Int) throws {
-        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: mode]) else {
-            throw EmulatorError("cannot write \(path): check the state folder's permissions")
         }
     }
 }

@@ -6,9 +6,9 @@ import _CryptoExtras
 
 /// Makes RSA keys and X.509 certificates with swift-certificates: self-signed signing certificates (app credentials,
 /// token-signing keys) and a development CA with loopback server certificates (the emulator's HTTPS).
-public enum CertificateFactory {
+package enum CertificateFactory {
     /// A new RSA-2048 key with a self-signed certificate for `commonName`, valid for `days`.
-    public static func selfSigned(commonName: String, days: Int = 365, now: Date = Date()) throws -> SigningCertificate {
+    package static func selfSigned(commonName: String, days: Int = 365, now: Date = Date()) throws -> SigningCertificate {
         try selfSigned(commonName: commonName, days: days, now: now, extensions: try Certificate.Extensions {
             Critical(BasicConstraints.notCertificateAuthority)
             Critical(KeyUsage(digitalSignature: true))
@@ -16,7 +16,7 @@ public enum CertificateFactory {
     }
 
     /// A development certificate authority.
-    public static func certificateAuthority(commonName: String, days: Int = 3650, now: Date = Date()) throws -> SigningCertificate {
+    package static func certificateAuthority(commonName: String, days: Int = 3650, now: Date = Date()) throws -> SigningCertificate {
         try selfSigned(commonName: commonName, days: days, now: now, extensions: try Certificate.Extensions {
             Critical(BasicConstraints.isCertificateAuthority(maxPathLength: 0))
             Critical(KeyUsage(keyCertSign: true))
@@ -34,7 +34,7 @@ public enum CertificateFactory {
     }
 
     /// A TLS server certificate for `localhost`, `127.0.0.1` and `::1`, issued by `authority`; chain leaf first.
-    public static func loopbackServer(issuedBy authority: SigningCertificate, days: Int = 825, now: Date = Date()) throws -> SigningCertificate {
+    package static func loopbackServer(issuedBy authority: SigningCertificate, days: Int = 825, now: Date = Date()) throws -> SigningCertificate {
         let key = try _RSA.Signing.PrivateKey(keySize: .bits2048)
         let subject = try DistinguishedName { CommonName("localhost") }
         let certificate = try Certificate(
@@ -51,9 +51,4 @@ public enum CertificateFactory {
             issuerPrivateKey: .init(authority.privateKey))
         return try SigningCertificate(certificates: [certificate] + authority.chain, privateKey: key)
     }
-}
-
-extension SigningCertificate {
-    /// The private key as PKCS#8 PEM (to write a key file; never log it).
-    public var privateKeyPEM: String { privateKey.pemRepresentation }
 }

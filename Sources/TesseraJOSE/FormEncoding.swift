@@ -2,12 +2,12 @@ import Foundation
 
 /// `application/x-www-form-urlencoded` (WHATWG URL §5.2): every byte but `*-._` and alphanumerics is percent-encoded,
 /// space as `+`; decoding turns `+` back into a space.
-public enum FormEncoding {
-    public static func encode(_ fields: [(name: String, value: String)]) -> String {
+package enum FormEncoding {
+    package static func encode(_ fields: [(name: String, value: String)]) -> String {
         fields.map { "\(component($0.name))=\(component($0.value))" }.joined(separator: "&")
     }
 
-    public static func component(_ text: String) -> String {
+    package static func component(_ text: String) -> String {
         let hex = Array("0123456789ABCDEF".utf8)
         var out = [UInt8]()
         out.reserveCapacity(text.utf8.count)
@@ -26,7 +26,7 @@ public enum FormEncoding {
     }
 
     /// Decodes a form body; a repeated name keeps its last value.
-    public static func decode(_ body: String) -> [String: String] {
+    package static func decode(_ body: String) -> [String: String] {
         var form: [String: String] = [:]
         for pair in body.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)

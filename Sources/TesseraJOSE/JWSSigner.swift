@@ -1,26 +1,6 @@
 import JWTKit
 import _CryptoExtras
 
-/// The RSA signature algorithms a certificate credential uses.
-public struct JWSAlgorithm: Sendable, Hashable, CustomStringConvertible {
-    public let name: String
-    /// RSASSA-PSS with SHA-256 (32-byte salt): Entra's current form, paired with `x5t#S256`.
-    public static let ps256 = JWSAlgorithm(name: "PS256")
-    /// RSASSA-PKCS1-v1_5 with SHA-256: the older form, paired with `x5t`; the only one some servers know.
-    public static let rs256 = JWSAlgorithm(name: "RS256")
-    public var description: String { name }
-}
-
-/// Header fields of a JWS we sign. `x5c` is a chain of PEM certificates (jwt-kit writes them as base64 DER).
-public struct JWSHeader: Sendable {
-    public var type: String? = "JWT"
-    public var keyID: String?
-    public var x5t: String?
-    public var x5tS256: String?
-    public var x5cPEM: [String]?
-    public init() {}
-}
-
 /// Signs compact JWS with an RSA key through jwt-kit. Claims are written as given: integral numbers without fractions
 /// (jwt-kit's default date encoding writes fractional seconds, which servers such as Glewlwyd reject).
 public struct JWSSigner: Sendable {

@@ -1,6 +1,6 @@
 /// A bounded map that evicts the least recently used entry: a dictionary of slots plus an intrusive doubly-linked list
 /// in arrays, so lookups, updates and evictions are O(1) and reuse storage.
-public struct LRUMap<Key: Hashable, Value> {
+package struct LRUMap<Key: Hashable, Value> {
     private struct Node {
         var key: Key
         var value: Value
@@ -13,29 +13,29 @@ public struct LRUMap<Key: Hashable, Value> {
     private var free: [Int] = []
     private var head = -1  // most recent
     private var tail = -1  // least recent
-    public let capacity: Int
-    public private(set) var evictions = 0
+    package let capacity: Int
+    package private(set) var evictions = 0
 
-    public init(capacity: Int) {
+    package init(capacity: Int) {
         self.capacity = max(1, capacity)
     }
 
-    public var count: Int { index.count }
+    package var count: Int { index.count }
 
     /// The value for `key`, marking it most recently used.
-    public mutating func get(_ key: Key) -> Value? {
+    package mutating func get(_ key: Key) -> Value? {
         guard let slot = index[key] else { return nil }
         moveToFront(slot)
         return nodes[slot].value
     }
 
     /// Reads without touching recency.
-    public func peek(_ key: Key) -> Value? {
+    package func peek(_ key: Key) -> Value? {
         index[key].map { nodes[$0].value }
     }
 
     /// Updates in place when present (recency unchanged); returns whether it was.
-    public mutating func update(_ key: Key, _ body: (inout Value) -> Void) -> Bool {
+    package mutating func update(_ key: Key, _ body: (inout Value) -> Void) -> Bool {
         guard let slot = index[key] else { return false }
         body(&nodes[slot].value)
         return true
@@ -43,7 +43,7 @@ public struct LRUMap<Key: Hashable, Value> {
 
     /// Inserts or replaces; returns the evicted key, if the bound was hit.
     @discardableResult
-    public mutating func set(_ key: Key, _ value: Value) -> Key? {
+    package mutating func set(_ key: Key, _ value: Value) -> Key? {
         if let slot = index[key] {
             nodes[slot].value = value
             moveToFront(slot)
@@ -74,14 +74,14 @@ public struct LRUMap<Key: Hashable, Value> {
         return evicted
     }
 
-    public mutating func remove(_ key: Key) {
+    package mutating func remove(_ key: Key) {
         guard let slot = index.removeValue(forKey: key) else { return }
         unlink(slot)
         free.append(slot)
     }
 
     /// Empties the map (evictions are not counted).
-    public mutating func removeAll() {
+    package mutating func removeAll() {
         index.removeAll()
         nodes.removeAll()
         free.removeAll()
@@ -90,7 +90,7 @@ public struct LRUMap<Key: Hashable, Value> {
     }
 
     /// Keys from most to least recently used.
-    public var keysByRecency: [Key] {
+    package var keysByRecency: [Key] {
         var keys: [Key] = []
         var slot = head
         while slot >= 0 {

@@ -57,3 +57,8 @@ extension SigningCertificate: CustomStringConvertible {
         "SigningCertificate(subject: \(leaf.subject), sha1: \(thumbprint.sha1Hex), notAfter: \(leaf.notValidAfter))"
     }
 }
+
+extension SigningCertificate {
+    /// The private key as PKCS#8 PEM (to write a key file; never log it).
+    public var privateKeyPEM: String { privateKey.pemRepresentation }
+}

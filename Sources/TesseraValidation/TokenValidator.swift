@@ -1,33 +1,6 @@
 import Foundation
 import TesseraJOSE
 
-/// A validated app-only caller.
-public struct ValidatedToken: Sendable {
-    /// The tenant (`tid`), when the token names one.
-    public let tenant: String?
-    /// The calling application (`azp`, `appid` or `client_id`).
-    public let callerApplication: String?
-    /// Granted app roles (Entra `roles`; RFC 9068 `roles`, else the space-separated `scope`).
-    public let roles: Set<String>
-    /// The caller's object ID (`oid`, else `sub`).
-    public let objectID: String?
-    /// The issuer.
-    public let issuer: String
-    /// When it expires.
-    public let expiresOn: Date
-    /// Every claim, for the rare check this type does not model. Never authorize on `email`, `upn` or `preferred_username`.
-    public let claims: [String: JSONValue]
-}
-
-/// Anything that validates bearer tokens (``TokenValidator``, or a wrapper that builds one lazily).
-public protocol AccessTokenValidator: Sendable {
-    func validate(_ token: String) async throws(TokenRejection) -> ValidatedToken
-    /// Changes when the keys change: caches of accepted tokens flush on it.
-    var keyGeneration: Int { get }
-    /// The validator's clock.
-    func now() -> Date
-}
-
 /// Validates incoming access tokens (BRIEF §5), in this order: bounds and strict parsing; header (algorithm allow-list,
 /// `typ`, `crit`, `kid`); issuer and tenant (before any key fetch, so random tenants cannot trigger fetches); the key by
 /// `kid` (never a default key), whose allowed algorithms and issuer must fit; the signature; audience; lifetime;

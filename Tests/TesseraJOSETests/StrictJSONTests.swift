@@ -1,4 +1,5 @@
 import Testing
+import TesseraTestSupport
 import TesseraJOSE
 
 @Suite("Duplicate-rejecting JSON")

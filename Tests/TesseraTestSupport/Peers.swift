@@ -4,12 +4,28 @@ import Foundation
 public enum Peers {
     public static var isCI: Bool { ProcessInfo.processInfo.environment["CI"].map { ["1", "true", "yes"].contains($0.lowercased()) } ?? false }
 
-    /// `../shared` (BRIEF, vectors, interop scripts), or `TESSERA_SHARED`.
+    /// The package's root folder (this checkout).
+    public static var packageRoot: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
+    }
+
+    /// The folder holding the public test vectors (`vectors/wycheproof/…`): `TESSERA_SHARED`, else `../shared` beside
+    /// the checkout. Nothing else of the project's tests comes from there.
     public static var sharedDirectory: String {
         if let path = ProcessInfo.processInfo.environment["TESSERA_SHARED"], !path.isEmpty { return path }
-        let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return packageRoot.deletingLastPathComponent().appendingPathComponent("shared").path
+        return URL(fileURLWithPath: packageRoot).deletingLastPathComponent().appendingPathComponent("shared").path
     }
+
+    /// A public test-vector file under ``sharedDirectory``, when it is there.
+    public static func vectorFile(_ relativePath: String) -> String? {
+        let path = sharedDirectory + "/" + relativePath
+        return FileManager.default.fileExists(atPath: path) ? path : nil
+    }
+
+    /// Whether a suite needing the vector file `relativePath` runs: always under CI (where absence is a failure),
+    /// else when the file is there (set `TESSERA_SHARED` to the folder holding `vectors/`).
+    public static func vectorsAvailable(_ relativePath: String) -> Bool { isCI || vectorFile(relativePath) != nil }
 
     public static func which(_ command: String) -> String? {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
@@ -143,7 +159,7 @@ extension Peers {
     }
 }
 
-/// A real Glewlwyd 2.7 (Debian) on a free loopback port, set up by `../shared/interop/glewlwyd-setup.sh` with a
+/// A real Glewlwyd 2.7 (Debian) on a free loopback port, set up by `Scripts/interop/glewlwyd.sh` with a
 /// secret client (`daemon-secret`) and a private_key_jwt client (`daemon-cert`) trusting `clientPublicKeyPEM`.
 public struct Glewlwyd: Sendable {
     public let base: String
@@ -159,11 +175,11 @@ public struct Glewlwyd: Sendable {
         guard Peers.which("glewlwyd") != nil else {
             throw Peers.PeerError("glewlwyd is not installed: run Scripts/test.sh (apt-get install glewlwyd)")
         }
-        let script = Peers.sharedDirectory + "/interop/glewlwyd-setup.sh"
-        guard FileManager.default.fileExists(atPath: script) else { throw Peers.PeerError("missing \(script) (set TESSERA_SHARED)") }
+        let script = Peers.packageRoot + "/Scripts/interop/glewlwyd.sh"
+        guard FileManager.default.fileExists(atPath: script) else { throw Peers.PeerError("missing \(script)") }
         let directory = NSTemporaryDirectory() + "tessera-glewlwyd-" + UUID().uuidString.prefix(8)
         let port = try Peers.freePort()
-        let output = try await Peers.runAsync("/bin/bash", [script], environment: ["W": directory, "PORT": "\(port)", "CLIENT_PUBKEY": clientPublicKeyPath])
+        let output = try await Peers.runAsync("/bin/bash", [script], environment: ["STATE": directory, "PORT": "\(port)", "CLIENT_PUBKEY": clientPublicKeyPath])
         var values: [String: String] = [:]
         for pair in (output.split(separator: "\n").last ?? "").split(separator: " ") {
             let parts = pair.split(separator: "=", maxSplits: 1)

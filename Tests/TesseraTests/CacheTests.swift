@@ -25,11 +25,6 @@ func withCachedClient<R: Sendable>(
     }, body)
 }
 
-/// Waits (real time, bounded) until `condition` holds: background refreshes run on their own task.
-func eventually(_ condition: () -> Bool) async {
-    for _ in 0..<200 where !condition() { try? await Task.sleep(for: .milliseconds(10)) }
-}
-
 @Suite("Token cache")
 struct CacheTests {
     let graph = "https://graph.microsoft.com/.default"

@@ -6,18 +6,6 @@ import TesseraEmulator
 import TesseraJOSE
 import TesseraTestSupport
 
-/// A logger keeping every line, for counting decisions.
-func capturingLogger() -> (Logger, CapturingLogHandler) {
-    let capture = CapturingLogHandler()
-    var logger = Logger(label: "test") { _ in capture }
-    logger.logLevel = .trace
-    return (logger, capture)
-}
-
-extension CapturingLogHandler {
-    func count(_ text: String) -> Int { lines.withLock { $0.filter { $0.contains(text) }.count } }
-}
-
 @Suite("Self-healing credentials: rotation, files reloaded on change, clock skew (emulator, HTTPS)")
 struct CredentialRotationTests {
     static let folder = NSTemporaryDirectory() + "tessera-rotation-\(UUID().uuidString.prefix(8))"

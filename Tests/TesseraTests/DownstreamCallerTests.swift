@@ -7,24 +7,8 @@ import TesseraEmulator
 import TesseraJOSE
 import TesseraTestSupport
 
-/// Waits recorded instead of slept.
-final class SleepRecorder: Sendable {
-    let waits = Mutex<[Duration]>([])
-    var recorded: [Duration] { waits.withLock { $0 } }
-    var sleep: @Sendable (Duration) async throws -> Void { { duration in self.waits.withLock { $0.append(duration) } } }
-}
-
 struct Item: Decodable, Equatable {
     let id: String
-}
-
-enum Challenge {
-    static let claims = #"{"access_token":{"nbf":{"essential":true,"value":"1700000000"}}}"#
-    /// As Graph sends it (standard base64 with padding).
-    static var header: String {
-        "Bearer realm=\"\", authorization_uri=\"https://login.microsoftonline.com/common/oauth2/authorize\", "
-            + "error=\"insufficient_claims\", claims=\"\(Data(claims.utf8).base64EncodedString())\""
-    }
 }
 
 /// Runs `body` with a caller of `api` whose tokens come from `server` (cp1 declared), waits recorded.
@@ -48,18 +32,6 @@ func withCaller<R: Sendable>(
             throw error
         }
     }
-}
-
-func expectDownstreamError(_ body: () async throws -> Void, sourceLocation: SourceLocation = #_sourceLocation) async -> DownstreamAPIError? {
-    do {
-        try await body()
-        Issue.record("expected a DownstreamAPIError, got success", sourceLocation: sourceLocation)
-    } catch let error as DownstreamAPIError {
-        return error
-    } catch {
-        Issue.record("expected a DownstreamAPIError, got \(error)", sourceLocation: sourceLocation)
-    }
-    return nil
 }
 
 @Suite("Downstream API caller: token, claims challenge, throttling, paging, Graph errors (real HTTP)")

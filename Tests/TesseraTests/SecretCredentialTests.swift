@@ -25,7 +25,7 @@ struct SecretCredentialTests {
             #expect(request.headers["authorization"] == nil)
             #expect(request.headers["content-type"] == "application/x-www-form-urlencoded")
             #expect(request.headers["x-client-sku"] == "tessera.swift")
-            #expect(request.headers["x-client-ver"] == Tessera.version)
+            #expect(request.headers["x-client-ver"] == TesseraVersion.version)
             #expect(request.headers["x-client-os"] != nil)
             #expect(request.headers["x-ms-lib-capability"] == "retry-after, h429")
             let correlation = try #require(request.headers["client-request-id"])

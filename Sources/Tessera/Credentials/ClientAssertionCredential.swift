@@ -1,0 +1,61 @@
+import Foundation
+import TesseraJOSE
+
+/// A client assertion from somewhere else: a pre-signed string, a provider called per request, or a file re-read when
+/// it changes (Kubernetes workload identity's `AZURE_FEDERATED_TOKEN_FILE`).
+public struct ClientAssertionCredential: ClientCredential, CustomStringConvertible {
+    /// Called with the request's context; returns a signed assertion.
+    public typealias Provider = @Sendable (CredentialContext) async throws -> String
+
+    private let provider: Provider
+    public let identity: String
+
+    /// A fixed, pre-signed assertion (it must outlive the daemon's use of it).
+    public init(assertion: String) {
+        self.provider = { _ in assertion }
+        self.identity = "assertion:static:" + secretFingerprint(assertion)
+    }
+
+    /// An assertion provider called for every token request. `name` identifies it in cache keys and logs.
+    public init(name: String = "provider", provider: @escaping Provider) {
+        self.provider = provider
+        self.identity = "assertion:provider:" + name
+    }
+
+    /// An assertion read from `path`, re-read whenever the file's modification time or size changes.
+    public init(file path: String) {
+        let file = FileBackedValue(paths: [path], onReloadFailure: .fail) { () throws -> String in
+            guard let data = FileManager.default.contents(atPath: path), let content = String(data: data, encoding: .utf8)
+            else {
+                throw IdentityError(
+                    .credentialUnavailable, "the assertion file '\(path)' cannot be read: check the path "
+                        + "(AZURE_FEDERATED_TOKEN_FILE) and that the token volume is mounted")
+            }
+            return content
+        }
+        self.provider = { _ in try file.current() }
+        self.identity = "assertion:file:" + path
+    }
+
+    public func authentication(for context: CredentialContext) async throws -> ClientAuthentication {
+        let assertion: String
+        do {
+            assertion = try await provider(context).trimmingCharacters(in: .whitespacesAndNewlines)
+        } catch let error as IdentityError {
+            throw error
+        } catch {
+            throw IdentityError(.credentialUnavailable, "the client assertion provider (\(identity)) failed: \(type(of: error))")
+        }
+        guard !assertion.isEmpty else {
+            throw IdentityError(.credentialUnavailable, "the client assertion (\(identity)) is empty")
+        }
+        return ClientAuthentication(
+            formFields: [
+                ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
+                ("client_assertion", assertion),
+            ],
+            sensitiveValues: [assertion])
+    }
+
+    public var description: String { "ClientAssertionCredential(\(identity))" }
+}

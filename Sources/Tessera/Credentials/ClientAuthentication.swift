@@ -1,0 +1,17 @@
+import Foundation
+
+/// How one token request is authenticated: form fields and/or an HTTP Basic header.
+public struct ClientAuthentication: Sendable {
+    /// Fields added to the token request's form body.
+    public var formFields: [(name: String, value: String)]
+    /// `client_secret_basic`: user and password before form-encoding (RFC 6749 §2.3.1).
+    public var basic: (user: String, password: String)?
+    /// Values that must never appear in logs or errors (secrets, assertions): server text echoing them is redacted.
+    public var sensitiveValues: [String]
+
+    public init(formFields: [(name: String, value: String)] = [], basic: (user: String, password: String)? = nil, sensitiveValues: [String] = []) {
+        self.formFields = formFields
+        self.basic = basic
+        self.sensitiveValues = sensitiveValues
+    }
+}

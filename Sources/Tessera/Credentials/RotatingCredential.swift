@@ -1,0 +1,50 @@
+import Foundation
+import Synchronization
+import TesseraJOSE
+
+/// Several credentials of one app, in order of preference — the current secret and its successor, an old and a new
+/// certificate. When the identity provider rejects the one in use (`invalid_client`: AADSTS7000215 wrong secret,
+/// 7000222 expired secret, 700027 unknown key or bad signature, 7000274 …) the next is tried at once, and the one that
+/// works is remembered for later requests. Neither MSAL nor Azure Identity rotates credentials; with this, a daemon
+/// whose secret is rotated in the portal heals itself if it was given the new one (e.g. a second file).
+///
+/// ```swift
+/// let credential = RotatingCredential([
+///     ClientSecretCredential.file(path: "/etc/tessera/secret-current"),
+///     try ClientCertificateCredential.file(path: "/etc/tessera/daemon.pem"),
+/// ])
+/// ```
+public final class RotatingCredential: ClientCredential, CustomStringConvertible {
+    public let credentials: [any ClientCredential]
+    /// Stable across rotation (the cache partition must not change when the credential in use does).
+    public let identity: String
+    private let current = Mutex<Int>(0)
+
+    public init(_ credentials: [any ClientCredential]) {
+        precondition(!credentials.isEmpty, "RotatingCredential needs at least one credential")
+        self.credentials = credentials
+        self.identity = "rotating:" + secretFingerprint(credentials.map(\.identity).joined(separator: "|"))
+    }
+
+    /// The credential in use and its position.
+    public var active: (index: Int, credential: any ClientCredential) {
+        let index = current.withLock { $0 }
+        return (index, credentials[index])
+    }
+
+    public func authentication(for context: CredentialContext) async throws -> ClientAuthentication {
+        try await active.credential.authentication(for: context)
+    }
+
+    /// Moves past `index` after the provider rejected it (unless another caller already moved on); returns the
+    /// credential to try next.
+    func rejected(_ index: Int) -> (index: Int, credential: any ClientCredential) {
+        let next = current.withLock { current in
+            if current == index { current = (index + 1) % credentials.count }
+            return current
+        }
+        return (next, credentials[next])
+    }
+
+    public var description: String { "RotatingCredential(\(credentials.map(\.identity).joined(separator: ", ")))" }
+}

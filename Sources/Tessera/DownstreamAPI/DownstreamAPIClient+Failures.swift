@@ -1,0 +1,81 @@
+import CoreMetrics
+import Foundation
+import TesseraJOSE
+
+extension DownstreamAPIClient {
+    /// An absolute `https` URL (or `http` to loopback) the token may be sent to.
+    static func target(_ url: String) throws(DownstreamAPIError) -> URLComponents {
+        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
+            let host = components.host, !host.isEmpty, components.user == nil, components.password == nil
+        else {
+            throw DownstreamAPIError(.invalidRequest, "'\(redacted(url))' is not an absolute URL; set the API's BaseUrl, e.g. https://graph.microsoft.com/v1.0/")
+        }
+        guard scheme == "https" || (scheme == "http" && EndpointURL.isLoopback(host)) else {
+            throw DownstreamAPIError(
+                .invalidRequest, "'\(redacted(url))' would send the token over \(scheme)://; use https:// (http:// only to a loopback host)")
+        }
+        return components
+    }
+
+    static func origin(of components: URLComponents) throws(DownstreamAPIError) -> String {
+        let scheme = components.scheme?.lowercased() ?? ""
+        return "\(scheme)://\(components.host?.lowercased() ?? ""):\(components.port ?? (scheme == "https" ? 443 : 80))"
+    }
+
+    /// The URL without its query (which may carry anything) for messages and logs.
+    static func redacted(_ url: String) -> String {
+        String(url.prefix { $0 != "?" && $0 != "#" }.prefix(300))
+    }
+
+    static func map(_ error: any Error, what: String) -> any Error {
+        guard let error = error as? IdentityError else { return error }
+        switch error.code {
+        case .timeout: return DownstreamAPIError(.timeout, "\(what) timed out: the API is slow or unreachable; raise Configuration.http.requestTimeout if it is expected")
+        case .tls: return DownstreamAPIError(.tls, "\(what): \(error.message)")
+        case .protocolViolation: return DownstreamAPIError(.invalidResponse, "\(what): \(error.message)", status: error.httpStatus)
+        default: return DownstreamAPIError(.network, "\(what): \(error.message)")
+        }
+    }
+
+    /// The error for a non-success answer, with Graph's `{"error":{"code","message","innerError":{"request-id"}}}` or an
+    /// OAuth-style `{"error","error_description"}` read when present.
+    static func failure(
+        _ answer: HTTPTransport.Answer, what: String, claimsAnswered: Bool, scopes: [String], retryAfter: Duration? = nil, note: String? = nil
+    ) -> DownstreamAPIError {
+        let object = try? StrictJSON.parseObject(answer.body)
+        var apiCode: String?, apiMessage: String?, requestID = answer.headers.first(name: "request-id") ?? answer.headers.first(name: "x-ms-request-id")
+        if let error = object?["error"] {
+            if let inner = error.objectValue {
+                apiCode = inner["code"]?.stringValue
+                apiMessage = inner["message"]?.stringValue
+                requestID = requestID ?? inner["innerError"]?["request-id"]?.stringValue ?? inner["innererror"]?["request-id"]?.stringValue
+            } else {
+                apiCode = error.stringValue
+                apiMessage = object?["error_description"]?.stringValue
+            }
+        }
+        let said = apiMessage.map { ": \(String($0.prefix(300)))" } ?? ""
+        let code: DownstreamAPIError.Code
+        let message: String
+        switch answer.status {
+        case 401:
+            code = .unauthorized
+            message = claimsAnswered
+                ? "\(what) was refused (401) again after its claims challenge was answered\(said); not retrying: the tenant's policy may block this app"
+                : "\(what) was refused (401)\(said): the token's audience must be the API's (scopes \(scopes.joined(separator: " "))) and the app registered in its tenant"
+        case 403:
+            code = .httpStatus
+            message = "\(what) was forbidden (403)\(said): the app lacks the API's app role (application permission) for this operation; add it and grant admin consent"
+        case 404:
+            code = .httpStatus
+            message = "\(what) was not found (404)\(said)"
+        case 429, 503:
+            code = .throttled
+            message = "\(what) answered \(answer.status)\(said); \(note ?? "try again later")"
+        default:
+            code = .httpStatus
+            message = "\(what) answered HTTP \(answer.status)\(said)"
+        }
+        return DownstreamAPIError(code, message, status: answer.status, apiCode: apiCode, apiMessage: apiMessage, requestID: requestID, retryAfter: retryAfter)
+    }
+}

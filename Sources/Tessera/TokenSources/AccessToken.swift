@@ -1,0 +1,63 @@
+import Foundation
+import TesseraJOSE
+
+/// An access token and what is known about it. `description` never shows the token.
+public struct AccessToken: Sendable, CustomStringConvertible {
+    /// Where a token came from.
+    public struct Source: Sendable, Hashable, CustomStringConvertible {
+        let name: String
+        public static let identityProvider = Source(name: "identityProvider")
+        public static let cache = Source(name: "cache")
+        public var description: String { name }
+    }
+
+    /// The bearer token.
+    public let token: String
+    /// `Bearer`.
+    public let tokenType: String
+    /// When the token expires (from `expires_in`).
+    public let expiresOn: Date
+    /// When it will be refreshed: `refresh_in` from the server; from a ``CachingTokenSource``, its refresh point.
+    public var refreshOn: Date?
+    /// Entra's `ext_expires_in`, when sent.
+    public let extendedExpiresOn: Date?
+    /// The lifetime the server granted, in seconds.
+    public let lifetime: Int64
+    /// The tenant and scopes it was issued for.
+    public let tenant: String?
+    public let scopes: [String]
+    /// Cache or identity provider.
+    public var source: Source
+    /// The `client-request-id` of the request that got it.
+    public let correlationID: String?
+    /// Time spent on the HTTP exchange with the identity provider (zero for a cache hit).
+    public var httpDuration: Duration
+    /// Time spent in the cache.
+    public var cacheDuration: Duration
+
+    public init(
+        token: String, tokenType: String = "Bearer", expiresOn: Date, refreshOn: Date? = nil, extendedExpiresOn: Date? = nil,
+        lifetime: Int64, tenant: String? = nil, scopes: [String], source: Source = .identityProvider,
+        correlationID: String? = nil, httpDuration: Duration = .zero, cacheDuration: Duration = .zero
+    ) {
+        self.token = token
+        self.tokenType = tokenType
+        self.expiresOn = expiresOn
+        self.refreshOn = refreshOn
+        self.extendedExpiresOn = extendedExpiresOn
+        self.lifetime = lifetime
+        self.tenant = tenant
+        self.scopes = scopes
+        self.source = source
+        self.correlationID = correlationID
+        self.httpDuration = httpDuration
+        self.cacheDuration = cacheDuration
+    }
+
+    public var description: String {
+        "AccessToken(\(tokenType), expiresOn: \(expiresOn), source: \(source), fingerprint: \(fingerprint))"
+    }
+
+    /// A short SHA-256 fingerprint of the token, safe to log.
+    public var fingerprint: String { secretFingerprint(token) }
+}

@@ -1,0 +1,101 @@
+import ArgumentParser
+import Foundation
+import NIOSSL
+import Tessera
+import TesseraJOSE
+
+/// `tessera cert`: certificates for app registrations.
+struct CertCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cert",
+        abstract: "Create a self-signed certificate for an app registration, or print a certificate's thumbprints.",
+        subcommands: [New.self, Thumbprint.self])
+
+    struct New: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "new",
+            abstract: "Create a self-signed RSA-2048 certificate and key (PEM and PFX); print both thumbprints.",
+            discussion: """
+                Upload cert.pem to the app registration (Certificates & secrets); give the daemon combined.pem or
+                daemon.pfx (AZURE_CLIENT_CERTIFICATE_PATH). Like New-SelfSignedCertificate in the Microsoft docs.
+                Examples:
+                  tessera cert new --subject CN=contoso-daemon --days 365 --out ./certs
+                  tessera cert new --subject CN=daemon --pfx-password "$PFX_PASSWORD"
+                """)
+
+        @OptionGroup var global: GlobalOptions
+
+        @Option(help: "Subject, e.g. CN=contoso-daemon.")
+        var subject: String
+
+        @Option(help: "Validity in days.")
+        var days = 365
+
+        @Option(help: "Output folder.")
+        var out = "."
+
+        @Option(help: "Password of the PFX file (default: none). Also TESSERA_PFX_PASSWORD.")
+        var pfxPassword: String?
+
+        func run() throws {
+            guard subject.hasPrefix("CN="), subject.count > 3 else { throw ValidationError("--subject must look like CN=<name>, e.g. CN=contoso-daemon") }
+            guard (1...3650).contains(days) else { throw ValidationError("--days must be between 1 and 3650") }
+            let certificate = try CertificateFactory.selfSigned(commonName: String(subject.dropFirst(3)), days: days)
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            let certPEM = try certificate.leaf.serializeAsPEM().pemString + "\n"
+            try write(certPEM, "cert.pem", mode: 0o644)
+            try write(certificate.privateKeyPEM + "\n", "key.pem", mode: 0o600)
+            try write(certPEM + certificate.privateKeyPEM + "\n", "combined.pem", mode: 0o600)
+            let password = pfxPassword ?? ProcessInfo.processInfo.environment["TESSERA_PFX_PASSWORD"] ?? ""
+            let bundle = NIOSSLPKCS12Bundle(
+                certificateChain: [try NIOSSLCertificate(bytes: Array(certPEM.utf8), format: .pem)],
+                privateKey: try NIOSSLPrivateKey(bytes: Array(certificate.privateKeyPEM.utf8), format: .pem))
+            let pfx = try bundle.serialize(passphrase: Array(password.utf8))
+            FileManager.default.createFile(atPath: out + "/daemon.pfx", contents: Data(pfx), attributes: [.posixPermissions: 0o600])
+            print("Created \(out)/cert.pem (upload this), \(out)/key.pem, \(out)/combined.pem and \(out)/daemon.pfx")
+            print("Thumbprint (SHA-1):   \(certificate.thumbprint.sha1Hex)")
+            print("Thumbprint (SHA-256): \(certificate.thumbprint.sha256Hex)")
+            print("Expires:              \(ISO8601DateFormatter().string(from: certificate.leaf.notValidAfter))")
+        }
+
+        func write(_ text: String, _ name: String, mode: Int) throws {
+            guard FileManager.default.createFile(atPath: out + "/" + name, contents: Data(text.utf8), attributes: [.posixPermissions: mode]) else {
+                throw ValidationError("cannot write \(out)/\(name)")
+            }
+        }
+    }
+
+    struct Thumbprint: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "thumbprint", abstract: "Print a certificate's thumbprints (PEM certificate, combined PEM or PFX).",
+            discussion: "Examples:\n  tessera cert thumbprint cert.pem\n  tessera cert thumbprint daemon.pfx --password \"$PFX_PASSWORD\"")
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: "A PEM or PFX file.")
+        var file: String
+
+        @Option(help: "The PFX password, if any.")
+        var password: String?
+
+        func run() throws {
+            let der: [UInt8]
+            if let text = try? String(contentsOfFile: file, encoding: .utf8), text.contains("-----BEGIN CERTIFICATE-----"),
+               let pem = text.components(separatedBy: "-----END CERTIFICATE-----").first.map({ $0 + "-----END CERTIFICATE-----" }),
+               let certificate = try? NIOSSLCertificate(bytes: Array(pem.utf8), format: .pem) {
+                der = try certificate.toDERBytes()
+            } else {
+                do {
+                    der = try SigningCertificate.load(path: file, password: password).leafDER
+                } catch {
+                    throw ValidationError("\(file): \(error.message)")
+                }
+            }
+            let thumbprint = TesseraJOSE.Thumbprint(der: der)
+            print("SHA-1:    \(thumbprint.sha1Hex)")
+            print("SHA-256:  \(thumbprint.sha256Hex)")
+            print("x5t:      \(thumbprint.x5t)")
+            print("x5t#S256: \(thumbprint.x5tS256)")
+        }
+    }
+}

@@ -1,0 +1,11 @@
+import Foundation
+import TesseraJOSE
+
+/// Anything that validates bearer tokens (``TokenValidator``, or a wrapper that builds one lazily).
+public protocol AccessTokenValidator: Sendable {
+    func validate(_ token: String) async throws(TokenRejection) -> ValidatedToken
+    /// Changes when the keys change: caches of accepted tokens flush on it.
+    var keyGeneration: Int { get }
+    /// The validator's clock.
+    func now() -> Date
+}

@@ -1,0 +1,131 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOSSL
+import Testing
+import Tessera
+import TesseraEmulator
+import TesseraJOSE
+import X509
+import _CryptoExtras
+
+/// A directory with two tenants, a multi-tenant daemon (secret + the test certificate), and an API with an app role.
+package enum EmulatorFixture {
+    package static let contoso = "11111111-2222-3333-4444-555555555555"
+    package static let fabrikam = "66666666-7777-8888-9999-000000000000"
+    package static let daemon = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
+    package static let api = "99999999-8888-7777-6666-555555555555"
+    package static let secret = "emulator~secret-value-canary"
+    package static let expiredSecret = "emulator~expired-secret"
+    package static let redirect = "https://localhost/consent-done"
+
+    package static var model: DirectoryModel {
+        DirectoryModel(
+            tenants: [
+                .init(id: contoso, domains: ["contoso.example"], users: [.init(id: "u1", displayName: "Adele Vance", userPrincipalName: "adele@contoso.example")]),
+                .init(id: fabrikam, domains: ["fabrikam.example"]),
+            ],
+            applications: [
+                .init(
+                    clientId: daemon, displayName: "daemon", homeTenant: contoso, multiTenant: true,
+                    secrets: [.init(value: secret, expires: Date().addingTimeInterval(86_400)), .init(value: expiredSecret, expires: Date().addingTimeInterval(-60))],
+                    certificates: [.init(pem: TestPKI.shared.text("cert.pem"))], redirectUris: [redirect],
+                    requiredResourceAccess: [.init(resource: "https://graph.microsoft.com", roles: ["User.Read.All"]), .init(resource: "api://reports", roles: ["Reports.Read.All"])]),
+                .init(clientId: api, displayName: "reports api", homeTenant: contoso, identifierUris: ["api://reports"],
+                      appRoles: [.init(value: "Reports.Read.All"), .init(value: "Reports.Write.All")]),
+            ],
+            grants: [
+                .init(tenant: contoso, client: daemon, resource: "api://reports", roles: ["Reports.Read.All"]),
+                .init(tenant: contoso, client: daemon, resource: Directory.graphClientID, roles: ["User.Read.All"]),
+            ])
+    }
+}
+
+package func withEmulator<R: Sendable>(https: Bool = true, _ body: (Emulator) async throws -> R) async throws -> R {
+    try await withEmulator(model: EmulatorFixture.model, configure: { $0.https = https }, body)
+}
+
+/// Runs `body` with an emulator serving `model`, then stops it (also when `body` throws).
+package func withEmulator<R: Sendable>(
+    model: DirectoryModel, configure: (inout Emulator.Options) -> Void = { _ in }, _ body: (Emulator) async throws -> R
+) async throws -> R {
+    var options = Emulator.Options()
+    configure(&options)
+    let emulator = try await EmulatorKeys.start(model, options: options)
+    do {
+        let result = try await body(emulator)
+        await emulator.stop()
+        return result
+    } catch {
+        await emulator.stop()
+        throw error
+    }
+}
+
+extension EmulatorFixture {
+    /// The fixture with `count` users in contoso (u1…).
+    package static func model(users count: Int) -> DirectoryModel {
+        var model = model
+        model.tenants[0].users = (1...count).map { .init(id: "u\($0)", displayName: "User \($0)", userPrincipalName: "user\($0)@contoso.example") }
+        return model
+    }
+}
+
+package func emulatorClient(_ emulator: Emulator, credential: any ClientCredential, tenant: String = EmulatorFixture.contoso, clientID: String = EmulatorFixture.daemon) throws -> ConfidentialClient.Configuration {
+    var configuration = ConfidentialClient.Configuration(
+        clientID: clientID, authority: try .microsoft(tenant: tenant, cloud: .custom(emulator.baseURL)), credential: credential)
+    configuration.http.caFile = emulator.caFile
+    return configuration
+}
+
+package func claims(of token: String) throws -> [String: JSONValue] {
+    try StrictJSON.parseObject(try #require(Base64URL.decode(token.split(separator: ".")[1])))
+}
+
+package struct RawAnswer: Sendable {
+    package let status: Int
+    package let location: String?
+    package let body: [UInt8]
+}
+
+package func get(_ emulator: Emulator, path: String) async throws -> RawAnswer {
+    try await send(emulator, HTTPClientRequest(url: emulator.baseURL + path))
+}
+
+/// A raw request to the emulator (trusting its CA, not following redirects).
+package func send(_ emulator: Emulator, _ request: HTTPClientRequest) async throws -> RawAnswer {
+    var tls = TLSConfiguration.makeClientConfiguration()
+    if let caFile = emulator.caFile { tls.additionalTrustRoots = [.file(caFile)] }
+    var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
+    configuration.redirectConfiguration = .disallow
+    let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    do {
+        let response = try await client.execute(request, timeout: .seconds(30))
+        let body = try await response.body.collect(upTo: 1 << 20)
+        try await client.shutdown()
+        return RawAnswer(status: Int(response.status.code), location: response.headers.first(name: "Location"), body: Array(buffer: body))
+    } catch {
+        try? await client.shutdown()
+        throw error
+    }
+}
+
+package func fetchJSON(_ emulator: Emulator, path: String) async throws -> [String: JSONValue] {
+    try StrictJSON.parseObject(try await get(emulator, path: path).body)
+}
+
+package func post(_ emulator: Emulator, path: String, json: String? = nil, form: [String: String]? = nil, adminKey: String? = nil) async throws -> RawAnswer {
+    var request = HTTPClientRequest(url: emulator.baseURL + path)
+    request.method = .POST
+    if let adminKey { request.headers.add(name: "Authorization", value: "Bearer \(adminKey)") }
+    if let json {
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(string: json))
+    }
+    if let form {
+        request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        let encoded = form.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(separator: "&")
+        request.body = .bytes(ByteBuffer(string: encoded))
+    }
+    return try await send(emulator, request)
+}
