@@ -27,12 +27,20 @@ struct UserSync {
         }
         let cloud = try AzureCloud.named(environment["AZURE_AUTHORITY_HOST"] ?? "public")
         var configuration = ConfidentialClient.Configuration(
-            clientID: clientID, authority: try .microsoft(tenant: tenant, cloud: cloud), credential: ClientSecretCredential(secret: secret))
+            clientID: clientID,
+            authority: try .microsoft(tenant: tenant, cloud: cloud),
+            credential: ClientSecretCredential(secret: secret)
+        )
         configuration.http.caFile = environment["TESSERA_CA_FILE"]
         let client = try ConfidentialClient(configuration: configuration, logger: logger)
         var graphConfiguration = DownstreamAPIClient.Configuration()
         graphConfiguration.http.caFile = configuration.http.caFile
-        let graph = try DownstreamAPIClient(api: .graph(cloud: cloud), tokenSource: client, configuration: graphConfiguration, logger: logger)
+        let graph = try DownstreamAPIClient(
+            api: .graph(cloud: cloud),
+            tokenSource: client,
+            configuration: graphConfiguration,
+            logger: logger
+        )
 
         let interval = Int(environment["SYNC_INTERVAL_SECONDS"] ?? "") ?? 300
         let sync = DaemonJob(name: "sync-users", schedule: .every(.seconds(interval))) { context in

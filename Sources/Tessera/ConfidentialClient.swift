@@ -59,27 +59,45 @@ public final class ConfidentialClient: TokenSource {
     ) throws(IdentityError) {
         let clientID = configuration.clientID.trimmingCharacters(in: .whitespaces)
         guard !clientID.isEmpty, clientID.count <= 256, !clientID.contains(where: { $0.isNewline || $0 == "\0" }) else {
-            throw IdentityError(.invalidConfiguration, "the client ID is empty or malformed; use the app registration's Application (client) ID, a GUID")
+            throw IdentityError(
+                .invalidConfiguration,
+                "the client ID is empty or malformed; use the app registration's Application (client) ID, a GUID"
+            )
         }
         let target = try EndpointURL(Self.targetURL(of: configuration.authority), what: "authority")
         self.configuration = configuration
         self.transport = try HTTPTransport(
-            configuration: configuration.http, targetScheme: target.components.scheme ?? "https", targetHost: target.host)
+            configuration: configuration.http,
+            targetScheme: target.components.scheme ?? "https",
+            targetHost: target.host
+        )
         self.identityProvider = IdentityProviderTokenSource(
-            clientID: clientID, authority: configuration.authority, credential: configuration.credential,
-            transport: transport, now: configuration.now, logger: logger, metrics: ClientMetrics(factory: metricsFactory),
+            clientID: clientID,
+            authority: configuration.authority,
+            credential: configuration.credential,
+            transport: transport,
+            now: configuration.now,
+            logger: logger,
+            metrics: ClientMetrics(factory: metricsFactory),
             clientCapabilities: configuration.clientCapabilities,
-            regional: Self.regionalRouting(configuration))
+            regional: Self.regionalRouting(configuration)
+        )
         var policy = configuration.cache
         policy.now = configuration.now
         self.cache = CachingTokenSource(
-            upstream: identityProvider, defaultTenant: configuration.authority.defaultTenant,
-            partition: "\(configuration.authority.host)|\(clientID)|\(configuration.credential.identity)", policy: policy, logger: logger,
-            metricsFactory: metricsFactory)
+            upstream: identityProvider,
+            defaultTenant: configuration.authority.defaultTenant,
+            partition: "\(configuration.authority.host)|\(clientID)|\(configuration.credential.identity)",
+            policy: policy,
+            logger: logger,
+            metricsFactory: metricsFactory
+        )
     }
 
     static func regionalRouting(_ configuration: Configuration) -> RegionalRouting? {
-        guard let region = configuration.region, case .microsoft(let cloud, _) = configuration.authority.kind, region.baseURL(in: cloud) != nil else { return nil }
+        guard let region = configuration.region, case .microsoft(let cloud, _) = configuration.authority.kind,
+            region.baseURL(in: cloud) != nil
+        else { return nil }
         return RegionalRouting(region: region, cloud: cloud)
     }
 

@@ -18,7 +18,10 @@ struct TesseraCommand: AsyncParsableCommand {
               tessera run --config daemon.json --metrics-port 9464   # jobs on schedules (see README, "Running as a daemon")
             """,
         version: TesseraVersion.version,
-        subcommands: [DemoCommand.self, TokenCommand.self, CallCommand.self, DecodeCommand.self, CertCommand.self, ConsentURLCommand.self, EmulatorCommand.self, ValidateCommand.self, RunCommand.self]
+        subcommands: [
+            DemoCommand.self, TokenCommand.self, CallCommand.self, DecodeCommand.self, CertCommand.self,
+            ConsentURLCommand.self, EmulatorCommand.self, ValidateCommand.self, RunCommand.self,
+        ]
     )
 
     /// Runs the command; usage errors exit 2 (argument parser's own code is 64), as `tessera validate` documents.

@@ -31,7 +31,9 @@ public struct Daemon: Sendable {
     let metricsFactory: any MetricsFactory
 
     public init(
-        jobs: [DaemonJob], configuration: Configuration = Configuration(), logger: Logger,
+        jobs: [DaemonJob],
+        configuration: Configuration = Configuration(),
+        logger: Logger,
         metricsFactory: any MetricsFactory = NOOPMetricsHandler.instance
     ) {
         self.jobs = jobs
@@ -45,21 +47,40 @@ public struct Daemon: Sendable {
     public func run() async throws {
         var schedulerConfiguration = JobScheduler.Configuration()
         schedulerConfiguration.shutdownTimeout = configuration.shutdownTimeout
-        let scheduler = JobScheduler(jobs: jobs, configuration: schedulerConfiguration, logger: logger, metricsFactory: metricsFactory)
+        let scheduler = JobScheduler(
+            jobs: jobs,
+            configuration: schedulerConfiguration,
+            logger: logger,
+            metricsFactory: metricsFactory
+        )
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if let port = configuration.operatorPort {
             let application = OperatorEndpoint.application(
-                port: port, registry: configuration.registry ?? PrometheusCollectorRegistry(), scheduler: scheduler, onboarding: configuration.onboarding, logger: logger,
-                onListening: configuration.onListening)
+                port: port,
+                registry: configuration.registry ?? PrometheusCollectorRegistry(),
+                scheduler: scheduler,
+                onboarding: configuration.onboarding,
+                logger: logger,
+                onListening: configuration.onListening
+            )
             services.append(.init(service: application))
         }
         // The scheduler ending (all `.once` jobs done) stops the daemon; the systemd service, last, hears SIGTERM first.
-        services.append(.init(service: scheduler, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup))
+        services.append(
+            .init(
+                service: scheduler,
+                successTerminationBehavior: .gracefullyShutdownGroup,
+                failureTerminationBehavior: .gracefullyShutdownGroup
+            )
+        )
         services.append(.init(service: SystemdService(logger: logger)))
         var group = ServiceGroupConfiguration(services: services, logger: logger)
         group.gracefulShutdownSignals = [.sigterm, .sigint]
         group.maximumGracefulShutdownDuration = configuration.shutdownTimeout + .seconds(5)
-        logger.info("daemon starting", metadata: ["jobs": "\(jobs.map { "\($0.name) (\($0.schedule))" }.joined(separator: ", "))"])
+        logger.info(
+            "daemon starting",
+            metadata: ["jobs": "\(jobs.map { "\($0.name) (\($0.schedule))" }.joined(separator: ", "))"]
+        )
         try await ServiceGroup(configuration: group).run()
         logger.info("daemon stopped")
     }

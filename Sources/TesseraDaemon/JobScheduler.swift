@@ -30,14 +30,22 @@ public final class JobScheduler: Service, Sendable {
     private let state: Mutex<[String: JobStatus]>
 
     public init(
-        jobs: [DaemonJob], configuration: Configuration = Configuration(), logger: Logger,
+        jobs: [DaemonJob],
+        configuration: Configuration = Configuration(),
+        logger: Logger,
         metricsFactory: any MetricsFactory = NOOPMetricsHandler.instance
     ) {
         self.jobs = jobs
         self.configuration = configuration
         self.logger = logger
         self.factory = metricsFactory
-        self.state = Mutex(Dictionary(uniqueKeysWithValues: jobs.map { ($0.name, JobStatus(name: $0.name, schedule: $0.schedule.description)) }))
+        self.state = Mutex(
+            Dictionary(
+                uniqueKeysWithValues: jobs.map {
+                    ($0.name, JobStatus(name: $0.name, schedule: $0.schedule.description))
+                }
+            )
+        )
     }
 
     /// Every job's state, in the order given.
@@ -99,28 +107,44 @@ public final class JobScheduler: Service, Sendable {
             work.cancel()
         }
         let elapsed = ContinuousClock.now - started
-        CoreMetrics.Timer(label: "tessera_job_duration_seconds", dimensions: [("job", job.name)], factory: factory).recordNanoseconds(
-            elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+        CoreMetrics.Timer(label: "tessera_job_duration_seconds", dimensions: [("job", job.name)], factory: factory)
+            .recordNanoseconds(
+                elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
+            )
         let outcome: String
         switch result {
         case .success:
             outcome = "success"
-            state.withLock { $0[job.name]?.runs += 1; $0[job.name]?.lastSuccess = Date(); $0[job.name]?.running = false }
+            state.withLock {
+                $0[job.name]?.runs += 1
+                $0[job.name]?.lastSuccess = Date()
+                $0[job.name]?.running = false
+            }
             logger.info("job run succeeded", metadata: ["duration": "\(elapsed)"])
         case .failure(let error):
             outcome = work.isCancelled ? "cancelled" : "failure"
             state.withLock {
-                $0[job.name]?.runs += 1; $0[job.name]?.failures += 1; $0[job.name]?.running = false
-                $0[job.name]?.lastFailure = Date(); $0[job.name]?.lastError = String(describing: error).prefix(500).description
+                $0[job.name]?.runs += 1
+                $0[job.name]?.failures += 1
+                $0[job.name]?.running = false
+                $0[job.name]?.lastFailure = Date()
+                $0[job.name]?.lastError = String(describing: error).prefix(500).description
             }
             if work.isCancelled {
-                logger.warning("job run cancelled: the shutdown timeout passed before it finished", metadata: ["duration": "\(elapsed)"])
+                logger.warning(
+                    "job run cancelled: the shutdown timeout passed before it finished",
+                    metadata: ["duration": "\(elapsed)"]
+                )
             } else {
                 let next = job.schedule == .once ? "not retried (a once job)" : "retried at the next tick"
                 logger.error("job run failed; \(next)", metadata: ["error": "\(error)", "duration": "\(elapsed)"])
             }
         }
-        Counter(label: "tessera_job_runs_total", dimensions: [("job", job.name), ("result", outcome)], factory: factory).increment()
+        Counter(
+            label: "tessera_job_runs_total",
+            dimensions: [("job", job.name), ("result", outcome)],
+            factory: factory
+        ).increment()
         return outcome == "success"
     }
 }

@@ -23,7 +23,10 @@ public struct Onboarding: Sendable {
     static let cookie = "tessera_onboarding"
 
     public init(
-        clientID: String, cloud: AzureCloud, redirectURI: String, registry: TenantRegistry,
+        clientID: String,
+        cloud: AzureCloud,
+        redirectURI: String,
+        registry: TenantRegistry,
         verify: @escaping @Sendable (String) async throws -> Void
     ) {
         self.clientID = clientID
@@ -38,7 +41,13 @@ public struct Onboarding: Sendable {
             let tenant = request.uri.queryParameters.get("tenant") ?? "organizations"
             let state = pending.issue()
             do {
-                let url = try AdminConsent.url(tenant: tenant, clientID: clientID, redirectURI: redirectURI, state: state, cloud: cloud)
+                let url = try AdminConsent.url(
+                    tenant: tenant,
+                    clientID: clientID,
+                    redirectURI: redirectURI,
+                    state: state,
+                    cloud: cloud
+                )
                 let secure = redirectURI.lowercased().hasPrefix("https://") ? "; Secure" : ""
                 let cookie = "\(Self.cookie)=\(state); Path=/onboarding; Max-Age=900; HttpOnly; SameSite=Lax\(secure)"
                 return Response(status: .found, headers: [.location: url, .setCookie: cookie])
@@ -50,23 +59,45 @@ public struct Onboarding: Sendable {
             let query = FormEncoding.decode(request.uri.query ?? "")
             let browser = Self.cookieValue(request.headers[values: .cookie], name: Self.cookie)
             guard let state = query["state"], state == browser, pending.consume(state) else {
-                return Self.json(.badRequest, ["error": "invalid_state", "message": "unknown, expired or foreign state: start again at /onboarding/start in this browser"])
+                return Self.json(
+                    .badRequest,
+                    [
+                        "error": "invalid_state",
+                        "message":
+                            "unknown, expired or foreign state: start again at /onboarding/start in this browser",
+                    ]
+                )
             }
             do {
-                switch try AdminConsent.parse(redirect: "\(redirectURI)?\(request.uri.query ?? "")", expectedState: state) {
+                switch try AdminConsent.parse(
+                    redirect: "\(redirectURI)?\(request.uri.query ?? "")",
+                    expectedState: state
+                ) {
                 case .granted(let tenant, _):
                     do {
                         try await verify(tenant)
                     } catch {
-                        logger.warning("onboarding refused: no token in the tenant", metadata: ["tenant": "\(tenant)", "error": "\(error)"])
-                        return Self.json(.badRequest, ["error": "consent_not_confirmed", "message": "no app token could be had in tenant \(tenant): \(error)"])
+                        logger.warning(
+                            "onboarding refused: no token in the tenant",
+                            metadata: ["tenant": "\(tenant)", "error": "\(error)"]
+                        )
+                        return Self.json(
+                            .badRequest,
+                            [
+                                "error": "consent_not_confirmed",
+                                "message": "no app token could be had in tenant \(tenant): \(error)",
+                            ]
+                        )
                     }
                     let added = try registry.add(tenant)
                     logger.notice("tenant onboarded", metadata: ["tenant": "\(tenant)", "new": "\(added)"])
                     return Self.json(.ok, ["tenant": tenant, "status": added ? "onboarded" : "already onboarded"])
                 case .denied(let error, let description, _):
                     logger.warning("admin consent denied", metadata: ["error": "\(error)"])
-                    return Self.json(.badRequest, ["error": error, "message": description ?? "consent was not granted"])
+                    return Self.json(
+                        .badRequest,
+                        ["error": error, "message": description ?? "consent was not granted"]
+                    )
                 }
             } catch {
                 return Self.json(.badRequest, ["error": "invalid_request", "message": "\(error)"])
@@ -86,6 +117,10 @@ public struct Onboarding: Sendable {
 
     static func json(_ status: HTTPResponse.Status, _ object: [String: String]) -> Response {
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
-        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(
+            status: status,
+            headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data))
+        )
     }
 }

@@ -1,3 +1,7 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -5,9 +9,6 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Foundation
-import Logging
-import ServiceLifecycle
 
 /// systemd's notification protocol (`sd_notify`): datagrams like `READY=1` to the unix socket named by `NOTIFY_SOCKET`
 /// (a path, or `@name` in the abstract namespace). Without `NOTIFY_SOCKET` every call does nothing.
@@ -40,7 +41,9 @@ public struct SystemdNotifier: Sendable {
         withUnsafeMutableBytes(of: &address.sun_path) { buffer in
             buffer.copyBytes(from: path)
         }
-        let length = socklen_t(MemoryLayout<sockaddr_un>.offset(of: \sockaddr_un.sun_path)! + path.count + (path[0] == 0 ? 0 : 1))
+        let length = socklen_t(
+            MemoryLayout<sockaddr_un>.offset(of: \sockaddr_un.sun_path)! + path.count + (path[0] == 0 ? 0 : 1)
+        )
         #if canImport(Darwin)
         let fd = socket(AF_UNIX, SOCK_DGRAM, 0)
         #else

@@ -16,7 +16,10 @@ public struct SystemdService: Service {
     public func run() async throws {
         guard notifier.socketPath != nil else { return try await gracefulShutdown() }
         notifier.notify("READY=1\nSTATUS=running")
-        logger.debug("systemd notified: READY=1", metadata: ["watchdog": "\(notifier.watchdogInterval.map { "\($0)" } ?? "off")"])
+        logger.debug(
+            "systemd notified: READY=1",
+            metadata: ["watchdog": "\(notifier.watchdogInterval.map { "\($0)" } ?? "off")"]
+        )
         if let interval = notifier.watchdogInterval {
             while !Task.isShuttingDownGracefully {
                 do {

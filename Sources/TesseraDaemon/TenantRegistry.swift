@@ -38,7 +38,9 @@ public final class TenantRegistry: Sendable {
             do {
                 loaded = try decoder.decode(File.self, from: data).tenants
             } catch {
-                throw RegistryError("the tenant registry '\(path)' is not {\"tenants\":[{\"id\":…,\"onboardedAt\":…}]}: fix or remove it")
+                throw RegistryError(
+                    "the tenant registry '\(path)' is not {\"tenants\":[{\"id\":…,\"onboardedAt\":…}]}: fix or remove it"
+                )
             }
         }
         entries = Mutex(loaded)
@@ -71,7 +73,7 @@ public final class TenantRegistry: Sendable {
         let data = try encoder.encode(File(tenants: snapshot))
         let temporary = path + ".tmp-\(UUID().uuidString.prefix(8))"
         guard FileManager.default.createFile(atPath: temporary, contents: data, attributes: [.posixPermissions: 0o600]),
-              rename(temporary, path) == 0
+            rename(temporary, path) == 0
         else {
             unlink(temporary)
             throw RegistryError("cannot write the tenant registry '\(path)': check the folder exists and is writable")

@@ -58,7 +58,15 @@ public final class Emulator: Sendable {
     let base: BaseURLs
     private let task: Mutex<Task<Void, any Error>?>
 
-    private init(directory: Directory, caFile: String?, stateDirectory: String, base: BaseURLs, adminKey: String, identityHeader: String, faults: FaultInjector) {
+    private init(
+        directory: Directory,
+        caFile: String?,
+        stateDirectory: String,
+        base: BaseURLs,
+        adminKey: String,
+        identityHeader: String,
+        faults: FaultInjector
+    ) {
         self.adminKey = adminKey
         self.identityHeader = identityHeader
         self.faults = faults
@@ -71,48 +79,87 @@ public final class Emulator: Sendable {
 
     /// Starts the emulator on 127.0.0.1 and returns once it accepts connections.
     public static func start(
-        _ model: DirectoryModel, options: Options = Options(),
+        _ model: DirectoryModel,
+        options: Options = Options(),
         logger: Logger = Logger(label: "tessera.emulator", factory: { _ in SwiftLogNoOpLogHandler() })
     ) async throws -> Emulator {
-        let stateDirectory = options.stateDirectory ?? (NSTemporaryDirectory() + "tessera-emulator-" + UUID().uuidString.prefix(8))
+        let stateDirectory =
+            options.stateDirectory ?? (NSTemporaryDirectory() + "tessera-emulator-" + UUID().uuidString.prefix(8))
         try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
         let directory = try Directory(model)
         let keys = try await SigningKeys(stateDirectory: stateDirectory)
         let base = BaseURLs()
         let service = TokenService(
-            directory: directory, keys: keys, base: base, tokenLifetime: options.tokenLifetime, lifetimeJitter: options.tokenLifetimeJitter,
-            replays: options.rejectReplayedAssertions ? ReplayCache() : nil, now: options.now,
-            federation: FederatedIssuers(keys: keys, base: base, caFile: options.federationCAFile))
-        let adminKey = options.adminKey.flatMap { $0.isEmpty ? nil : $0 } ?? Base64URL.encode((0..<32).map { _ in UInt8.random(in: 0...255) })
+            directory: directory,
+            keys: keys,
+            base: base,
+            tokenLifetime: options.tokenLifetime,
+            lifetimeJitter: options.tokenLifetimeJitter,
+            replays: options.rejectReplayedAssertions ? ReplayCache() : nil,
+            now: options.now,
+            federation: FederatedIssuers(keys: keys, base: base, caFile: options.federationCAFile)
+        )
+        let adminKey =
+            options.adminKey.flatMap { $0.isEmpty ? nil : $0 }
+            ?? Base64URL.encode((0..<32).map { _ in UInt8.random(in: 0...255) })
         let faults = FaultInjector(options.faults)
         let router = Router(context: EmulatorRequestContext.self)
         router.add(middleware: FaultMiddleware(injector: faults))
         EmulatorRoutes(service: service, directory: directory, keys: keys, base: base).register(on: router)
         GraphRoutes(directory: directory, keys: keys, base: base, now: options.now).register(on: router)
         let identityHeader = options.identityHeader ?? Base64URL.encode((0..<24).map { _ in UInt8.random(in: 0...255) })
-        ManagedIdentityRoutes(service: service, directory: directory, identityHeader: identityHeader).register(on: router)
+        ManagedIdentityRoutes(service: service, directory: directory, identityHeader: identityHeader).register(
+            on: router
+        )
         let persistPath = stateDirectory + "/directory.json"
         let persistDirectory = options.persistDirectory
-        let persist: @Sendable () -> Void = { if persistDirectory { Self.write(directory.snapshot(), to: persistPath) } }
-        AdminRoutes(directory: directory, keys: keys, faults: faults, adminKey: adminKey, persist: persist).register(on: router)
+        let persist: @Sendable () -> Void = {
+            if persistDirectory { Self.write(directory.snapshot(), to: persistPath) }
+        }
+        AdminRoutes(directory: directory, keys: keys, faults: faults, adminKey: adminKey, persist: persist).register(
+            on: router
+        )
 
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let configuration = ApplicationConfiguration(address: .hostname("127.0.0.1", port: options.port), serverName: nil)
-        let onRunning: @Sendable (any Channel) async -> Void = { channel in continuation.yield(channel.localAddress?.port ?? 0) }
+        let configuration = ApplicationConfiguration(
+            address: .hostname("127.0.0.1", port: options.port),
+            serverName: nil
+        )
+        let onRunning: @Sendable (any Channel) async -> Void = { channel in
+            continuation.yield(channel.localAddress?.port ?? 0)
+        }
         let caFile: String?
         let serve: @Sendable () async throws -> Void
         if options.https {
             let tls = try DevelopmentCA.serverTLS(stateDirectory: stateDirectory)
             caFile = tls.caFile
-            let app = Application(router: router, server: try .tls(.http1(), tlsConfiguration: tls.configuration),
-                                  configuration: configuration, onServerRunning: onRunning, logger: logger)
+            let app = Application(
+                router: router,
+                server: try .tls(.http1(), tlsConfiguration: tls.configuration),
+                configuration: configuration,
+                onServerRunning: onRunning,
+                logger: logger
+            )
             serve = { try await app.run() }
         } else {
             caFile = nil
-            let app = Application(router: router, configuration: configuration, onServerRunning: onRunning, logger: logger)
+            let app = Application(
+                router: router,
+                configuration: configuration,
+                onServerRunning: onRunning,
+                logger: logger
+            )
             serve = { try await app.run() }
         }
-        let emulator = Emulator(directory: directory, caFile: caFile, stateDirectory: stateDirectory, base: base, adminKey: adminKey, identityHeader: identityHeader, faults: faults)
+        let emulator = Emulator(
+            directory: directory,
+            caFile: caFile,
+            stateDirectory: stateDirectory,
+            base: base,
+            adminKey: adminKey,
+            identityHeader: identityHeader,
+            faults: faults
+        )
         let task = Task {
             defer { continuation.finish() }
             try await serve()
@@ -123,9 +170,11 @@ public final class Emulator: Sendable {
             _ = try await task.value
             throw EmulatorError("the emulator stopped before it was listening")
         }
-        base.set(options.https
-            ? ["https://localhost:\(port)", "https://127.0.0.1:\(port)"]
-            : ["http://127.0.0.1:\(port)", "http://localhost:\(port)"])
+        base.set(
+            options.https
+                ? ["https://localhost:\(port)", "https://127.0.0.1:\(port)"]
+                : ["http://127.0.0.1:\(port)", "http://localhost:\(port)"]
+        )
         return emulator
     }
 

@@ -14,13 +14,21 @@ public struct AppTokenMiddleware<Context: AppTokenContext>: RouterMiddleware {
     /// Largest `Authorization` header accepted. Default 16 KiB.
     public var maximumHeaderBytes = 16 * 1024
 
-    public init(validator: any AccessTokenValidator, realm: String = "api", cache: ValidatedTokenCache? = ValidatedTokenCache()) {
+    public init(
+        validator: any AccessTokenValidator,
+        realm: String = "api",
+        cache: ValidatedTokenCache? = ValidatedTokenCache()
+    ) {
         self.validator = validator
         self.realm = realm
         self.cache = cache
     }
 
-    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    public func handle(
+        _ request: Request,
+        context: Context,
+        next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
         let values = request.headers[values: .authorization]
         guard let header = values.first else {
             return Self.challenge(.unauthorized, realm: realm, error: nil, description: nil)
@@ -30,14 +38,24 @@ public struct AppTokenMiddleware<Context: AppTokenContext>: RouterMiddleware {
             return Self.challenge(.unauthorized, realm: realm, error: nil, description: nil)
         }
         guard values.count == 1, header.utf8.count <= maximumHeaderBytes, let token = Self.bearerToken(header) else {
-            return Self.challenge(.badRequest, realm: realm, error: "invalid_request", description: "malformed Authorization header: expected 'Bearer <token>'")
+            return Self.challenge(
+                .badRequest,
+                realm: realm,
+                error: "invalid_request",
+                description: "malformed Authorization header: expected 'Bearer <token>'"
+            )
         }
         var context = context
         do {
             context.appToken = try await validate(token)
         } catch {
             let status: HTTPResponse.Status = error.reason.isAuthorization ? .forbidden : .unauthorized
-            return Self.challenge(status, realm: realm, error: error.reason.isAuthorization ? "insufficient_scope" : "invalid_token", description: error.reason.code)
+            return Self.challenge(
+                status,
+                realm: realm,
+                error: error.reason.isAuthorization ? "insufficient_scope" : "invalid_token",
+                description: error.reason.code
+            )
         }
         return try await next(request, context)
     }
@@ -57,14 +75,24 @@ public struct AppTokenMiddleware<Context: AppTokenContext>: RouterMiddleware {
         let utf8 = header.utf8
         guard utf8.count > 7, header.prefix(7).lowercased() == "bearer " else { return nil }
         let token = header.dropFirst(7)
-        guard !token.isEmpty, token.utf8.allSatisfy({ byte in
-            (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
-                || [UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "+"), UInt8(ascii: "/"), UInt8(ascii: "=")].contains(byte)
-        }) else { return nil }
+        guard !token.isEmpty,
+            token.utf8.allSatisfy({ byte in
+                (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+                    || [
+                        UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "+"),
+                        UInt8(ascii: "/"), UInt8(ascii: "="),
+                    ].contains(byte)
+            })
+        else { return nil }
         return String(token)
     }
 
-    static func challenge(_ status: HTTPResponse.Status, realm: String, error: String?, description: String?) -> Response {
+    static func challenge(
+        _ status: HTTPResponse.Status,
+        realm: String,
+        error: String?,
+        description: String?
+    ) -> Response {
         var value = "Bearer realm=\"\(realm)\""
         if let error { value += ", error=\"\(error)\"" }
         if let description { value += ", error_description=\"\(description)\"" }
@@ -72,6 +100,10 @@ public struct AppTokenMiddleware<Context: AppTokenContext>: RouterMiddleware {
         if let error {
             body = "{\"error\":\"\(error)\"" + (description.map { ",\"error_description\":\"\($0)\"" } ?? "") + "}"
         }
-        return Response(status: status, headers: [.wwwAuthenticate: value, .contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+        return Response(
+            status: status,
+            headers: [.wwwAuthenticate: value, .contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(string: body))
+        )
     }
 }

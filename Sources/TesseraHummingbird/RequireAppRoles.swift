@@ -9,14 +9,27 @@ public struct RequireAppRoles<Context: AppTokenContext>: RouterMiddleware {
     public let all: Bool
     public let realm: String
 
-    public init(allOf roles: Set<String>, realm: String = "api") { (self.roles, self.all, self.realm) = (roles, true, realm) }
-    public init(anyOf roles: Set<String>, realm: String = "api") { (self.roles, self.all, self.realm) = (roles, false, realm) }
+    public init(allOf roles: Set<String>, realm: String = "api") {
+        (self.roles, self.all, self.realm) = (roles, true, realm)
+    }
+    public init(anyOf roles: Set<String>, realm: String = "api") {
+        (self.roles, self.all, self.realm) = (roles, false, realm)
+    }
 
-    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    public func handle(
+        _ request: Request,
+        context: Context,
+        next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
         let granted = context.appToken?.roles ?? []
         let satisfied = all ? roles.isSubset(of: granted) : !roles.isDisjoint(with: granted)
         guard context.appToken != nil, satisfied else {
-            return AppTokenMiddleware<Context>.challenge(.forbidden, realm: realm, error: "insufficient_scope", description: "missing_role")
+            return AppTokenMiddleware<Context>.challenge(
+                .forbidden,
+                realm: realm,
+                error: "insufficient_scope",
+                description: "missing_role"
+            )
         }
         return try await next(request, context)
     }

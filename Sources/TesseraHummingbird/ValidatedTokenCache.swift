@@ -26,8 +26,12 @@ public final class ValidatedTokenCache: Sendable {
     static func key(_ token: String) -> Key {
         let digest = SHA256.hash(data: Array(token.utf8))
         return digest.withUnsafeBytes { raw in
-            Key(a: raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self), b: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
-                c: raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self), d: raw.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
+            Key(
+                a: raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self),
+                b: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
+                c: raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self),
+                d: raw.loadUnaligned(fromByteOffset: 24, as: UInt64.self)
+            )
         }
     }
 

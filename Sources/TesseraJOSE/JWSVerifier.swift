@@ -7,7 +7,12 @@ import _CryptoExtras
 /// bytes". Works for any payload, JSON or not.
 public enum JWSVerifier {
     /// Verifies `signature` over `signingInput` (`base64url(header).base64url(payload)`).
-    public static func verify(signingInput: some DataProtocol, signature: [UInt8], publicKey: _RSA.Signing.PublicKey, algorithm: JWSAlgorithm) -> Bool {
+    public static func verify(
+        signingInput: some DataProtocol,
+        signature: [UInt8],
+        publicKey: _RSA.Signing.PublicKey,
+        algorithm: JWSAlgorithm
+    ) -> Bool {
         // RSA signatures are exactly the modulus length; anything else (e.g. a zero-length or all-zero blob) is invalid.
         guard signature.count == (publicKey.keySizeInBits + 7) / 8 else { return false }
         let rsaSignature = _RSA.Signing.RSASignature(rawRepresentation: signature)
@@ -22,7 +27,9 @@ public enum JWSVerifier {
     /// Verifies a compact JWS (`header.payload.signature`, strict base64url signature).
     public static func verify(_ compact: String, publicKey: _RSA.Signing.PublicKey, algorithm: JWSAlgorithm) -> Bool {
         let utf8 = Array(compact.utf8)
-        guard let lastDot = utf8.lastIndex(of: UInt8(ascii: ".")), let signature = Base64URL.decode(utf8: utf8[(lastDot + 1)...]) else {
+        guard let lastDot = utf8.lastIndex(of: UInt8(ascii: ".")),
+            let signature = Base64URL.decode(utf8: utf8[(lastDot + 1)...])
+        else {
             return false
         }
         return verify(signingInput: utf8[..<lastDot], signature: signature, publicKey: publicKey, algorithm: algorithm)

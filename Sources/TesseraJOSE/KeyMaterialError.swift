@@ -2,8 +2,10 @@
 /// or a password.
 public struct KeyMaterialError: Error, Sendable, Hashable, CustomStringConvertible {
     public struct Code: Sendable, Hashable, CustomStringConvertible {
-        enum Backing: String, Sendable { case unreadable, noCertificate, noPrivateKey, unsupportedKey, passwordRequired,
-            wrongPasswordOrFormat, keyDoesNotMatchCertificate, malformed }
+        enum Backing: String, Sendable {
+            case unreadable, noCertificate, noPrivateKey, unsupportedKey, passwordRequired,
+                wrongPasswordOrFormat, keyDoesNotMatchCertificate, malformed
+        }
         let backing: Backing
         public var description: String { backing.rawValue }
         /// The file could not be read.

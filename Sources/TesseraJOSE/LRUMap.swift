@@ -118,4 +118,3 @@ package struct LRUMap<Key: Hashable, Value> {
         if tail < 0 { tail = slot }
     }
 }
-

@@ -1,6 +1,6 @@
 import Crypto
-import _CryptoExtras
 import X509
+import _CryptoExtras
 
 /// An RSA private key with its X.509 certificate (and any intermediates, leaf first): what a certificate credential
 /// signs client assertions with.
@@ -30,7 +30,8 @@ public struct SigningCertificate: Sendable {
             throw KeyMaterialError(
                 .keyDoesNotMatchCertificate,
                 "the private key does not belong to the certificate (\(certificates[0].subject)); load the key that was "
-                    + "generated with this certificate")
+                    + "generated with this certificate"
+            )
         }
         var chain = certificates
         chain.swapAt(0, leafIndex)

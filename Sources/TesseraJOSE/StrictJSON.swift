@@ -46,7 +46,9 @@ public enum StrictJSON {
         var index = 0
 
         mutating func skipWhitespace() {
-            while index < bytes.count, bytes[index] == 0x20 || bytes[index] == 0x09 || bytes[index] == 0x0A || bytes[index] == 0x0D {
+            while index < bytes.count,
+                bytes[index] == 0x20 || bytes[index] == 0x09 || bytes[index] == 0x0A || bytes[index] == 0x0D
+            {
                 index += 1
             }
         }
@@ -103,8 +105,14 @@ public enum StrictJSON {
                 }
                 skipWhitespace()
                 guard index < bytes.count else { throw fail(.unexpectedEnd) }
-                if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-                if bytes[index] == UInt8(ascii: "}") { index += 1; return .object(members) }
+                if bytes[index] == UInt8(ascii: ",") {
+                    index += 1
+                    continue
+                }
+                if bytes[index] == UInt8(ascii: "}") {
+                    index += 1
+                    return .object(members)
+                }
                 throw fail(.unexpectedCharacter)
             }
         }
@@ -122,8 +130,14 @@ public enum StrictJSON {
                 elements.append(try parseValue(depth: depth))
                 skipWhitespace()
                 guard index < bytes.count else { throw fail(.unexpectedEnd) }
-                if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-                if bytes[index] == UInt8(ascii: "]") { index += 1; return .array(elements) }
+                if bytes[index] == UInt8(ascii: ",") {
+                    index += 1
+                    continue
+                }
+                if bytes[index] == UInt8(ascii: "]") {
+                    index += 1
+                    return .array(elements)
+                }
                 throw fail(.unexpectedCharacter)
             }
         }
@@ -166,7 +180,10 @@ public enum StrictJSON {
                     return output
                 }
                 if byte < 0x20 { throw fail(.invalidString) }
-                if byte != UInt8(ascii: "\\") { index += 1; continue }
+                if byte != UInt8(ascii: "\\") {
+                    index += 1
+                    continue
+                }
                 try flushRun(index)
                 index += 1
                 guard index < bytes.count else { throw fail(.unexpectedEnd) }
@@ -185,7 +202,8 @@ public enum StrictJSON {
                 case UInt8(ascii: "u"):
                     let unit = try parseHex4()
                     if (0xD800...0xDBFF).contains(unit) {
-                        guard index + 2 <= bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u")
+                        guard index + 2 <= bytes.count, bytes[index] == UInt8(ascii: "\\"),
+                            bytes[index + 1] == UInt8(ascii: "u")
                         else { throw fail(.invalidString) }
                         index += 2
                         let low = try parseHex4()
@@ -223,7 +241,9 @@ public enum StrictJSON {
             }
             if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
                 index += 1
-                if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+                if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
+                    index += 1
+                }
                 guard digits() > 0 else { throw fail(.invalidNumber) }
             }
             guard let value = Double(String(decoding: bytes[start..<index], as: UTF8.self)), value.isFinite else {

@@ -26,8 +26,12 @@ public struct BearerTokenMiddleware: ClientMiddleware {
     ///   - maximumRetries: retries of `429`/`503` answers.
     ///   - retryDelay: the wait when no `Retry-After` is sent (doubled per retry).
     public init(
-        tokenSource: any TokenSource, scopes: [String], tenant: String? = nil, maximumRetryAfter: Duration = .seconds(60),
-        maximumRetries: Int = 2, retryDelay: Duration = .seconds(1),
+        tokenSource: any TokenSource,
+        scopes: [String],
+        tenant: String? = nil,
+        maximumRetryAfter: Duration = .seconds(60),
+        maximumRetries: Int = 2,
+        retryDelay: Duration = .seconds(1),
         sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
     ) {
         self.tokenSource = tokenSource
@@ -43,7 +47,10 @@ public struct BearerTokenMiddleware: ClientMiddleware {
     static let replayableBodyLimit = 4 << 20
 
     public func intercept(
-        _ request: HTTPRequest, body: HTTPBody?, baseURL: URL, operationID: String,
+        _ request: HTTPRequest,
+        body: HTTPBody?,
+        baseURL: URL,
+        operationID: String,
         next: @Sendable (HTTPRequest, HTTPBody?, URL) async throws -> (HTTPResponse, HTTPBody?)
     ) async throws -> (HTTPResponse, HTTPBody?) {
         var body = body
@@ -60,7 +67,9 @@ public struct BearerTokenMiddleware: ClientMiddleware {
         var retries = 0
         while true {
             // The token that answers a challenge replaces the cached one; later retries (429/503) reuse it.
-            let token = try await tokenSource.token(for: TokenRequest(scopes: scopes, tenant: tenant, claims: pendingClaims))
+            let token = try await tokenSource.token(
+                for: TokenRequest(scopes: scopes, tenant: tenant, claims: pendingClaims)
+            )
             pendingClaims = nil
             var authorized = request
             authorized.headerFields[.authorization] = "Bearer \(token.token)"
@@ -68,7 +77,8 @@ public struct BearerTokenMiddleware: ClientMiddleware {
             guard replayable else { return (response, responseBody) }
             switch response.status.code {
             case 401 where claims == nil:
-                guard let challenge = ClaimsChallenge(wwwAuthenticate: response.headerFields[values: .wwwAuthenticate]) else {
+                guard let challenge = ClaimsChallenge(wwwAuthenticate: response.headerFields[values: .wwwAuthenticate])
+                else {
                     return (response, responseBody)
                 }
                 claims = challenge.claims

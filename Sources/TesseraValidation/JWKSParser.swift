@@ -11,10 +11,14 @@ import _CryptoExtras
 public enum JWKSParser {
     public static func parse(_ bytes: [UInt8], allowed: Set<JWSAlgorithm>) throws -> [String: VerificationKey] {
         let document = try StrictJSON.parseObject(bytes)
-        guard let entries = document["keys"]?.arrayValue else { throw TokenRejection(.keysUnavailable, "the JWKS has no keys array") }
+        guard let entries = document["keys"]?.arrayValue else {
+            throw TokenRejection(.keysUnavailable, "the JWKS has no keys array")
+        }
         var keys: [String: VerificationKey] = [:]
         for entry in entries {
-            guard let object = entry.objectValue, let key = key(object, allowed: allowed), !key.kid.isEmpty else { continue }
+            guard let object = entry.objectValue, let key = key(object, allowed: allowed), !key.kid.isEmpty else {
+                continue
+            }
             keys[key.kid] = key
         }
         return keys
@@ -24,17 +28,22 @@ public enum JWKSParser {
     /// `use` other than `sig`, `key_ops` without `verify`, or an `alg` outside `allowed`.
     public static func key(_ object: [String: JSONValue], allowed: Set<JWSAlgorithm>) -> VerificationKey? {
         guard object["kty"]?.stringValue == "RSA",
-              object["use"].map({ $0.stringValue == "sig" }) ?? true,
-              object["key_ops"].map({ $0.arrayValue?.contains(.string("verify")) == true }) ?? true,
-              let n = object["n"]?.stringValue.flatMap(lenient), let e = object["e"]?.stringValue.flatMap(lenient),
-              let publicKey = try? _RSA.Signing.PublicKey(n: n, e: e), publicKey.keySizeInBits >= 2048
+            object["use"].map({ $0.stringValue == "sig" }) ?? true,
+            object["key_ops"].map({ $0.arrayValue?.contains(.string("verify")) == true }) ?? true,
+            let n = object["n"]?.stringValue.flatMap(lenient), let e = object["e"]?.stringValue.flatMap(lenient),
+            let publicKey = try? _RSA.Signing.PublicKey(n: n, e: e), publicKey.keySizeInBits >= 2048
         else { return nil }
         var algorithms = allowed
         if let alg = object["alg"] {
             algorithms = allowed.filter { $0.name == alg.stringValue }
             if algorithms.isEmpty { return nil }
         }
-        return VerificationKey(kid: object["kid"]?.stringValue ?? "", publicKey: publicKey, algorithms: algorithms, issuer: object["issuer"]?.stringValue)
+        return VerificationKey(
+            kid: object["kid"]?.stringValue ?? "",
+            publicKey: publicKey,
+            algorithms: algorithms,
+            issuer: object["issuer"]?.stringValue
+        )
     }
 
     static func lenient(_ text: String) -> [UInt8]? {

@@ -47,7 +47,11 @@ public final class SigningKeySet: Sendable {
 
     /// Keys from your code (e.g. an in-process issuer), asked again when stale or for an unknown `kid` (at most once per
     /// `unknownKeyRefreshInterval`).
-    public init(algorithms: Set<JWSAlgorithm> = [.rs256], unknownKeyRefreshInterval: Duration = .seconds(300), provider: @escaping @Sendable () async throws -> [UInt8]) {
+    public init(
+        algorithms: Set<JWSAlgorithm> = [.rs256],
+        unknownKeyRefreshInterval: Duration = .seconds(300),
+        provider: @escaping @Sendable () async throws -> [UInt8]
+    ) {
         self.origin = .provider(provider)
         self.allowed = algorithms
         self.state = Mutex(State())
@@ -63,7 +67,10 @@ public final class SigningKeySet: Sendable {
         self.state = Mutex(State())
         var tls = TLSConfiguration.makeClientConfiguration()
         if let caFile { tls.additionalTrustRoots = [.file(caFile)] }
-        var configuration = HTTPClient.Configuration(tlsConfiguration: tls, timeout: .init(connect: .seconds(5), read: .seconds(10)))
+        var configuration = HTTPClient.Configuration(
+            tlsConfiguration: tls,
+            timeout: .init(connect: .seconds(5), read: .seconds(10))
+        )
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.redirectConfiguration = .disallow
         self.http = configuration
@@ -80,20 +87,28 @@ public final class SigningKeySet: Sendable {
     /// ``unknownKeyRefreshInterval``.
     /// The key named `kid`, fetching the set when it is not known yet (within the refresh limits).
     public func key(_ kid: String, now: Date) async throws(TokenRejection) -> VerificationKey {
-        enum Decision { case use(VerificationKey), reject(TokenRejection), fetch(VerificationKey?) }
+        enum Decision {
+            case use(VerificationKey)
+            case reject(TokenRejection)
+            case fetch(VerificationKey?)
+        }
         let decision: Decision = state.withLock { state in
             let cached = state.keys[kid]
             if case .fixed = origin {
-                return cached.map { .use($0) } ?? .reject(TokenRejection(.unknownKey, "no key '\(kid.prefix(64))' in the configured key set"))
+                return cached.map { .use($0) }
+                    ?? .reject(TokenRejection(.unknownKey, "no key '\(kid.prefix(64))' in the configured key set"))
             }
             let stale = state.fetchedAt.map { now.timeIntervalSince($0) > refreshInterval.seconds } ?? true
-            let attemptedRecently = state.lastAttempt.map { now.timeIntervalSince($0) < minimumAttemptInterval.seconds } ?? false
+            let attemptedRecently =
+                state.lastAttempt.map { now.timeIntervalSince($0) < minimumAttemptInterval.seconds } ?? false
             if let cached {
                 return stale && !attemptedRecently && state.inFlight == nil ? .fetch(cached) : .use(cached)
             }
             if !stale {
                 // A fresh set without this kid: the issuer may have rotated; refresh for it at most once per interval.
-                let allowed = state.lastUnknownKeyRefresh.map { now.timeIntervalSince($0) >= unknownKeyRefreshInterval.seconds } ?? true
+                let allowed =
+                    state.lastUnknownKeyRefresh.map { now.timeIntervalSince($0) >= unknownKeyRefreshInterval.seconds }
+                    ?? true
                 guard allowed, !attemptedRecently else {
                     return .reject(TokenRejection(.unknownKey, "no key '\(kid.prefix(64))' in the issuer's key set"))
                 }
@@ -101,7 +116,12 @@ public final class SigningKeySet: Sendable {
                 return .fetch(nil)
             }
             guard !attemptedRecently || state.inFlight != nil else {
-                return .reject(TokenRejection(.keysUnavailable, "the signing keys could not be fetched recently; retrying in a few seconds"))
+                return .reject(
+                    TokenRejection(
+                        .keysUnavailable,
+                        "the signing keys could not be fetched recently; retrying in a few seconds"
+                    )
+                )
             }
             return .fetch(nil)
         }
@@ -132,7 +152,10 @@ public final class SigningKeySet: Sendable {
                 let keys = try await self.fetch()
                 guard !keys.isEmpty else { throw TokenRejection(.keysUnavailable, "the key set has no usable keys") }
                 let changed: Bool = self.state.withLock { state in
-                    let changed = Set(state.keys.map { "\($0.key):\($0.value.publicKey.derRepresentation.base64EncodedString())" })
+                    let changed =
+                        Set(
+                            state.keys.map { "\($0.key):\($0.value.publicKey.derRepresentation.base64EncodedString())" }
+                        )
                         != Set(keys.map { "\($0.key):\($0.value.publicKey.derRepresentation.base64EncodedString())" })
                     state.keys = keys
                     state.fetchedAt = now
@@ -154,7 +177,9 @@ public final class SigningKeySet: Sendable {
         case .jwks(let jwks): url = jwks
         case .discovery(let discovery):
             let document = try StrictJSON.parseObject(try await get(discovery))
-            guard let jwksURI = document["jwks_uri"]?.stringValue else { throw TokenRejection(.keysUnavailable, "no jwks_uri in \(discovery)") }
+            guard let jwksURI = document["jwks_uri"]?.stringValue else {
+                throw TokenRejection(.keysUnavailable, "no jwks_uri in \(discovery)")
+            }
             url = jwksURI
         }
         return try JWKSParser.parse(try await get(url), allowed: allowed)
@@ -165,7 +190,9 @@ public final class SigningKeySet: Sendable {
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: http)
         do {
             let response = try await client.execute(HTTPClientRequest(url: url), timeout: .seconds(10))
-            guard response.status == .ok else { throw TokenRejection(.keysUnavailable, "\(url) answered HTTP \(response.status.code)") }
+            guard response.status == .ok else {
+                throw TokenRejection(.keysUnavailable, "\(url) answered HTTP \(response.status.code)")
+            }
             let body = Array(buffer: try await response.body.collect(upTo: 1 << 20))
             try await client.shutdown()
             return body

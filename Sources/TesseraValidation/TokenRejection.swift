@@ -35,7 +35,9 @@ public struct TokenRejection: Error, Sendable, Hashable, CustomStringConvertible
         public static let badProfile = Reason("bad_profile")
 
         /// Whether the rejection is about permissions (403 `insufficient_scope`) rather than the token (401).
-        public var isAuthorization: Bool { [Self.missingRole, .callerNotAllowed, .notAppOnly, .weakClientAuthentication].contains(self) }
+        public var isAuthorization: Bool {
+            [Self.missingRole, .callerNotAllowed, .notAppOnly, .weakClientAuthentication].contains(self)
+        }
     }
 
     public let reason: Reason

@@ -2,10 +2,10 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOSSL
-import Testing
 import TesseraEmulator
 import TesseraJOSE
 import TesseraTestSupport
+import Testing
 
 /// A spawned daemon: SIGTERM and wait, or kill when a test ends early.
 final class DaemonProcess: @unchecked Sendable {
@@ -33,9 +33,14 @@ final class DaemonProcess: @unchecked Sendable {
 }
 
 /// `tessera run` and the Examples/ daemon as built binaries, against the emulator (HTTPS, development CA).
-@Suite("tessera run (built binary): jobs, SIGTERM, systemd notify, /healthz and /metrics", .enabled(if: ProcessInfo.processInfo.environment["TESSERA_BIN"] != nil || Peers.isCI))
+@Suite(
+    "tessera run (built binary): jobs, SIGTERM, systemd notify, /healthz and /metrics",
+    .enabled(if: ProcessInfo.processInfo.environment["TESSERA_BIN"] != nil || Peers.isCI)
+)
 struct DaemonProcessTests {
-    var binary: String { ProcessInfo.processInfo.environment["TESSERA_BIN"] ?? "TESSERA_BIN is not set: run Scripts/test.sh" }
+    var binary: String {
+        ProcessInfo.processInfo.environment["TESSERA_BIN"] ?? "TESSERA_BIN is not set: run Scripts/test.sh"
+    }
 
     /// A scratch folder, removed after `body`.
     func withFolder<R>(_ body: (String) async throws -> R) async throws -> R {
@@ -45,18 +50,39 @@ struct DaemonProcessTests {
         return try await body(folder)
     }
 
-    func withGraphEmulator<R: Sendable>(users: Int = 5, faults: [Fault] = [], _ body: (Emulator) async throws -> R) async throws -> R {
+    func withGraphEmulator<R: Sendable>(
+        users: Int = 5,
+        faults: [Fault] = [],
+        _ body: (Emulator) async throws -> R
+    ) async throws -> R {
         try await withEmulator(model: EmulatorFixture.model(users: users), configure: { $0.faults = faults }, body)
     }
 
     /// A daemon.json for one Graph job.
-    func writeConfig(_ emulator: Emulator, folder: String, schedule: String, output: String, shutdownSeconds: Int = 10, top: Int = 2) throws -> String {
+    func writeConfig(
+        _ emulator: Emulator,
+        folder: String,
+        schedule: String,
+        output: String,
+        shutdownSeconds: Int = 10,
+        top: Int = 2
+    ) throws -> String {
         let config: [String: Any] = [
-            "AzureAd": ["Instance": emulator.baseURL + "/", "TenantId": EmulatorFixture.contoso, "ClientId": EmulatorFixture.daemon, "ClientSecret": EmulatorFixture.secret],
-            "DownstreamApis": ["Graph": ["BaseUrl": emulator.baseURL + "/v1.0/", "Scopes": ["https://graph.microsoft.com/.default"]]],
+            "AzureAd": [
+                "Instance": emulator.baseURL + "/", "TenantId": EmulatorFixture.contoso,
+                "ClientId": EmulatorFixture.daemon, "ClientSecret": EmulatorFixture.secret,
+            ],
+            "DownstreamApis": [
+                "Graph": ["BaseUrl": emulator.baseURL + "/v1.0/", "Scopes": ["https://graph.microsoft.com/.default"]]
+            ],
             "Daemon": [
                 "ShutdownTimeoutSeconds": shutdownSeconds,
-                "Jobs": [["Name": "users", "Api": "Graph", "RelativePath": "users?$top=\(top)", "Schedule": schedule, "Output": output]],
+                "Jobs": [
+                    [
+                        "Name": "users", "Api": "Graph", "RelativePath": "users?$top=\(top)", "Schedule": schedule,
+                        "Output": output,
+                    ]
+                ],
             ],
         ]
         let path = folder + "/daemon.json"
@@ -65,10 +91,21 @@ struct DaemonProcessTests {
     }
 
     /// `tessera run --config <config>` with a test NOTIFY_SOCKET, waited for until it says READY=1.
-    func startDaemon(config: String, folder: String, emulator: Emulator, arguments: [String] = [], environment: [String: String] = [:]) async throws -> DaemonProcess {
+    func startDaemon(
+        config: String,
+        folder: String,
+        emulator: Emulator,
+        arguments: [String] = [],
+        environment: [String: String] = [:]
+    ) async throws -> DaemonProcess {
         let socket = try NotifySocket(path: folder + "/notify.sock")
-        let pid = try Peers.spawn(binary, ["run", "--config", config, "--ca-file", emulator.caFile!] + arguments,
-                                  environment: environment.merging(["NOTIFY_SOCKET": socket.path]) { $1 }, output: folder + "/out", errors: folder + "/err")
+        let pid = try Peers.spawn(
+            binary,
+            ["run", "--config", config, "--ca-file", emulator.caFile!] + arguments,
+            environment: environment.merging(["NOTIFY_SOCKET": socket.path]) { $1 },
+            output: folder + "/out",
+            errors: folder + "/err"
+        )
         let process = DaemonProcess(pid: pid, socket: socket)
         #expect(await socket.waitFor("READY=1", timeout: .seconds(60)), "READY=1; stderr: \(text(folder + "/err"))")
         return process
@@ -93,7 +130,9 @@ struct DaemonProcessTests {
 
     /// The value of one Prometheus sample line (`name{labels} value`), 0 when absent.
     func sample(_ metrics: String, _ series: String) -> Double {
-        metrics.split(separator: "\n").first { $0.hasPrefix(series + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
+        metrics.split(separator: "\n").first { $0.hasPrefix(series + " ") }.flatMap {
+            Double($0.split(separator: " ").last ?? "")
+        } ?? 0
     }
 
     @Test("jobs on schedule write JSON lines; /healthz and /metrics move; READY, WATCHDOG, STOPPING; SIGTERM exits 0")
@@ -103,28 +142,50 @@ struct DaemonProcessTests {
                 let output = folder + "/users.jsonl"
                 let config = try writeConfig(emulator, folder: folder, schedule: "every 1s", output: output)
                 let daemon = try await startDaemon(
-                    config: config, folder: folder, emulator: emulator, arguments: ["--metrics-port", "0"], environment: ["WATCHDOG_USEC": "400000"])
+                    config: config,
+                    folder: folder,
+                    emulator: emulator,
+                    arguments: ["--metrics-port", "0"],
+                    environment: ["WATCHDOG_USEC": "400000"]
+                )
                 defer { daemon.kill() }
                 let socket = daemon.socket
                 var port = 0
-                #expect(await eventually {
-                    let err = text(folder + "/err")
-                    guard let range = err.range(of: "operator endpoint on http://127.0.0.1:") else { return false }
-                    port = Int(err[range.upperBound...].prefix { $0.isNumber }) ?? 0
-                    return port > 0
-                })
-                #expect(await eventually { text(output).split(separator: "\n").count == 5 }, "stderr: \(text(folder + "/err"))")
+                #expect(
+                    await eventually {
+                        let err = text(folder + "/err")
+                        guard let range = err.range(of: "operator endpoint on http://127.0.0.1:") else { return false }
+                        port = Int(err[range.upperBound...].prefix { $0.isNumber }) ?? 0
+                        return port > 0
+                    }
+                )
+                #expect(
+                    await eventually { text(output).split(separator: "\n").count == 5 },
+                    "stderr: \(text(folder + "/err"))"
+                )
                 let lines = text(output).split(separator: "\n")
-                #expect(try lines.map { try StrictJSON.parseObject(Array($0.utf8))["id"]?.stringValue } == ["u1", "u2", "u3", "u4", "u5"])
+                #expect(
+                    try lines.map { try StrictJSON.parseObject(Array($0.utf8))["id"]?.stringValue } == [
+                        "u1", "u2", "u3", "u4", "u5",
+                    ]
+                )
 
                 let series = #"tessera_job_runs_total{job="users",result="success"}"#
                 let (status, first) = try await get("http://127.0.0.1:\(port)/metrics")
                 #expect(status == 200)
                 let runs = sample(first, series)
                 #expect(runs >= 1)
-                #expect(await eventually { (try? await get("http://127.0.0.1:\(port)/metrics")).map { sample($0.1, series) >= runs + 2 } ?? false })
+                #expect(
+                    await eventually {
+                        (try? await get("http://127.0.0.1:\(port)/metrics")).map { sample($0.1, series) >= runs + 2 }
+                            ?? false
+                    }
+                )
                 let (_, later) = try await get("http://127.0.0.1:\(port)/metrics")
-                #expect(sample(later, #"tessera_token_requests_total{result="success"}"#) == 1, "one token for every run and page")
+                #expect(
+                    sample(later, #"tessera_token_requests_total{result="success"}"#) == 1,
+                    "one token for every run and page"
+                )
                 #expect(sample(later, "tessera_cache_hits_total") >= 5)
                 #expect(sample(later, #"tessera_downstream_requests_total{result="2xx"}"#) >= 9)
                 #expect(later.contains("tessera_job_duration_seconds"))
@@ -154,7 +215,10 @@ struct DaemonProcessTests {
                 #expect(!FileManager.default.fileExists(atPath: output), "the run is still in flight")
                 let (code, _) = await daemon.terminate()
                 #expect(code == 0, "stderr: \(text(folder + "/err"))")
-                #expect(text(output).split(separator: "\n").count == 5, "the in-flight run completed; stderr: \(text(folder + "/err"))")
+                #expect(
+                    text(output).split(separator: "\n").count == 5,
+                    "the in-flight run completed; stderr: \(text(folder + "/err"))"
+                )
             }
         }
     }
@@ -164,31 +228,60 @@ struct DaemonProcessTests {
         try await withGraphEmulator(faults: [Fault(endpoint: "api", latencyMilliseconds: 30_000)]) { emulator in
             try await withFolder { folder in
                 let output = folder + "/users.jsonl"
-                let config = try writeConfig(emulator, folder: folder, schedule: "every 1h", output: output, shutdownSeconds: 1)
+                let config = try writeConfig(
+                    emulator,
+                    folder: folder,
+                    schedule: "every 1h",
+                    output: output,
+                    shutdownSeconds: 1
+                )
                 let daemon = try await startDaemon(config: config, folder: folder, emulator: emulator)
                 defer { daemon.kill() }
                 try await Task.sleep(for: .milliseconds(500))
                 let (code, elapsed) = await daemon.terminate()
                 #expect(code == 0)
-                #expect(elapsed < .seconds(10), "1 s timeout, generous slack for 2 cores; took \(elapsed); stderr: \(text(folder + "/err"))")
+                #expect(
+                    elapsed < .seconds(10),
+                    "1 s timeout, generous slack for 2 cores; took \(elapsed); stderr: \(text(folder + "/err"))"
+                )
                 #expect(text(folder + "/err").contains("cancelled"))
                 #expect(!FileManager.default.fileExists(atPath: output))
             }
         }
     }
 
-    @Test("configuration errors exit 2 and name the key", arguments: [
-        (#"{"AzureAd":{"TenantId":"t","ClientId":"c","ClientSecret":"s"}}"#, "no Daemon section"),
-        (#"{"AzureAd":{"TenantId":"t","ClientId":"c","ClientSecret":"s"},"Daemon":{"Jobs":[{"Url":"https://x/","Schedule":"every fortnight"}]}}"#, "Schedule 'every fortnight'"),
-        (#"{"AzureAd":{"TenantId":"t","ClientId":"c","ClientSecret":"s"},"Daemon":{"Jobs":[{"Name":"a"}]}}"#, "neither Api"),
-        (#"{"AzureAd":{"TenantId":"t","ClientId":"c","ClientSecret":"s"},"Daemon":{"Jobs":[{"Api":"Nope"}]}}"#, "DownstreamApis.Nope"),
-        (#"{"AzureAd":{"TenantId":"t","ClientId":"c","ClientSecret":"s"},"Daemon":{"Jobs":[{"Url":"https://api.contoso.example/reports"}]}}"#, "is not Microsoft Graph"),
-    ])
+    @Test(
+        "configuration errors exit 2 and name the key",
+        arguments: [
+            (#"{"AzureAd":{"TenantId":"t","ClientId":"c","ClientSecret":"s"}}"#, "no Daemon section"),
+            (
+                #"{"AzureAd":{"TenantId":"t","ClientId":"c","ClientSecret":"s"},"Daemon":{"Jobs":[{"Url":"https://x/","Schedule":"every fortnight"}]}}"#,
+                "Schedule 'every fortnight'"
+            ),
+            (
+                #"{"AzureAd":{"TenantId":"t","ClientId":"c","ClientSecret":"s"},"Daemon":{"Jobs":[{"Name":"a"}]}}"#,
+                "neither Api"
+            ),
+            (
+                #"{"AzureAd":{"TenantId":"t","ClientId":"c","ClientSecret":"s"},"Daemon":{"Jobs":[{"Api":"Nope"}]}}"#,
+                "DownstreamApis.Nope"
+            ),
+            (
+                #"{"AzureAd":{"TenantId":"t","ClientId":"c","ClientSecret":"s"},"Daemon":{"Jobs":[{"Url":"https://api.contoso.example/reports"}]}}"#,
+                "is not Microsoft Graph"
+            ),
+        ]
+    )
     func configurationErrors(config: String, message: String) async throws {
         try await withFolder { folder in
             let path = folder + "/daemon.json"
             try config.write(toFile: path, atomically: true, encoding: .utf8)
-            let pid = try Peers.spawn(binary, ["run", "--config", path], output: folder + "/out", errors: folder + "/err")
+            let pid = try Peers.spawn(
+                binary,
+                ["run", "--config", path],
+                output: folder + "/out",
+                errors: folder + "/err"
+            )
             #expect(await Peers.waitForExit(pid, timeout: .seconds(60)) == 2)
             #expect(text(folder + "/err").contains(message), "stderr: \(text(folder + "/err"))")
         }
@@ -196,17 +289,32 @@ struct DaemonProcessTests {
 
     @Test("Examples/UserSync: the ≤ 60-line daemon syncs the emulator's users and stops on SIGTERM")
     func example() async throws {
-        let example = URL(fileURLWithPath: binary).deletingLastPathComponent().appendingPathComponent("UserSyncExample").path
-        try #require(FileManager.default.isExecutableFile(atPath: example), "UserSyncExample is missing next to TESSERA_BIN: Scripts/test.sh builds every product before the tests")
+        let example = URL(fileURLWithPath: binary).deletingLastPathComponent().appendingPathComponent("UserSyncExample")
+            .path
+        try #require(
+            FileManager.default.isExecutableFile(atPath: example),
+            "UserSyncExample is missing next to TESSERA_BIN: Scripts/test.sh builds every product before the tests"
+        )
         try await withGraphEmulator(users: 3) { emulator in
             try await withFolder { folder in
-                let pid = try Peers.spawn(example, [], environment: [
-                    "AZURE_TENANT_ID": EmulatorFixture.contoso, "AZURE_CLIENT_ID": EmulatorFixture.daemon, "AZURE_CLIENT_SECRET": EmulatorFixture.secret,
-                    "AZURE_AUTHORITY_HOST": emulator.baseURL, "TESSERA_CA_FILE": emulator.caFile!, "SYNC_INTERVAL_SECONDS": "1",
-                ], output: folder + "/out", errors: folder + "/err")
+                let pid = try Peers.spawn(
+                    example,
+                    [],
+                    environment: [
+                        "AZURE_TENANT_ID": EmulatorFixture.contoso, "AZURE_CLIENT_ID": EmulatorFixture.daemon,
+                        "AZURE_CLIENT_SECRET": EmulatorFixture.secret,
+                        "AZURE_AUTHORITY_HOST": emulator.baseURL, "TESSERA_CA_FILE": emulator.caFile!,
+                        "SYNC_INTERVAL_SECONDS": "1",
+                    ],
+                    output: folder + "/out",
+                    errors: folder + "/err"
+                )
                 var stopped = false
                 defer { if !stopped { Peers.stop(pid) } }
-                #expect(await eventually { text(folder + "/out").split(separator: "\n").count >= 6 }, "two syncs; stderr: \(text(folder + "/err"))")
+                #expect(
+                    await eventually { text(folder + "/out").split(separator: "\n").count >= 6 },
+                    "two syncs; stderr: \(text(folder + "/err"))"
+                )
                 kill(pid, SIGTERM)
                 let code = await Peers.waitForExit(pid, timeout: .seconds(20))
                 stopped = code != nil
@@ -214,39 +322,68 @@ struct DaemonProcessTests {
                 #expect(text(folder + "/out").contains("user2@contoso.example"))
             }
         }
-        let lines = try String(contentsOfFile: "Examples/UserSync/UserSync.swift", encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        let lines = try String(contentsOfFile: "Examples/UserSync/UserSync.swift", encoding: .utf8).split(
+            separator: "\n",
+            omittingEmptySubsequences: false
+        )
         #expect(lines.count <= 60)
     }
 }
 
-@Suite("ISV onboarding (built binary): a tenant consents and the running daemon starts serving it", .enabled(if: ProcessInfo.processInfo.environment["TESSERA_BIN"] != nil || Peers.isCI))
+@Suite(
+    "ISV onboarding (built binary): a tenant consents and the running daemon starts serving it",
+    .enabled(if: ProcessInfo.processInfo.environment["TESSERA_BIN"] != nil || Peers.isCI)
+)
 struct OnboardingProcessTests {
-    var binary: String { ProcessInfo.processInfo.environment["TESSERA_BIN"] ?? "TESSERA_BIN is not set: run Scripts/test.sh" }
+    var binary: String {
+        ProcessInfo.processInfo.environment["TESSERA_BIN"] ?? "TESSERA_BIN is not set: run Scripts/test.sh"
+    }
     let support = DaemonProcessTests()
 
-    @Test("/onboarding/start → Entra admin consent → /onboarding/callback records the tenant; the next run covers it; forged, unconsented and replayed callbacks are refused")
+    @Test(
+        "/onboarding/start → Entra admin consent → /onboarding/callback records the tenant; the next run covers it; forged, unconsented and replayed callbacks are refused"
+    )
     func onboarding() async throws {
         let port = try Peers.freePort()
         let callback = "http://127.0.0.1:\(port)/onboarding/callback"
         var model = EmulatorFixture.model(users: 2)
-        model.tenants[1].users = [.init(id: "f1", displayName: "Fabrikam One", userPrincipalName: "one@fabrikam.example")]
+        model.tenants[1].users = [
+            .init(id: "f1", displayName: "Fabrikam One", userPrincipalName: "one@fabrikam.example")
+        ]
         model.applications[0].redirectUris.append(callback)
         try await withEmulator(model: model) { emulator in
             try await support.withFolder { folder in
                 let config: [String: Any] = [
-                    "AzureAd": ["Instance": emulator.baseURL + "/", "TenantId": EmulatorFixture.contoso, "ClientId": EmulatorFixture.daemon, "ClientSecret": EmulatorFixture.secret],
-                    "DownstreamApis": ["Graph": ["BaseUrl": emulator.baseURL + "/v1.0/", "Scopes": ["https://graph.microsoft.com/.default"]]],
+                    "AzureAd": [
+                        "Instance": emulator.baseURL + "/", "TenantId": EmulatorFixture.contoso,
+                        "ClientId": EmulatorFixture.daemon, "ClientSecret": EmulatorFixture.secret,
+                    ],
+                    "DownstreamApis": [
+                        "Graph": [
+                            "BaseUrl": emulator.baseURL + "/v1.0/", "Scopes": ["https://graph.microsoft.com/.default"],
+                        ]
+                    ],
                     "Daemon": [
                         "MetricsPort": port,
                         "Onboarding": ["RedirectUri": callback, "TenantsFile": "tenants.json"],
-                        "Jobs": [["Name": "users", "Api": "Graph", "RelativePath": "users", "Schedule": "every 1s", "Output": folder + "/users-{tenant}.jsonl", "PerTenant": true]],
+                        "Jobs": [
+                            [
+                                "Name": "users", "Api": "Graph", "RelativePath": "users", "Schedule": "every 1s",
+                                "Output": folder + "/users-{tenant}.jsonl", "PerTenant": true,
+                            ]
+                        ],
                     ],
                 ]
                 let path = folder + "/daemon.json"
                 try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: path))
                 let daemon = try await support.startDaemon(config: path, folder: folder, emulator: emulator)
                 defer { daemon.kill() }
-                #expect(await support.eventually { FileManager.default.fileExists(atPath: folder + "/users-\(EmulatorFixture.contoso).jsonl") }, "stderr: \(support.text(folder + "/err"))")
+                #expect(
+                    await support.eventually {
+                        FileManager.default.fileExists(atPath: folder + "/users-\(EmulatorFixture.contoso).jsonl")
+                    },
+                    "stderr: \(support.text(folder + "/err"))"
+                )
 
                 var tls = TLSConfiguration.makeClientConfiguration()
                 tls.additionalTrustRoots = [.file(emulator.caFile!)]
@@ -257,26 +394,43 @@ struct OnboardingProcessTests {
                     var request = HTTPClientRequest(url: url)
                     if let cookie { request.headers.add(name: "Cookie", value: cookie) }
                     let response = try await http.execute(request, timeout: .seconds(10))
-                    return (Int(response.status.code), response.headers.first(name: "Location"), String(buffer: try await response.body.collect(upTo: 1 << 20)),
-                            response.headers.first(name: "Set-Cookie"))
+                    return (
+                        Int(response.status.code), response.headers.first(name: "Location"),
+                        String(buffer: try await response.body.collect(upTo: 1 << 20)),
+                        response.headers.first(name: "Set-Cookie")
+                    )
                 }
                 do {
                     // A forged callback (any tenant, a state read from /start, no browser cookie) and a tenant that never
                     // consented (no token there) are both refused.
                     let (_, forgedConsent, _, forgedCookie) = try await get("http://127.0.0.1:\(port)/onboarding/start")
-                    let forgedState = try #require(forgedConsent.flatMap { URLComponents(string: $0)?.queryItems?.first { $0.name == "state" }?.value })
-                    let forged = "\(callback)?admin_consent=True&tenant=\(EmulatorFixture.fabrikam)&state=\(forgedState)"
+                    let forgedState = try #require(
+                        forgedConsent.flatMap {
+                            URLComponents(string: $0)?.queryItems?.first { $0.name == "state" }?.value
+                        }
+                    )
+                    let forged =
+                        "\(callback)?admin_consent=True&tenant=\(EmulatorFixture.fabrikam)&state=\(forgedState)"
                     #expect(try await get(forged).2.contains("invalid_state"))
                     let cookie = try #require(forgedCookie?.split(separator: ";").first.map(String.init))
-                    let unconsented = try await get("\(callback)?admin_consent=True&tenant=\(UUID().uuidString.lowercased())&state=\(forgedState)", cookie: cookie)
+                    let unconsented = try await get(
+                        "\(callback)?admin_consent=True&tenant=\(UUID().uuidString.lowercased())&state=\(forgedState)",
+                        cookie: cookie
+                    )
                     #expect(unconsented.0 == 400 && unconsented.2.contains("consent_not_confirmed"))
 
-                    let (startStatus, consentURL, _, setCookie) = try await get("http://127.0.0.1:\(port)/onboarding/start?tenant=fabrikam.example")
+                    let (startStatus, consentURL, _, setCookie) = try await get(
+                        "http://127.0.0.1:\(port)/onboarding/start?tenant=fabrikam.example"
+                    )
                     #expect(startStatus == 302)
                     let browser = try #require(setCookie?.split(separator: ";").first.map(String.init))
                     #expect(setCookie?.contains("HttpOnly") == true)
                     let consent = try #require(consentURL)
-                    #expect(consent.hasPrefix(emulator.baseURL + "/fabrikam.example/adminconsent?client_id=\(EmulatorFixture.daemon)"))
+                    #expect(
+                        consent.hasPrefix(
+                            emulator.baseURL + "/fabrikam.example/adminconsent?client_id=\(EmulatorFixture.daemon)"
+                        )
+                    )
                     let (consentStatus, redirect, _, _) = try await get(consent)
                     #expect(consentStatus == 302)
                     let back = try #require(redirect)
@@ -292,7 +446,10 @@ struct OnboardingProcessTests {
                     throw error
                 }
                 let fabrikamFile = folder + "/users-\(EmulatorFixture.fabrikam).jsonl"
-                #expect(await support.eventually { support.text(fabrikamFile).contains("one@fabrikam.example") }, "stderr: \(support.text(folder + "/err"))")
+                #expect(
+                    await support.eventually { support.text(fabrikamFile).contains("one@fabrikam.example") },
+                    "stderr: \(support.text(folder + "/err"))"
+                )
                 #expect(support.text(folder + "/tenants.json").contains(EmulatorFixture.fabrikam))
                 let (code, _) = await daemon.terminate()
                 #expect(code == 0)

@@ -1,45 +1,87 @@
 import Foundation
-import Testing
 import Tessera
 import TesseraEmulator
 import TesseraJOSE
 import TesseraTestSupport
+import Testing
 
 @Suite("Admin consent helper")
 struct AdminConsentTests {
     @Test("builds the URL Entra expects")
     func url() throws {
-        let url = try AdminConsent.url(tenant: "organizations", clientID: "abc", redirectURI: "https://contoso.example/done", state: "s 1")
-        #expect(url == "https://login.microsoftonline.com/organizations/adminconsent?client_id=abc&redirect_uri=https%3A%2F%2Fcontoso.example%2Fdone&state=s%201")
-        #expect(throws: IdentityError.self) { try AdminConsent.url(tenant: "a/b", clientID: "abc", redirectURI: "https://x/") }
-        #expect(throws: IdentityError.self) { try AdminConsent.url(tenant: "common", clientID: "abc", redirectURI: "not a url") }
+        let url = try AdminConsent.url(
+            tenant: "organizations",
+            clientID: "abc",
+            redirectURI: "https://contoso.example/done",
+            state: "s 1"
+        )
+        #expect(
+            url
+                == "https://login.microsoftonline.com/organizations/adminconsent?client_id=abc&redirect_uri=https%3A%2F%2Fcontoso.example%2Fdone&state=s%201"
+        )
+        #expect(throws: IdentityError.self) {
+            try AdminConsent.url(tenant: "a/b", clientID: "abc", redirectURI: "https://x/")
+        }
+        #expect(throws: IdentityError.self) {
+            try AdminConsent.url(tenant: "common", clientID: "abc", redirectURI: "not a url")
+        }
     }
 
     @Test("parses granted, denied and forged redirects")
     func parse() throws {
         let tenant = "72f988bf-86f1-41af-91ab-2d7cd011db47"
-        #expect(try AdminConsent.parse(redirect: "https://x/done?tenant=\(tenant)&state=7&admin_consent=True", expectedState: "7") == .granted(tenant: tenant, state: "7"))
-        #expect(try AdminConsent.parse(redirect: "https://x/done?error=access_denied&error_description=AADSTS65004%3A+declined&state=7")
-                == .denied(error: "access_denied", description: "AADSTS65004: declined", state: "7"))
-        #expect(throws: IdentityError.self) { try AdminConsent.parse(redirect: "https://x/done?tenant=\(tenant)&state=8&admin_consent=True", expectedState: "7") }
+        #expect(
+            try AdminConsent.parse(
+                redirect: "https://x/done?tenant=\(tenant)&state=7&admin_consent=True",
+                expectedState: "7"
+            ) == .granted(tenant: tenant, state: "7")
+        )
+        #expect(
+            try AdminConsent.parse(
+                redirect: "https://x/done?error=access_denied&error_description=AADSTS65004%3A+declined&state=7"
+            )
+                == .denied(error: "access_denied", description: "AADSTS65004: declined", state: "7")
+        )
+        #expect(throws: IdentityError.self) {
+            try AdminConsent.parse(
+                redirect: "https://x/done?tenant=\(tenant)&state=8&admin_consent=True",
+                expectedState: "7"
+            )
+        }
         #expect(throws: IdentityError.self) { try AdminConsent.parse(redirect: "https://x/done?state=7") }
     }
 }
 
-@Suite("tessera decode, cert, consent-url (built binary)", .enabled(if: ProcessInfo.processInfo.environment["TESSERA_BIN"] != nil || Peers.isCI))
+@Suite(
+    "tessera decode, cert, consent-url (built binary)",
+    .enabled(if: ProcessInfo.processInfo.environment["TESSERA_BIN"] != nil || Peers.isCI)
+)
 struct ToolCommandTests {
-    var binary: String { ProcessInfo.processInfo.environment["TESSERA_BIN"] ?? "TESSERA_BIN is not set: run Scripts/test.sh" }
+    var binary: String {
+        ProcessInfo.processInfo.environment["TESSERA_BIN"] ?? "TESSERA_BIN is not set: run Scripts/test.sh"
+    }
 
     @Test("cert new writes PEM and PFX whose thumbprints match openssl's; cert thumbprint reads both")
     func cert() async throws {
         let folder = NSTemporaryDirectory() + "tessera-cert-" + UUID().uuidString.prefix(8)
-        let output = try await Peers.runAsync(binary, ["cert", "new", "--subject", "CN=contoso-daemon", "--days", "30", "--out", folder, "--pfx-password", "pw"])
-        let sha1 = try OpenSSL.output(["x509", "-in", folder + "/cert.pem", "-noout", "-fingerprint", "-sha1"], in: folder)
-            .split(separator: "=").last!.replacingOccurrences(of: ":", with: "").trimmingCharacters(in: .whitespacesAndNewlines)
+        let output = try await Peers.runAsync(
+            binary,
+            ["cert", "new", "--subject", "CN=contoso-daemon", "--days", "30", "--out", folder, "--pfx-password", "pw"]
+        )
+        let sha1 = try OpenSSL.output(
+            ["x509", "-in", folder + "/cert.pem", "-noout", "-fingerprint", "-sha1"],
+            in: folder
+        )
+        .split(separator: "=").last!.replacingOccurrences(of: ":", with: "").trimmingCharacters(
+            in: .whitespacesAndNewlines
+        )
         #expect(output.contains("Thumbprint (SHA-1):   \(sha1)"))
         let attributes = try FileManager.default.attributesOfItem(atPath: folder + "/key.pem")
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
-        let fromPFX = try await Peers.runAsync(binary, ["cert", "thumbprint", folder + "/daemon.pfx", "--password", "pw"])
+        let fromPFX = try await Peers.runAsync(
+            binary,
+            ["cert", "thumbprint", folder + "/daemon.pfx", "--password", "pw"]
+        )
         #expect(fromPFX.contains("SHA-1:    \(sha1)"))
         // The generated files work as a credential.
         let credential = try ClientCertificateCredential.load(path: folder + "/daemon.pfx", password: "pw")
@@ -61,43 +103,77 @@ struct ToolCommandTests {
     @Test("call follows every page against the emulator's Graph-like API; an API error exits 1 with its message")
     func call() async throws {
         var model = EmulatorFixture.model
-        model.tenants[0].users = (1...5).map { .init(id: "u\($0)", displayName: "User \($0)", userPrincipalName: "user\($0)@contoso.example") }
+        model.tenants[0].users = (1...5).map {
+            .init(id: "u\($0)", displayName: "User \($0)", userPrincipalName: "user\($0)@contoso.example")
+        }
         let emulator = try await EmulatorKeys.start(model)
         let environment = [
-            "AZURE_TENANT_ID": EmulatorFixture.contoso, "AZURE_CLIENT_ID": EmulatorFixture.daemon, "AZURE_CLIENT_SECRET": EmulatorFixture.secret,
+            "AZURE_TENANT_ID": EmulatorFixture.contoso, "AZURE_CLIENT_ID": EmulatorFixture.daemon,
+            "AZURE_CLIENT_SECRET": EmulatorFixture.secret,
             "AZURE_AUTHORITY_HOST": emulator.baseURL, "TESSERA_CA_FILE": emulator.caFile!,
         ]
-        let output = try await Peers.runAsync(binary, ["call", "GET", emulator.baseURL + "/v1.0/users?$top=2", "--all-pages"], environment: environment)
+        let output = try await Peers.runAsync(
+            binary,
+            ["call", "GET", emulator.baseURL + "/v1.0/users?$top=2", "--all-pages"],
+            environment: environment
+        )
         let values = try StrictJSON.parseObject(Array(output.utf8))["value"]?.arrayValue ?? []
         #expect(values.compactMap { $0["displayName"]?.stringValue } == (1...5).map { "User \($0)" })
         // The same through a DownstreamApis entry of appsettings.json (BaseUrl + RelativePath + Scopes).
         let config = NSTemporaryDirectory() + "tessera-downstream-" + UUID().uuidString.prefix(8) + ".json"
-        try #"{"DownstreamApis": {"Graph": {"BaseUrl": "\#(emulator.baseURL)/v1.0/", "RelativePath": "users?$top=2", "Scopes": ["https://graph.microsoft.com/.default"], "RequestAppToken": true}}}"#
+        try
+            #"{"DownstreamApis": {"Graph": {"BaseUrl": "\#(emulator.baseURL)/v1.0/", "RelativePath": "users?$top=2", "Scopes": ["https://graph.microsoft.com/.default"], "RequestAppToken": true}}}"#
             .write(toFile: config, atomically: true, encoding: .utf8)
-        let viaAPI = try await Peers.runAsync(binary, ["call", "GET", "-", "--api", "graph", "--config", config, "--all-pages"], environment: environment)
+        let viaAPI = try await Peers.runAsync(
+            binary,
+            ["call", "GET", "-", "--api", "graph", "--config", config, "--all-pages"],
+            environment: environment
+        )
         #expect(try StrictJSON.parseObject(Array(viaAPI.utf8))["value"]?.arrayValue?.count == 5)
         do {
-            _ = try await Peers.runAsync(binary, ["call", "GET", "-", "--api", "nope", "--config", config], environment: environment)
+            _ = try await Peers.runAsync(
+                binary,
+                ["call", "GET", "-", "--api", "nope", "--config", config],
+                environment: environment
+            )
             Issue.record("unknown API accepted")
         } catch let error as Peers.PeerError {
             #expect(error.description.contains("DownstreamApis.nope is not in"))
         }
         do {
-            _ = try await Peers.runAsync(binary, ["call", "GET", emulator.baseURL + "/v1.0/users", "--scope", "api://reports/.default"], environment: environment)
+            _ = try await Peers.runAsync(
+                binary,
+                ["call", "GET", emulator.baseURL + "/v1.0/users", "--scope", "api://reports/.default"],
+                environment: environment
+            )
             Issue.record("accepted a token for another API")
         } catch let error as Peers.PeerError {
             #expect(error.description.contains("exited 1"))
-            #expect(error.description.contains("refused (401)") && error.description.contains("InvalidAuthenticationToken"))
+            #expect(
+                error.description.contains("refused (401)") && error.description.contains("InvalidAuthenticationToken")
+            )
         }
         await emulator.stop()
     }
 
     @Test("consent-url prints the link; a bad tenant is a usage error (exit 2)")
     func consentURL() async throws {
-        let output = try await Peers.runAsync(binary, ["consent-url", "--tenant", "organizations", "--client-id", "abc", "--redirect-uri", "https://localhost/consent-done"])
-        #expect(output.trimmingCharacters(in: .whitespacesAndNewlines) == "https://login.microsoftonline.com/organizations/adminconsent?client_id=abc&redirect_uri=https%3A%2F%2Flocalhost%2Fconsent-done")
+        let output = try await Peers.runAsync(
+            binary,
+            [
+                "consent-url", "--tenant", "organizations", "--client-id", "abc", "--redirect-uri",
+                "https://localhost/consent-done",
+            ]
+        )
+        #expect(
+            output.trimmingCharacters(in: .whitespacesAndNewlines)
+                == "https://login.microsoftonline.com/organizations/adminconsent?client_id=abc&redirect_uri=https%3A%2F%2Flocalhost%2Fconsent-done"
+        )
         do {
-            _ = try await Peers.runAsync(binary, ["consent-url", "--tenant", "../x", "--client-id", "abc", "--redirect-uri", "https://localhost/"])
+            _ = try await Peers.runAsync(
+                binary,
+                ["consent-url", "--tenant", "../x", "--client-id", "abc", "--redirect-uri", "https://localhost/"]
+            )
             Issue.record("accepted")
         } catch let error as Peers.PeerError {
             #expect(error.description.contains("exited 2"))

@@ -2,21 +2,28 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import Metrics
-import Prometheus
 import MetricsTestKit
+import Prometheus
 import ServiceLifecycle
 import Synchronization
-import Testing
 import Tessera
 import TesseraDaemon
 import TesseraEmulator
 import TesseraTestSupport
+import Testing
 
 /// Runs `scheduler` in a ServiceGroup until `until` is true, then shuts it down gracefully; returns how long the
 /// shutdown took. The wait is generous (the whole suite shares 2 cores in CI); `until` failing to hold fails the test.
 @discardableResult
-func runScheduler(_ scheduler: JobScheduler, until: @escaping @Sendable () -> Bool, sourceLocation: SourceLocation = #_sourceLocation) async throws -> Duration {
-    let group = ServiceGroup(services: [scheduler], logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+func runScheduler(
+    _ scheduler: JobScheduler,
+    until: @escaping @Sendable () -> Bool,
+    sourceLocation: SourceLocation = #_sourceLocation
+) async throws -> Duration {
+    let group = ServiceGroup(
+        services: [scheduler],
+        logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+    )
     return try await withThrowingTaskGroup(of: Void.self) { tasks in
         tasks.addTask { try await group.run() }
         let deadline = ContinuousClock.now + .seconds(120)
@@ -47,8 +54,14 @@ struct JobSchedulerTests {
         #expect(status.failures == 2)
         #expect(status.healthy)
         #expect(status.lastError?.contains("injected failure 2") == true)
-        #expect(try metrics.expectCounter("tessera_job_runs_total", [("job", "flaky"), ("result", "failure")]).totalValue == 2)
-        #expect(try metrics.expectCounter("tessera_job_runs_total", [("job", "flaky"), ("result", "success")]).totalValue >= 2)
+        #expect(
+            try metrics.expectCounter("tessera_job_runs_total", [("job", "flaky"), ("result", "failure")]).totalValue
+                == 2
+        )
+        #expect(
+            try metrics.expectCounter("tessera_job_runs_total", [("job", "flaky"), ("result", "success")]).totalValue
+                >= 2
+        )
         #expect(try metrics.expectTimer("tessera_job_duration_seconds", [("job", "flaky")]).values.count >= 4)
     }
 
@@ -61,7 +74,9 @@ struct JobSchedulerTests {
         let completed = done.load(ordering: .relaxed)
         #expect(completed == 2)
         let failing = DaemonJob(name: "broken", schedule: .once) { _ in throw DownstreamAPIError(.timeout, "slow") }
-        await #expect(throws: JobScheduler.JobsFailed.self) { try await JobScheduler(jobs: [ok, failing], logger: logger).run() }
+        await #expect(throws: JobScheduler.JobsFailed.self) {
+            try await JobScheduler(jobs: [ok, failing], logger: logger).run()
+        }
     }
 
     @Test("shutdown lets the in-flight run finish within the timeout, and cancels it after")
@@ -109,10 +124,11 @@ struct JobSchedulerTests {
     }
 }
 
-
 @Suite("systemd notification protocol")
 struct SystemdNotifierTests {
-    @Test("READY, WATCHDOG at half WATCHDOG_USEC, STOPPING; nothing without NOTIFY_SOCKET; WATCHDOG_PID of another process ignored")
+    @Test(
+        "READY, WATCHDOG at half WATCHDOG_USEC, STOPPING; nothing without NOTIFY_SOCKET; WATCHDOG_PID of another process ignored"
+    )
     func notifier() async throws {
         let path = NSTemporaryDirectory() + "tessera-notify-\(UUID().uuidString.prefix(8)).sock"
         let socket = try NotifySocket(path: path)
@@ -121,7 +137,10 @@ struct SystemdNotifierTests {
         #expect(notifier.notify("READY=1"))
         #expect(await socket.waitFor("READY=1", timeout: .seconds(2)))
         #expect(!SystemdNotifier(environment: [:]).notify("READY=1"))
-        #expect(SystemdNotifier(environment: ["NOTIFY_SOCKET": path, "WATCHDOG_USEC": "2000000", "WATCHDOG_PID": "1"]).watchdogInterval == nil)
+        #expect(
+            SystemdNotifier(environment: ["NOTIFY_SOCKET": path, "WATCHDOG_USEC": "2000000", "WATCHDOG_PID": "1"])
+                .watchdogInterval == nil
+        )
         #expect(!SystemdNotifier(environment: ["NOTIFY_SOCKET": "/nonexistent/socket"]).notify("READY=1"))
     }
 }
@@ -139,12 +158,17 @@ struct OperatorEndpointTests {
         let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         let scheduler = JobScheduler(jobs: [job], logger: logger, metricsFactory: metrics)
         let port = Atomic<Int>(0)
-        let endpoint = OperatorEndpoint.application(port: 0, registry: registry, scheduler: scheduler, logger: logger) { port.store($0, ordering: .relaxed) }
+        let endpoint = OperatorEndpoint.application(port: 0, registry: registry, scheduler: scheduler, logger: logger) {
+            port.store($0, ordering: .relaxed)
+        }
         let group = ServiceGroup(services: [endpoint, scheduler], logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             func get(_ path: String) async throws -> (Int, String) {
-                let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port.load(ordering: .relaxed))\(path)"), timeout: .seconds(5))
+                let response = try await HTTPClient.shared.execute(
+                    HTTPClientRequest(url: "http://127.0.0.1:\(port.load(ordering: .relaxed))\(path)"),
+                    timeout: .seconds(5)
+                )
                 return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 1 << 20)))
             }
             func eventually(_ condition: () async throws -> Bool) async throws -> Bool {

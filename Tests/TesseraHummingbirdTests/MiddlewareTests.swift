@@ -4,13 +4,13 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
-import Testing
 import Tessera
 import TesseraEmulator
 import TesseraHummingbird
 import TesseraJOSE
 import TesseraTestSupport
 import TesseraValidation
+import Testing
 
 @Suite("Hummingbird middleware: RFC 6750 over real HTTP")
 struct MiddlewareTests {
@@ -18,8 +18,12 @@ struct MiddlewareTests {
         let validator = try HostileTokens.validator()
         let router = Router(context: AppTokenRequestContext.self)
         router.add(middleware: AppTokenMiddleware(validator: validator, realm: "reports", cache: cache))
-        router.get("reports") { _, context in "tenant=\(context.appToken?.tenant ?? "-") roles=\(context.appToken?.roles.sorted() ?? [])" }
-        router.group("admin").add(middleware: RequireAppRoles(allOf: ["Reports.Write.All"], realm: "reports")).get("purge") { _, _ in "purged" }
+        router.get("reports") { _, context in
+            "tenant=\(context.appToken?.tenant ?? "-") roles=\(context.appToken?.roles.sorted() ?? [])"
+        }
+        router.group("admin").add(middleware: RequireAppRoles(allOf: ["Reports.Write.All"], realm: "reports")).get(
+            "purge"
+        ) { _, _ in "purged" }
         return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
     }
 
@@ -31,11 +35,19 @@ struct MiddlewareTests {
             #expect(none.status == .unauthorized)
             #expect(none.headers[.wwwAuthenticate] == "Bearer realm=\"reports\"")
 
-            let valid = try await client.execute(uri: "/reports", method: .get, headers: [.authorization: "bearer " + issuer.mint()])
+            let valid = try await client.execute(
+                uri: "/reports",
+                method: .get,
+                headers: [.authorization: "bearer " + issuer.mint()]
+            )
             #expect(valid.status == .ok)
             #expect(String(buffer: valid.body) == "tenant=\(TestIssuer.tenant) roles=[\"Reports.Read.All\"]")
 
-            let forbidden = try await client.execute(uri: "/admin/purge", method: .get, headers: [.authorization: "Bearer " + issuer.mint()])
+            let forbidden = try await client.execute(
+                uri: "/admin/purge",
+                method: .get,
+                headers: [.authorization: "Bearer " + issuer.mint()]
+            )
             #expect(forbidden.status == .forbidden)
             #expect(forbidden.headers[.wwwAuthenticate]?.contains("error=\"insufficient_scope\"") == true)
 
@@ -45,24 +57,42 @@ struct MiddlewareTests {
                 #expect(other.headers[.wwwAuthenticate] == "Bearer realm=\"reports\"")
             }
             for header in ["Bearer", "Bearer  two-spaces", "Bearer a b", "Bearer tok\u{7F}en", "bearer"] {
-                let malformed = try await client.execute(uri: "/reports", method: .get, headers: [.authorization: header])
+                let malformed = try await client.execute(
+                    uri: "/reports",
+                    method: .get,
+                    headers: [.authorization: header]
+                )
                 #expect(malformed.status == .badRequest, "\(header)")
             }
         }
     }
 
-    @Test("hostile tokens through HTTP: 401 invalid_token or 403 insufficient_scope with the reason code, never token material",
-          arguments: HostileTokens.cases.filter { !$0.testDescription.contains("larger than") && !$0.testDescription.contains("empty token") }.prefix(40).map { $0 })
+    @Test(
+        "hostile tokens through HTTP: 401 invalid_token or 403 insufficient_scope with the reason code, never token material",
+        arguments: HostileTokens.cases.filter {
+            !$0.testDescription.contains("larger than") && !$0.testDescription.contains("empty token")
+        }.prefix(40).map { $0 }
+    )
     func hostile(_ testCase: HostileTokens.Case) async throws {
         let token = testCase.token(TestIssuer.shared)
         try await Self.app(cache: nil).test(.live) { client in
-            let response = try await client.execute(uri: "/reports", method: .get, headers: [.authorization: "Bearer " + token])
+            let response = try await client.execute(
+                uri: "/reports",
+                method: .get,
+                headers: [.authorization: "Bearer " + token]
+            )
             let challenge = response.headers[.wwwAuthenticate] ?? ""
             if response.status == .badRequest {
                 #expect(challenge.contains("invalid_request"), "\(testCase.testDescription)")  // not b64token (e.g. whitespace)
             } else {
-                #expect(response.status == (testCase.reason.isAuthorization ? .forbidden : .unauthorized), "\(testCase.testDescription)")
-                #expect(challenge.contains("error_description=\"\(testCase.reason.code)\""), "\(testCase.testDescription): \(challenge)")
+                #expect(
+                    response.status == (testCase.reason.isAuthorization ? .forbidden : .unauthorized),
+                    "\(testCase.testDescription)"
+                )
+                #expect(
+                    challenge.contains("error_description=\"\(testCase.reason.code)\""),
+                    "\(testCase.testDescription): \(challenge)"
+                )
             }
             let parts = token.split(separator: ".")
             for part in parts where part.count > 8 {
@@ -77,7 +107,11 @@ struct MiddlewareTests {
         let token = TestIssuer.shared.mint()
         try await Self.app(cache: cache).test(.live) { client in
             for _ in 0..<5 {
-                let response = try await client.execute(uri: "/reports", method: .get, headers: [.authorization: "Bearer " + token])
+                let response = try await client.execute(
+                    uri: "/reports",
+                    method: .get,
+                    headers: [.authorization: "Bearer " + token]
+                )
                 #expect(response.status == .ok)
             }
         }
@@ -90,10 +124,14 @@ struct GraphAPITests {
     @Test("lists users page by page following @odata.nextLink; reads one user")
     func users() async throws {
         var model = EmulatorFixture.model
-        model.tenants[0].users = (1...5).map { .init(id: "u\($0)", displayName: "User \($0)", userPrincipalName: "user\($0)@contoso.example") }
+        model.tenants[0].users = (1...5).map {
+            .init(id: "u\($0)", displayName: "User \($0)", userPrincipalName: "user\($0)@contoso.example")
+        }
         let emulator = try await EmulatorKeys.start(model)
         defer { Task { await emulator.stop() } }
-        let token = try await withClient(try emulatorClient(emulator, credential: ClientSecretCredential(secret: EmulatorFixture.secret))) {
+        let token = try await withClient(
+            try emulatorClient(emulator, credential: ClientSecretCredential(secret: EmulatorFixture.secret))
+        ) {
             try await $0.token(scope: "https://graph.microsoft.com/.default")
         }
         var names: [String] = []
@@ -118,11 +156,16 @@ struct GraphAPITests {
         #expect(try StrictJSON.parseObject(empty.body)["value"] == .array([]))
         var one = HTTPClientRequest(url: emulator.baseURL + "/v1.0/users/u3")
         one.headers.add(name: "Authorization", value: "Bearer \(token.token)")
-        #expect(try StrictJSON.parseObject(try await send(emulator, one).body)["userPrincipalName"]?.stringValue == "user3@contoso.example")
+        #expect(
+            try StrictJSON.parseObject(try await send(emulator, one).body)["userPrincipalName"]?.stringValue
+                == "user3@contoso.example"
+        )
         await emulator.stop()
     }
 
-    @Test("Graph's error shapes: no token 401; a token for another API 401; no User.Read.All 403 Authorization_RequestDenied")
+    @Test(
+        "Graph's error shapes: no token 401; a token for another API 401; no User.Read.All 403 Authorization_RequestDenied"
+    )
     func errors() async throws {
         let emulator = try await EmulatorKeys.start(EmulatorFixture.model)
         defer { Task { await emulator.stop() } }
@@ -130,7 +173,9 @@ struct GraphAPITests {
         #expect(none.status == 401)
         #expect(none.location == nil)
 
-        let apiToken = try await withClient(try emulatorClient(emulator, credential: ClientSecretCredential(secret: EmulatorFixture.secret))) {
+        let apiToken = try await withClient(
+            try emulatorClient(emulator, credential: ClientSecretCredential(secret: EmulatorFixture.secret))
+        ) {
             try await $0.token(scope: "api://reports/.default")
         }
         var wrongAudience = HTTPClientRequest(url: emulator.baseURL + "/v1.0/users")
@@ -138,9 +183,20 @@ struct GraphAPITests {
         #expect(try await send(emulator, wrongAudience).status == 401)
 
         // The API app itself has a service principal in its home tenant but no Graph grant: a token without roles.
-        let secret = try await post(emulator, path: "/admin/applications/\(EmulatorFixture.api)/secrets", json: "{}", adminKey: emulator.adminKey)
+        let secret = try await post(
+            emulator,
+            path: "/admin/applications/\(EmulatorFixture.api)/secrets",
+            json: "{}",
+            adminKey: emulator.adminKey
+        )
         let value = try #require(try StrictJSON.parseObject(secret.body)["value"]?.stringValue)
-        let noRoles = try await withClient(try emulatorClient(emulator, credential: ClientSecretCredential(secret: value), clientID: EmulatorFixture.api)) {
+        let noRoles = try await withClient(
+            try emulatorClient(
+                emulator,
+                credential: ClientSecretCredential(secret: value),
+                clientID: EmulatorFixture.api
+            )
+        ) {
             try await $0.token(scope: "https://graph.microsoft.com/.default")
         }
         var denied = HTTPClientRequest(url: emulator.baseURL + "/v1.0/users")

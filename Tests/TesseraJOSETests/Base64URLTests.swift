@@ -1,6 +1,6 @@
-import Testing
-import TesseraTestSupport
 import TesseraJOSE
+import TesseraTestSupport
+import Testing
 
 @Suite("Strict base64url")
 struct Base64URLTests {
@@ -22,9 +22,11 @@ struct Base64URLTests {
         "rejects non-canonical input",
         arguments: [
             ("padding", "YQ=="), ("standard alphabet plus", "a+b/"), ("whitespace", "YW Jj"), ("newline", "YWJj\n"),
-            ("impossible length", "YWJjZ"), ("non-zero trailing bits (2 spare)", "YR"), ("non-zero trailing bits (4 spare)", "YWJ"),
+            ("impossible length", "YWJjZ"), ("non-zero trailing bits (2 spare)", "YR"),
+            ("non-zero trailing bits (4 spare)", "YWJ"),
             ("non-ASCII", "YWJj\u{00E9}"), ("dot", "YW.j"),
-        ])
+        ]
+    )
     func rejects(name: String, input: String) {
         #expect(Base64URL.decode(input) == nil, "\(name)")
     }

@@ -1,6 +1,6 @@
-import Testing
 import TesseraJOSE
 import TesseraTestSupport
+import Testing
 
 @Suite("Certificate and key loading")
 struct SigningCertificateTests {
@@ -18,12 +18,19 @@ struct SigningCertificateTests {
             ("PFX (AES)", "bundle.pfx", nil, true),
             ("PFX (-legacy)", "bundle-legacy.pfx", nil, true),
             ("PFX without password", "bundle-nopass.pfx", nil, false),
-        ] as [(String, String, String?, Bool)])
+        ] as [(String, String, String?, Bool)]
+    )
     func loads(name: String, file: String, keyFile: String?, needsPassword: Bool) throws {
         let certificate = try SigningCertificate.load(
-            path: pki.path(file), keyPath: keyFile.map(pki.path), password: needsPassword ? TestPKI.password : nil)
+            path: pki.path(file),
+            keyPath: keyFile.map(pki.path),
+            password: needsPassword ? TestPKI.password : nil
+        )
         #expect(certificate.thumbprint.sha1Hex == (try pki.opensslFingerprint("cert.pem", digest: "sha1")), "\(name)")
-        #expect(certificate.thumbprint.sha256Hex == (try pki.opensslFingerprint("cert.pem", digest: "sha256")), "\(name)")
+        #expect(
+            certificate.thumbprint.sha256Hex == (try pki.opensslFingerprint("cert.pem", digest: "sha256")),
+            "\(name)"
+        )
         #expect("\(certificate)".contains("tessera-test-daemon"))
         #expect(!"\(certificate)".contains("PRIVATE"))
     }
@@ -31,9 +38,15 @@ struct SigningCertificateTests {
     @Test(
         "refuses with a named cause",
         arguments: [
-            ("encrypted key without password", "cert.pem", "key-encrypted.pem", nil, KeyMaterialError.Code.passwordRequired),
+            (
+                "encrypted key without password", "cert.pem", "key-encrypted.pem", nil,
+                KeyMaterialError.Code.passwordRequired
+            ),
             ("encrypted key, wrong password", "cert.pem", "key-encrypted.pem", "nope", .wrongPasswordOrFormat),
-            ("legacy encrypted, wrong password", "cert.pem", "key-legacy-encrypted.pem", "nope", .wrongPasswordOrFormat),
+            (
+                "legacy encrypted, wrong password", "cert.pem", "key-legacy-encrypted.pem", "nope",
+                .wrongPasswordOrFormat
+            ),
             ("PFX, wrong password", "bundle.pfx", nil, "nope", .wrongPasswordOrFormat),
             ("PFX, missing password", "bundle.pfx", nil, nil, .wrongPasswordOrFormat),
             ("key of another certificate", "cert.pem", "other-key.pem", nil, .keyDoesNotMatchCertificate),
@@ -44,7 +57,8 @@ struct SigningCertificateTests {
             ("key without certificate", "key.pem", nil, nil, .noCertificate),
             ("public key only", "pub.pem", nil, nil, .noPrivateKey),
             ("missing file", "does-not-exist.pem", nil, nil, .unreadable),
-        ] as [(String, String, String?, String?, KeyMaterialError.Code)])
+        ] as [(String, String, String?, String?, KeyMaterialError.Code)]
+    )
     func refuses(name: String, file: String, keyFile: String?, password: String?, code: KeyMaterialError.Code) {
         do {
             _ = try SigningCertificate.load(path: pki.path(file), keyPath: keyFile.map(pki.path), password: password)

@@ -1,12 +1,14 @@
-import Testing
-import TesseraTestSupport
 import TesseraJOSE
+import TesseraTestSupport
+import Testing
 
 @Suite("Duplicate-rejecting JSON")
 struct StrictJSONTests {
     @Test("parses protocol documents")
     func parses() throws {
-        let object = try StrictJSON.parseObject(Array(#"{"a":1,"b":[true,false,null],"c":{"d":"e\u00e9\n"},"n":-1.5e2,"s":"\ud83d\ude00"}"#.utf8))
+        let object = try StrictJSON.parseObject(
+            Array(#"{"a":1,"b":[true,false,null],"c":{"d":"e\u00e9\n"},"n":-1.5e2,"s":"\ud83d\ude00"}"#.utf8)
+        )
         #expect(object["a"]?.integerValue == 1)
         #expect(object["b"] == .array([.bool(true), .bool(false), .null]))
         #expect(object["c"]?["d"]?.stringValue == "eé\n")
@@ -35,7 +37,8 @@ struct StrictJSONTests {
             ("empty", "", .unexpectedEnd),
             ("NaN", #"{"a":NaN}"#, .unexpectedCharacter),
             ("huge number", #"{"a":1e400}"#, .invalidNumber),
-        ])
+        ]
+    )
     func rejects(name: String, text: String, reason: StrictJSON.ParseError.Reason) {
         #expect(throws: StrictJSON.ParseError.self, "\(name)") { try StrictJSON.parse(Array(text.utf8)) }
         do {

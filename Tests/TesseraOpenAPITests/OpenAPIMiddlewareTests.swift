@@ -4,31 +4,40 @@ import GraphUsersClient
 import NIOSSL
 import OpenAPIAsyncHTTPClient
 import OpenAPIRuntime
-import Testing
 import Tessera
 import TesseraEmulator
 import TesseraJOSE
 import TesseraOpenAPI
 import TesseraTestSupport
+import Testing
 
-@Suite("TesseraOpenAPI: BearerTokenMiddleware with a generated client (swift-openapi-generator, AsyncHTTPClient transport)")
+@Suite(
+    "TesseraOpenAPI: BearerTokenMiddleware with a generated client (swift-openapi-generator, AsyncHTTPClient transport)"
+)
 struct OpenAPIMiddlewareTests {
     @Test("the generated client reads the emulator's Graph with the app token; without the middleware it is refused")
     func emulatorGraph() async throws {
         try await withEmulator(model: EmulatorFixture.model(users: 3)) { emulator in
-            try await withClient(try emulatorClient(emulator, credential: ClientSecretCredential(secret: EmulatorFixture.secret))) { tokens in
+            try await withClient(
+                try emulatorClient(emulator, credential: ClientSecretCredential(secret: EmulatorFixture.secret))
+            ) { tokens in
                 try await withHTTPClient(caFile: emulator.caFile) { http in
                     let server = try #require(URL(string: emulator.baseURL + "/v1.0"))
                     let transport = AsyncHTTPClientTransport(configuration: .init(client: http))
                     let graph = GraphUsersClient.Client(
-                        serverURL: server, transport: transport,
-                        middlewares: [BearerTokenMiddleware(tokenSource: tokens, scopes: ["https://graph.microsoft.com/.default"])])
+                        serverURL: server,
+                        transport: transport,
+                        middlewares: [
+                            BearerTokenMiddleware(tokenSource: tokens, scopes: ["https://graph.microsoft.com/.default"])
+                        ]
+                    )
                     let page = try await graph.listUsers(query: .init(_dollar_top: 2)).ok.body.json
                     #expect(page.value.map(\.id) == ["u1", "u2"])
                     #expect(page._commat_odata_period_nextLink?.contains("skiptoken") == true)
                     let user = try await graph.getUser(path: .init(id: "u3")).ok.body.json
                     #expect(user.userPrincipalName == "user3@contoso.example")
-                    guard case .default(let status, let answer) = try await graph.getUser(path: .init(id: "nobody")) else {
+                    guard case .default(let status, let answer) = try await graph.getUser(path: .init(id: "nobody"))
+                    else {
                         Issue.record("expected Graph's 404")
                         return
                     }
@@ -46,20 +55,40 @@ struct OpenAPIMiddlewareTests {
         }
     }
 
-    @Test("claims challenge answered once; 429 Retry-After waited within the bound, a longer one returned to the caller")
+    @Test(
+        "claims challenge answered once; 429 Retry-After waited within the bound, a longer one returned to the caller"
+    )
     func challengeAndThrottling() async throws {
         try await TestTokenServer.daemon().run { server in
             try await TestAPI().run { api in
-                api.script("/v1/users", .init(status: 401, headers: ["WWW-Authenticate": Challenge.header]),
-                           .init(status: 429, headers: ["Retry-After": "1"]), .init(status: 200, body: #"{"value":[{"id":"a"}]}"#),
-                           .init(status: 429, headers: ["Retry-After": "120"], body: #"{"error":{"code":"TooManyRequests","message":"slow down"}}"#))
-                try await withClient(server, credential: ClientSecretCredential(secret: testSecret), configure: { $0.clientCapabilities = ["cp1"] }) { tokens in
+                api.script(
+                    "/v1/users",
+                    .init(status: 401, headers: ["WWW-Authenticate": Challenge.header]),
+                    .init(status: 429, headers: ["Retry-After": "1"]),
+                    .init(status: 200, body: #"{"value":[{"id":"a"}]}"#),
+                    .init(
+                        status: 429,
+                        headers: ["Retry-After": "120"],
+                        body: #"{"error":{"code":"TooManyRequests","message":"slow down"}}"#
+                    )
+                )
+                try await withClient(
+                    server,
+                    credential: ClientSecretCredential(secret: testSecret),
+                    configure: { $0.clientCapabilities = ["cp1"] }
+                ) { tokens in
                     try await withHTTPClient(caFile: nil) { http in
                         let sleeper = SleepRecorder()
-                        let middleware = BearerTokenMiddleware(tokenSource: tokens, scopes: ["api://reports/.default"], sleep: sleeper.sleep)
+                        let middleware = BearerTokenMiddleware(
+                            tokenSource: tokens,
+                            scopes: ["api://reports/.default"],
+                            sleep: sleeper.sleep
+                        )
                         let client = GraphUsersClient.Client(
-                            serverURL: try #require(URL(string: api.baseURL + "/v1")), transport: AsyncHTTPClientTransport(configuration: .init(client: http)),
-                            middlewares: [middleware])
+                            serverURL: try #require(URL(string: api.baseURL + "/v1")),
+                            transport: AsyncHTTPClientTransport(configuration: .init(client: http)),
+                            middlewares: [middleware]
+                        )
                         let page = try await client.listUsers().ok.body.json
                         #expect(page.value.map(\.id) == ["a"])
                         #expect(sleeper.recorded == [.seconds(1)])

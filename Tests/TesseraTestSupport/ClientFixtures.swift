@@ -4,6 +4,7 @@ import Metrics
 import Synchronization
 import Tessera
 import TesseraJOSE
+import Testing
 
 package let daemonClientID = "6731de76-14a6-49ae-97bc-6eba6914391e"
 package let tenantID = "72f988bf-86f1-41af-91ab-2d7cd011db47"
@@ -12,22 +13,31 @@ package let testSecret = "Xy8Q~canary-secret-value-4b1d"
 extension TestTokenServer {
     package static func daemon(secret: String = testSecret, expiresIn: Int = 3599) -> TestTokenServer {
         TestTokenServer(
-            registration: .init(clientID: daemonClientID, secret: secret, certificatePEM: TestPKI.shared.text("cert.pem")),
-            expiresIn: expiresIn)
+            registration: .init(
+                clientID: daemonClientID,
+                secret: secret,
+                certificatePEM: TestPKI.shared.text("cert.pem")
+            ),
+            expiresIn: expiresIn
+        )
     }
 }
 
 /// Runs `body` with a client pointed at `server` as a Microsoft cloud, then shuts the client down.
 package func withClient<R: Sendable>(
-    _ server: TestTokenServer, credential: any ClientCredential, tenant: String = tenantID,
+    _ server: TestTokenServer,
+    credential: any ClientCredential,
+    tenant: String = tenantID,
     logger: Logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
     metrics: any MetricsFactory = NOOPMetricsHandler.instance,
     configure: (inout ConfidentialClient.Configuration) throws -> Void = { _ in },
     _ body: (ConfidentialClient) async throws -> R
 ) async throws -> R {
     var configuration = ConfidentialClient.Configuration(
-        clientID: daemonClientID, authority: try .microsoft(tenant: tenant, cloud: .custom(server.baseURL)),
-        credential: credential)
+        clientID: daemonClientID,
+        authority: try .microsoft(tenant: tenant, cloud: .custom(server.baseURL)),
+        credential: credential
+    )
     try configure(&configuration)
     return try await withClient(configuration, logger: logger, metrics: metrics, body)
 }
@@ -50,7 +60,9 @@ package func withClient<R: Sendable>(
     }
 }
 
-package func certificateCredential(_ configure: (inout ClientCertificateCredential.AssertionOptions) -> Void = { _ in }) throws
+package func certificateCredential(
+    _ configure: (inout ClientCertificateCredential.AssertionOptions) -> Void = { _ in }
+) throws
     -> ClientCertificateCredential
 {
     var options = ClientCertificateCredential.AssertionOptions()
@@ -59,7 +71,10 @@ package func certificateCredential(_ configure: (inout ClientCertificateCredenti
 }
 
 /// Expects `body` to throw an ``IdentityError`` and returns it.
-package func expectIdentityError(_ body: () async throws -> Void, sourceLocation: SourceLocation = #_sourceLocation) async -> IdentityError? {
+package func expectIdentityError(
+    _ body: () async throws -> Void,
+    sourceLocation: SourceLocation = #_sourceLocation
+) async -> IdentityError? {
     do {
         try await body()
         Issue.record("expected an IdentityError, got success", sourceLocation: sourceLocation)
@@ -94,8 +109,6 @@ package final class CapturingLogHandler: LogHandler, Sendable {
     }
     package var all: String { lines.withLock { $0.joined(separator: "\n") } }
 }
-
-import Testing
 
 /// A logger keeping every line, for counting decisions.
 package func capturingLogger() -> (Logger, CapturingLogHandler) {

@@ -1,10 +1,10 @@
 import Foundation
 import Logging
 import Synchronization
-import Testing
 import Tessera
 import TesseraEmulator
 import TesseraJOSE
+import Testing
 
 /// Waits recorded instead of slept.
 package final class SleepRecorder: Sendable {
@@ -12,7 +12,9 @@ package final class SleepRecorder: Sendable {
 
     package let waits = Mutex<[Duration]>([])
     package var recorded: [Duration] { waits.withLock { $0 } }
-    package var sleep: @Sendable (Duration) async throws -> Void { { duration in self.waits.withLock { $0.append(duration) } } }
+    package var sleep: @Sendable (Duration) async throws -> Void {
+        { duration in self.waits.withLock { $0.append(duration) } }
+    }
 }
 
 package enum Challenge {
@@ -24,7 +26,10 @@ package enum Challenge {
     }
 }
 
-package func expectDownstreamError(_ body: () async throws -> Void, sourceLocation: SourceLocation = #_sourceLocation) async -> DownstreamAPIError? {
+package func expectDownstreamError(
+    _ body: () async throws -> Void,
+    sourceLocation: SourceLocation = #_sourceLocation
+) async -> DownstreamAPIError? {
     do {
         try await body()
         Issue.record("expected a DownstreamAPIError, got success", sourceLocation: sourceLocation)

@@ -2,10 +2,10 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOSSL
-import Testing
 import Tessera
 import TesseraEmulator
 import TesseraJOSE
+import Testing
 import X509
 import _CryptoExtras
 
@@ -22,22 +22,43 @@ package enum EmulatorFixture {
     package static var model: DirectoryModel {
         DirectoryModel(
             tenants: [
-                .init(id: contoso, domains: ["contoso.example"], users: [.init(id: "u1", displayName: "Adele Vance", userPrincipalName: "adele@contoso.example")]),
+                .init(
+                    id: contoso,
+                    domains: ["contoso.example"],
+                    users: [.init(id: "u1", displayName: "Adele Vance", userPrincipalName: "adele@contoso.example")]
+                ),
                 .init(id: fabrikam, domains: ["fabrikam.example"]),
             ],
             applications: [
                 .init(
-                    clientId: daemon, displayName: "daemon", homeTenant: contoso, multiTenant: true,
-                    secrets: [.init(value: secret, expires: Date().addingTimeInterval(86_400)), .init(value: expiredSecret, expires: Date().addingTimeInterval(-60))],
-                    certificates: [.init(pem: TestPKI.shared.text("cert.pem"))], redirectUris: [redirect],
-                    requiredResourceAccess: [.init(resource: "https://graph.microsoft.com", roles: ["User.Read.All"]), .init(resource: "api://reports", roles: ["Reports.Read.All"])]),
-                .init(clientId: api, displayName: "reports api", homeTenant: contoso, identifierUris: ["api://reports"],
-                      appRoles: [.init(value: "Reports.Read.All"), .init(value: "Reports.Write.All")]),
+                    clientId: daemon,
+                    displayName: "daemon",
+                    homeTenant: contoso,
+                    multiTenant: true,
+                    secrets: [
+                        .init(value: secret, expires: Date().addingTimeInterval(86_400)),
+                        .init(value: expiredSecret, expires: Date().addingTimeInterval(-60)),
+                    ],
+                    certificates: [.init(pem: TestPKI.shared.text("cert.pem"))],
+                    redirectUris: [redirect],
+                    requiredResourceAccess: [
+                        .init(resource: "https://graph.microsoft.com", roles: ["User.Read.All"]),
+                        .init(resource: "api://reports", roles: ["Reports.Read.All"]),
+                    ]
+                ),
+                .init(
+                    clientId: api,
+                    displayName: "reports api",
+                    homeTenant: contoso,
+                    identifierUris: ["api://reports"],
+                    appRoles: [.init(value: "Reports.Read.All"), .init(value: "Reports.Write.All")]
+                ),
             ],
             grants: [
                 .init(tenant: contoso, client: daemon, resource: "api://reports", roles: ["Reports.Read.All"]),
                 .init(tenant: contoso, client: daemon, resource: Directory.graphClientID, roles: ["User.Read.All"]),
-            ])
+            ]
+        )
     }
 }
 
@@ -47,7 +68,9 @@ package func withEmulator<R: Sendable>(https: Bool = true, _ body: (Emulator) as
 
 /// Runs `body` with an emulator serving `model`, then stops it (also when `body` throws).
 package func withEmulator<R: Sendable>(
-    model: DirectoryModel, configure: (inout Emulator.Options) -> Void = { _ in }, _ body: (Emulator) async throws -> R
+    model: DirectoryModel,
+    configure: (inout Emulator.Options) -> Void = { _ in },
+    _ body: (Emulator) async throws -> R
 ) async throws -> R {
     var options = Emulator.Options()
     configure(&options)
@@ -66,14 +89,24 @@ extension EmulatorFixture {
     /// The fixture with `count` users in contoso (u1…).
     package static func model(users count: Int) -> DirectoryModel {
         var model = model
-        model.tenants[0].users = (1...count).map { .init(id: "u\($0)", displayName: "User \($0)", userPrincipalName: "user\($0)@contoso.example") }
+        model.tenants[0].users = (1...count).map {
+            .init(id: "u\($0)", displayName: "User \($0)", userPrincipalName: "user\($0)@contoso.example")
+        }
         return model
     }
 }
 
-package func emulatorClient(_ emulator: Emulator, credential: any ClientCredential, tenant: String = EmulatorFixture.contoso, clientID: String = EmulatorFixture.daemon) throws -> ConfidentialClient.Configuration {
+package func emulatorClient(
+    _ emulator: Emulator,
+    credential: any ClientCredential,
+    tenant: String = EmulatorFixture.contoso,
+    clientID: String = EmulatorFixture.daemon
+) throws -> ConfidentialClient.Configuration {
     var configuration = ConfidentialClient.Configuration(
-        clientID: clientID, authority: try .microsoft(tenant: tenant, cloud: .custom(emulator.baseURL)), credential: credential)
+        clientID: clientID,
+        authority: try .microsoft(tenant: tenant, cloud: .custom(emulator.baseURL)),
+        credential: credential
+    )
     configuration.http.caFile = emulator.caFile
     return configuration
 }
@@ -103,7 +136,11 @@ package func send(_ emulator: Emulator, _ request: HTTPClientRequest) async thro
         let response = try await client.execute(request, timeout: .seconds(30))
         let body = try await response.body.collect(upTo: 1 << 20)
         try await client.shutdown()
-        return RawAnswer(status: Int(response.status.code), location: response.headers.first(name: "Location"), body: Array(buffer: body))
+        return RawAnswer(
+            status: Int(response.status.code),
+            location: response.headers.first(name: "Location"),
+            body: Array(buffer: body)
+        )
     } catch {
         try? await client.shutdown()
         throw error
@@ -114,7 +151,13 @@ package func fetchJSON(_ emulator: Emulator, path: String) async throws -> [Stri
     try StrictJSON.parseObject(try await get(emulator, path: path).body)
 }
 
-package func post(_ emulator: Emulator, path: String, json: String? = nil, form: [String: String]? = nil, adminKey: String? = nil) async throws -> RawAnswer {
+package func post(
+    _ emulator: Emulator,
+    path: String,
+    json: String? = nil,
+    form: [String: String]? = nil,
+    adminKey: String? = nil
+) async throws -> RawAnswer {
     var request = HTTPClientRequest(url: emulator.baseURL + path)
     request.method = .POST
     if let adminKey { request.headers.add(name: "Authorization", value: "Bearer \(adminKey)") }
@@ -124,7 +167,9 @@ package func post(_ emulator: Emulator, path: String, json: String? = nil, form:
     }
     if let form {
         request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
-        let encoded = form.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(separator: "&")
+        let encoded = form.map {
+            "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")"
+        }.joined(separator: "&")
         request.body = .bytes(ByteBuffer(string: encoded))
     }
     return try await send(emulator, request)

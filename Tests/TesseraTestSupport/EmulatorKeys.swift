@@ -14,7 +14,9 @@ package enum EmulatorKeys {
         let folder = NSTemporaryDirectory() + "tessera-emulator-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         if let template = template.withLock({ $0 }) {
-            for file in files { try FileManager.default.copyItem(atPath: template + "/" + file, toPath: folder + "/" + file) }
+            for file in files {
+                try FileManager.default.copyItem(atPath: template + "/" + file, toPath: folder + "/" + file)
+            }
         }
         return folder
     }
@@ -25,7 +27,12 @@ package enum EmulatorKeys {
         let folder = NSTemporaryDirectory() + "tessera-emulator-keys-\(UUID().uuidString.prefix(8))"
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            for file in files { try FileManager.default.copyItem(atPath: emulator.stateDirectory + "/" + file, toPath: folder + "/" + file) }
+            for file in files {
+                try FileManager.default.copyItem(
+                    atPath: emulator.stateDirectory + "/" + file,
+                    toPath: folder + "/" + file
+                )
+            }
             template.withLock { if $0 == nil { $0 = folder } }
         } catch {
             // No template: the next emulators generate their own keys.
@@ -33,7 +40,10 @@ package enum EmulatorKeys {
     }
 
     /// Starts an emulator on shared key material.
-    package static func start(_ model: DirectoryModel, options: Emulator.Options = Emulator.Options()) async throws -> Emulator {
+    package static func start(
+        _ model: DirectoryModel,
+        options: Emulator.Options = Emulator.Options()
+    ) async throws -> Emulator {
         var options = options
         if options.stateDirectory == nil { options.stateDirectory = try stateDirectory() }
         let emulator = try await Emulator.start(model, options: options)

@@ -2,7 +2,9 @@ import Foundation
 
 /// Where the real peers are, and whether a suite that needs one may skip (locally) or must fail (under `CI=true`).
 public enum Peers {
-    public static var isCI: Bool { ProcessInfo.processInfo.environment["CI"].map { ["1", "true", "yes"].contains($0.lowercased()) } ?? false }
+    public static var isCI: Bool {
+        ProcessInfo.processInfo.environment["CI"].map { ["1", "true", "yes"].contains($0.lowercased()) } ?? false
+    }
 
     /// The package's root folder (this checkout).
     public static var packageRoot: String {
@@ -42,8 +44,13 @@ public enum Peers {
 
     /// A free TCP port on 127.0.0.1 (bound, then released).
     public static func freePort() throws -> Int {
-        let output = try run("/usr/bin/env", ["python3", "-c", "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"])
-        guard let port = Int(output.trimmingCharacters(in: .whitespacesAndNewlines)) else { throw PeerError("no free port: \(output)") }
+        let output = try run(
+            "/usr/bin/env",
+            ["python3", "-c", "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"]
+        )
+        guard let port = Int(output.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw PeerError("no free port: \(output)")
+        }
         return port
     }
 
@@ -62,7 +69,9 @@ public enum Peers {
         address.sin_port = 0
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
+            }
         }
         guard bound else {
             close(fd)
@@ -78,7 +87,11 @@ public enum Peers {
 
     /// ``run(_:_:environment:)`` on a thread outside Swift's cooperative pool: waiting there would starve in-process
     /// test servers of threads (2 cores, 2 cooperative threads).
-    public static func runAsync(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) async throws -> String {
+    public static func runAsync(
+        _ executable: String,
+        _ arguments: [String],
+        environment: [String: String] = [:]
+    ) async throws -> String {
         try await withCheckedThrowingContinuation { continuation in
             Thread.detachNewThread {
                 continuation.resume(with: Result { try run(executable, arguments, environment: environment) })
@@ -90,7 +103,11 @@ public enum Peers {
     /// Output goes to files, not pipes: a daemon the program starts in the background would inherit a pipe and keep
     /// it open, and reading to its end would never return.
     @discardableResult
-    public static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> String {
+    public static func run(
+        _ executable: String,
+        _ arguments: [String],
+        environment: [String: String] = [:]
+    ) throws -> String {
         let base = NSTemporaryDirectory() + "tessera-run-" + UUID().uuidString.prefix(8)
         FileManager.default.createFile(atPath: base + ".out", contents: nil)
         FileManager.default.createFile(atPath: base + ".err", contents: nil)
@@ -98,14 +115,22 @@ public enum Peers {
             try? FileManager.default.removeItem(atPath: base + ".out")
             try? FileManager.default.removeItem(atPath: base + ".err")
         }
-        let pid = try Peers.spawn(executable, arguments, environment: environment, output: base + ".out", errors: base + ".err")
+        let pid = try Peers.spawn(
+            executable,
+            arguments,
+            environment: environment,
+            output: base + ".out",
+            errors: base + ".err"
+        )
         var status: Int32 = 0
         while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
         let exitCode = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
         let output = (try? String(contentsOfFile: base + ".out", encoding: .utf8)) ?? ""
         guard exitCode == 0 else {
             let errors = (try? String(contentsOfFile: base + ".err", encoding: .utf8)) ?? ""
-            throw PeerError("\(executable) \(arguments.joined(separator: " ")) exited \(exitCode): \(errors.suffix(2000))")
+            throw PeerError(
+                "\(executable) \(arguments.joined(separator: " ")) exited \(exitCode): \(errors.suffix(2000))"
+            )
         }
         return output
     }
@@ -115,7 +140,13 @@ extension Peers {
     /// Starts a program in the background (output to files, stdin from /dev/null) and returns its process ID.
     /// posix_spawn + waitpid: Foundation's Process.waitUntilExit was seen to hang here once the child had exited while
     /// a grandchild (a daemon) lived on.
-    public static func spawn(_ executable: String, _ arguments: [String], environment: [String: String] = [:], output: String, errors: String) throws -> pid_t {
+    public static func spawn(
+        _ executable: String,
+        _ arguments: [String],
+        environment: [String: String] = [:],
+        output: String,
+        errors: String
+    ) throws -> pid_t {
         FileManager.default.createFile(atPath: output, contents: nil)
         FileManager.default.createFile(atPath: errors, contents: nil)
         var actions = posix_spawn_file_actions_t()
@@ -179,13 +210,19 @@ public struct Glewlwyd: Sendable {
         guard FileManager.default.fileExists(atPath: script) else { throw Peers.PeerError("missing \(script)") }
         let directory = NSTemporaryDirectory() + "tessera-glewlwyd-" + UUID().uuidString.prefix(8)
         let port = try Peers.freePort()
-        let output = try await Peers.runAsync("/bin/bash", [script], environment: ["STATE": directory, "PORT": "\(port)", "CLIENT_PUBKEY": clientPublicKeyPath])
+        let output = try await Peers.runAsync(
+            "/bin/bash",
+            [script],
+            environment: ["STATE": directory, "PORT": "\(port)", "CLIENT_PUBKEY": clientPublicKeyPath]
+        )
         var values: [String: String] = [:]
         for pair in (output.split(separator: "\n").last ?? "").split(separator: " ") {
             let parts = pair.split(separator: "=", maxSplits: 1)
             if parts.count == 2 { values[String(parts[0])] = String(parts[1]) }
         }
-        guard let base = values["GLEWLWYD_BASE"], let issuer = values["GLEWLWYD_ISSUER"], let pid = values["GLEWLWYD_PID"].flatMap(Int32.init) else {
+        guard let base = values["GLEWLWYD_BASE"], let issuer = values["GLEWLWYD_ISSUER"],
+            let pid = values["GLEWLWYD_PID"].flatMap(Int32.init)
+        else {
             throw Peers.PeerError("glewlwyd-setup.sh printed no settings: \(output.suffix(500))")
         }
         return Glewlwyd(base: base, issuer: issuer, directory: directory, pid: pid)

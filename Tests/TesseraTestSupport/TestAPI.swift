@@ -20,13 +20,17 @@ package final class TestAPI: Sendable {
         }
     }
 
-    private let state = Mutex<(scripts: [String: [Scripted]], seen: [(path: String, authorization: String)], baseURL: String)>(([:], [], ""))
+    private let state = Mutex<
+        (scripts: [String: [Scripted]], seen: [(path: String, authorization: String)], baseURL: String)
+    >(([:], [], ""))
 
     package init() {}
 
     package var baseURL: String { state.withLock { $0.baseURL } }
     /// `Authorization` values seen for `path`, in order.
-    package func authorizations(_ path: String) -> [String] { state.withLock { $0.seen.filter { $0.path == path }.map(\.authorization) } }
+    package func authorizations(_ path: String) -> [String] {
+        state.withLock { $0.seen.filter { $0.path == path }.map(\.authorization) }
+    }
     package func count(_ path: String) -> Int { authorizations(path).count }
 
     package func script(_ path: String, _ responses: Scripted...) { state.withLock { $0.scripts[path] = responses } }
@@ -36,8 +40,10 @@ package final class TestAPI: Sendable {
         router.on("**", method: .get) { request, _ in self.answer(request) }
         router.on("**", method: .post) { request, _ in self.answer(request) }
         let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            logger: Logger(label: "test-api", factory: { _ in SwiftLogNoOpLogHandler() }))
+            router: router,
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            logger: Logger(label: "test-api", factory: { _ in SwiftLogNoOpLogHandler() })
+        )
         return try await app.test(.live) { client in
             state.withLock { $0.baseURL = "http://127.0.0.1:\(client.port!)" }
             return try await body(self)
@@ -58,6 +64,10 @@ package final class TestAPI: Sendable {
         var headers: HTTPFields = [.contentType: "application/json"]
         for (name, value) in scripted.headers { headers[HTTPField.Name(name)!] = value }
         let body = scripted.body.replacingOccurrences(of: "{base}", with: baseURL)
-        return Response(status: .init(code: scripted.status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+        return Response(
+            status: .init(code: scripted.status),
+            headers: headers,
+            body: .init(byteBuffer: ByteBuffer(string: body))
+        )
     }
 }

@@ -28,16 +28,24 @@ package struct TestIssuer: Sendable {
 
     /// JWKS: "k1" (template issuer), "k-foreign" (published for another issuer only), "k-ps" (alg PS256).
     package func jwks() -> [UInt8] {
-        func entry(_ certificate: SigningCertificate, kid: String, issuer: String?, alg: String? = nil) -> [String: Any] {
+        func entry(_ certificate: SigningCertificate, kid: String, issuer: String?, alg: String? = nil) -> [String: Any]
+        {
             let primitives = try! certificate.privateKey.publicKey.getKeyPrimitives()
-            var object: [String: Any] = ["kty": "RSA", "use": "sig", "kid": kid, "n": Base64URL.encode(primitives.modulus), "e": Base64URL.encode(primitives.publicExponent)]
+            var object: [String: Any] = [
+                "kty": "RSA", "use": "sig", "kid": kid, "n": Base64URL.encode(primitives.modulus),
+                "e": Base64URL.encode(primitives.publicExponent),
+            ]
             if let issuer { object["issuer"] = issuer }
             if let alg { object["alg"] = alg }
             return object
         }
         let keys = [
             entry(key, kid: "k1", issuer: TestIssuer.template),
-            entry(foreignIssuerKey, kid: "k-foreign", issuer: "https://login.example.test/\(TestIssuer.otherTenant)/v2.0"),
+            entry(
+                foreignIssuerKey,
+                kid: "k-foreign",
+                issuer: "https://login.example.test/\(TestIssuer.otherTenant)/v2.0"
+            ),
             entry(key, kid: "k-ps", issuer: nil, alg: "PS256"),
         ]
         return Array(try! JSONSerialization.data(withJSONObject: ["keys": keys]))
@@ -49,7 +57,8 @@ package struct TestIssuer: Sendable {
             "aud": .string(api), "iss": .string(template.replacingOccurrences(of: "{tenantid}", with: tenant)),
             "iat": .number(time - 60), "nbf": .number(time - 60), "exp": .number(time + 3600),
             "azp": .string(daemon), "azpacr": "2", "idtyp": "app", "oid": "5e6f7a8b-0000-4000-8000-000000000001",
-            "sub": "5e6f7a8b-0000-4000-8000-000000000001", "roles": .array(["Reports.Read.All"]), "tid": .string(tenant),
+            "sub": "5e6f7a8b-0000-4000-8000-000000000001", "roles": .array(["Reports.Read.All"]),
+            "tid": .string(tenant),
             "uti": "abc", "ver": "2.0",
         ]
     }
@@ -62,8 +71,12 @@ package struct TestIssuer: Sendable {
 
     /// A compact JWS over exactly these segments, signed with `signer` (RS256 by default, with the test key).
     package func mint(
-        header: [String: JSONValue] = ["alg": "RS256", "typ": "JWT", "kid": "k1"], claims: [String: JSONValue] = TestIssuer.baseClaims(),
-        rawHeader: String? = nil, rawClaims: String? = nil, key: SigningCertificate? = nil, pss: Bool = false
+        header: [String: JSONValue] = ["alg": "RS256", "typ": "JWT", "kid": "k1"],
+        claims: [String: JSONValue] = TestIssuer.baseClaims(),
+        rawHeader: String? = nil,
+        rawClaims: String? = nil,
+        key: SigningCertificate? = nil,
+        pss: Bool = false
     ) -> String {
         let input = (rawHeader ?? TestIssuer.encode(header)) + "." + (rawClaims ?? TestIssuer.encode(claims))
         let signingKey = (key ?? self.key).privateKey

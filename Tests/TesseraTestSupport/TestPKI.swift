@@ -22,21 +22,39 @@ public struct TestPKI: Sendable {
         let pass = "pass:" + password
         func run(_ arguments: [String]) throws { try OpenSSL.run(arguments, in: directory) }
         try run(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", "key.pem"])
-        try run(["req", "-x509", "-key", "key.pem", "-days", "2", "-subj", "/CN=tessera-test-daemon", "-out", "cert.pem"])
+        try run([
+            "req", "-x509", "-key", "key.pem", "-days", "2", "-subj", "/CN=tessera-test-daemon", "-out", "cert.pem",
+        ])
         try run(["rsa", "-in", "key.pem", "-traditional", "-out", "key-pkcs1.pem"])
-        try run(["pkcs8", "-topk8", "-v2", "aes-256-cbc", "-in", "key.pem", "-passout", pass, "-out", "key-encrypted.pem"])
-        try run(["rsa", "-in", "key.pem", "-aes256", "-traditional", "-passout", pass, "-out", "key-legacy-encrypted.pem"])
+        try run([
+            "pkcs8", "-topk8", "-v2", "aes-256-cbc", "-in", "key.pem", "-passout", pass, "-out", "key-encrypted.pem",
+        ])
+        try run([
+            "rsa", "-in", "key.pem", "-aes256", "-traditional", "-passout", pass, "-out", "key-legacy-encrypted.pem",
+        ])
         try run(["rsa", "-in", "key.pem", "-pubout", "-out", "pub.pem"])
         try run(["pkcs12", "-export", "-inkey", "key.pem", "-in", "cert.pem", "-passout", pass, "-out", "bundle.pfx"])
-        try run(["pkcs12", "-export", "-legacy", "-inkey", "key.pem", "-in", "cert.pem", "-passout", pass, "-out", "bundle-legacy.pfx"])
-        try run(["pkcs12", "-export", "-inkey", "key.pem", "-in", "cert.pem", "-passout", "pass:", "-out", "bundle-nopass.pfx"])
+        try run([
+            "pkcs12", "-export", "-legacy", "-inkey", "key.pem", "-in", "cert.pem", "-passout", pass, "-out",
+            "bundle-legacy.pfx",
+        ])
+        try run([
+            "pkcs12", "-export", "-inkey", "key.pem", "-in", "cert.pem", "-passout", "pass:", "-out",
+            "bundle-nopass.pfx",
+        ])
         try run(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", "other-key.pem"])
-        try run(["req", "-x509", "-key", "other-key.pem", "-days", "2", "-subj", "/CN=tessera-other", "-out", "other-cert.pem"])
+        try run([
+            "req", "-x509", "-key", "other-key.pem", "-days", "2", "-subj", "/CN=tessera-other", "-out",
+            "other-cert.pem",
+        ])
         try run(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "ec-key.pem"])
         try run(["ec", "-in", "ec-key.pem", "-out", "ec-key-traditional.pem"])
         try run(["req", "-x509", "-key", "ec-key.pem", "-days", "2", "-subj", "/CN=tessera-ec", "-out", "ec-cert.pem"])
         try run(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:1024", "-out", "short-key.pem"])
-        try run(["req", "-x509", "-key", "short-key.pem", "-days", "2", "-subj", "/CN=tessera-short", "-out", "short-cert.pem"])
+        try run([
+            "req", "-x509", "-key", "short-key.pem", "-days", "2", "-subj", "/CN=tessera-short", "-out",
+            "short-cert.pem",
+        ])
         let combined = pki.text("cert.pem") + pki.text("key.pem")
         try combined.write(toFile: pki.path("combined.pem"), atomically: true, encoding: .utf8)
         let keyFirst = pki.text("key-encrypted.pem") + pki.text("cert.pem")
@@ -46,7 +64,10 @@ public struct TestPKI: Sendable {
 
     /// The SHA-1 or SHA-256 fingerprint as `openssl x509 -fingerprint` prints it, without colons.
     public func opensslFingerprint(_ certificate: String, digest: String) throws -> String {
-        let output = try OpenSSL.output(["x509", "-in", path(certificate), "-noout", "-fingerprint", "-" + digest], in: directory)
+        let output = try OpenSSL.output(
+            ["x509", "-in", path(certificate), "-noout", "-fingerprint", "-" + digest],
+            in: directory
+        )
         return String(output.split(separator: "=").last ?? "").replacingOccurrences(of: ":", with: "")
             .trimmingCharacters(in: .whitespacesAndNewlines)
     }

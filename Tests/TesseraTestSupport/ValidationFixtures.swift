@@ -1,11 +1,15 @@
 import Foundation
-import Testing
 import Tessera
 import TesseraEmulator
 import TesseraJOSE
 import TesseraValidation
+import Testing
 
-package func expectRejection(_ reason: TokenRejection.Reason, sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws -> ValidatedToken) async {
+package func expectRejection(
+    _ reason: TokenRejection.Reason,
+    sourceLocation: SourceLocation = #_sourceLocation,
+    _ body: () async throws -> ValidatedToken
+) async {
     do {
         _ = try await body()
         Issue.record("accepted; expected \(reason)", sourceLocation: sourceLocation)

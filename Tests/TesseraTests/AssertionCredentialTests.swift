@@ -1,8 +1,8 @@
 import Foundation
 import Synchronization
-import Testing
 import Tessera
 import TesseraTestSupport
+import Testing
 
 @Suite("Client assertion credentials: static, provider, file")
 struct AssertionCredentialTests {
@@ -22,7 +22,9 @@ struct AssertionCredentialTests {
         try await TestTokenServer.daemon().run { server in
             try await withClient(server, credential: credential) { client in
                 _ = try await client.token(scope: "https://graph.microsoft.com/.default")
-                _ = try await client.token(for: TokenRequest(scope: "https://graph.microsoft.com/.default", tenant: "fabrikam.example"))
+                _ = try await client.token(
+                    for: TokenRequest(scope: "https://graph.microsoft.com/.default", tenant: "fabrikam.example")
+                )
             }
             let seen = contexts.withLock { $0 }
             #expect(seen.map(\.clientID) == [daemonClientID, daemonClientID])
@@ -49,7 +51,9 @@ struct AssertionCredentialTests {
 
             // End to end: a real signed assertion from the file.
             try await Self.sign(context).write(toFile: path, atomically: true, encoding: .utf8)
-            let token = try await withClient(server, credential: credential) { try await $0.token(scope: "https://graph.microsoft.com/.default") }
+            let token = try await withClient(server, credential: credential) {
+                try await $0.token(scope: "https://graph.microsoft.com/.default")
+            }
             #expect(token.token.hasPrefix("test-token-"))
         }
     }
@@ -86,7 +90,9 @@ struct AssertionCredentialTests {
     func staticAssertion() async throws {
         try await TestTokenServer.daemon().run { server in
             let endpoint = TokenEndpoint.forTests(server)
-            let assertion = try await Self.sign(CredentialContext(clientID: daemonClientID, endpoint: endpoint, now: Date()))
+            let assertion = try await Self.sign(
+                CredentialContext(clientID: daemonClientID, endpoint: endpoint, now: Date())
+            )
             _ = try await withClient(server, credential: ClientAssertionCredential(assertion: assertion)) {
                 try await $0.token(scope: "https://graph.microsoft.com/.default")
             }
@@ -97,6 +103,10 @@ struct AssertionCredentialTests {
 
 extension TokenEndpoint {
     static func forTests(_ server: TestTokenServer) -> TokenEndpoint {
-        TokenEndpoint(url: server.baseURL + "/\(tenantID)/oauth2/v2.0/token", issuer: server.baseURL + "/\(tenantID)/v2.0", tenant: tenantID)
+        TokenEndpoint(
+            url: server.baseURL + "/\(tenantID)/oauth2/v2.0/token",
+            issuer: server.baseURL + "/\(tenantID)/v2.0",
+            tenant: tenantID
+        )
     }
 }

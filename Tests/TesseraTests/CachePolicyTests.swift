@@ -1,19 +1,29 @@
 import Foundation
 import Logging
 import MetricsTestKit
-import Testing
-@testable import Tessera
 import TesseraTestSupport
+import Testing
+
+@testable import Tessera
 
 @Suite("Token cache policy: jitter, back-off, Retry-After, warnings, metrics")
 struct CachePolicyTests {
     let graph = "https://graph.microsoft.com/.default"
 
     func token(lifetime: Int64, refreshOn: Date? = nil, at now: Date) -> AccessToken {
-        AccessToken(token: "t", expiresOn: now.addingTimeInterval(Double(lifetime)), refreshOn: refreshOn, lifetime: lifetime, scopes: [graph])
+        AccessToken(
+            token: "t",
+            expiresOn: now.addingTimeInterval(Double(lifetime)),
+            refreshOn: refreshOn,
+            lifetime: lifetime,
+            scopes: [graph]
+        )
     }
 
-    @Test("refresh point jitter stays within 35–45% of the lifetime; a 3599-s token keeps > 30 min", arguments: [0.0, 0.25, 0.5, 0.999])
+    @Test(
+        "refresh point jitter stays within 35–45% of the lifetime; a 3599-s token keeps > 30 min",
+        arguments: [0.0, 0.25, 0.5, 0.999]
+    )
     func jitterBounds(random: Double) {
         var policy = TokenCachePolicy()
         policy.random = { random }
@@ -28,14 +38,20 @@ struct CachePolicyTests {
     func refreshInWins() {
         let now = Date(timeIntervalSince1970: 1_800_000_000)
         let refreshOn = now.addingTimeInterval(600)
-        #expect(TokenCachePolicy().refreshDate(for: token(lifetime: 3599, refreshOn: refreshOn, at: now), issuedAt: now) == refreshOn)
+        #expect(
+            TokenCachePolicy().refreshDate(for: token(lifetime: 3599, refreshOn: refreshOn, at: now), issuedAt: now)
+                == refreshOn
+        )
     }
 
     @Test("back-off: full jitter from 5 s, doubling, capped; never under 5 s; Retry-After honoured")
     func backoffTimeline() {
         var policy = TokenCachePolicy()
         policy.random = { 0 }
-        #expect((1...20).allSatisfy { policy.backoff(failures: $0, retryAfter: nil) == .seconds(5) }, "lowest jitter is the floor")
+        #expect(
+            (1...20).allSatisfy { policy.backoff(failures: $0, retryAfter: nil) == .seconds(5) },
+            "lowest jitter is the floor"
+        )
         policy.random = { 0.999_999 }
         let ceilings = (1...8).map { policy.backoff(failures: $0, retryAfter: nil).components.seconds }
         #expect(ceilings == [9, 19, 39, 79, 159, 299, 299, 299])
@@ -43,19 +59,35 @@ struct CachePolicyTests {
         #expect(policy.backoff(failures: 1, retryAfter: .seconds(999_999)) == RetryAfter.cap)
     }
 
-    @Test("a background refresh answered 429 Retry-After waits that long before the next attempt; one warning per interval")
+    @Test(
+        "a background refresh answered 429 Retry-After waits that long before the next attempt; one warning per interval"
+    )
     func backgroundRetryAfter() async throws {
         let clock = TestClock()
         let handler = CapturingLogHandler()
-        let logger = { var logger = Logger(label: "cache", factory: { _ in handler }); logger.logLevel = .warning; return logger }()
+        let logger = {
+            var logger = Logger(label: "cache", factory: { _ in handler })
+            logger.logLevel = .warning
+            return logger
+        }()
         let server = TestTokenServer.daemon(expiresIn: 3599)
         try await server.run { server in
-            try await withClient(server, credential: ClientSecretCredential(secret: testSecret), logger: logger, configure: { configuration in
-                configuration.now = { clock.now }
-                configuration.cache.random = { 0.5 }
-            }) { client in
+            try await withClient(
+                server,
+                credential: ClientSecretCredential(secret: testSecret),
+                logger: logger,
+                configure: { configuration in
+                    configuration.now = { clock.now }
+                    configuration.cache.random = { 0.5 }
+                }
+            ) { client in
                 _ = try await client.token(scope: graph)
-                server.enqueue(contentsOf: Array(repeating: .init(status: 429, headers: ["Retry-After": "120"], body: ""), count: 10))
+                server.enqueue(
+                    contentsOf: Array(
+                        repeating: .init(status: 429, headers: ["Retry-After": "120"], body: ""),
+                        count: 10
+                    )
+                )
                 clock.advance(3599 * 0.41)
                 _ = try await client.token(scope: graph)
                 await eventually { client.cache.activeRefreshes == 0 && server.tokenRequests.count == 2 }
@@ -80,10 +112,15 @@ struct CachePolicyTests {
         let metrics = TestMetrics()
         let clock = TestClock()
         try await TestTokenServer.daemon().run { server in
-            try await withClient(server, credential: ClientSecretCredential(secret: testSecret), metrics: metrics, configure: { configuration in
-                configuration.now = { clock.now }
-                configuration.cache.capacity = 1
-            }) { client in
+            try await withClient(
+                server,
+                credential: ClientSecretCredential(secret: testSecret),
+                metrics: metrics,
+                configure: { configuration in
+                    configuration.now = { clock.now }
+                    configuration.cache.capacity = 1
+                }
+            ) { client in
                 _ = try await client.token(scope: graph)
                 _ = try await client.token(scope: graph)
                 _ = try await client.token(scope: graph, tenant: "b.example")

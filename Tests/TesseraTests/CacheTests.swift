@@ -1,9 +1,10 @@
 import Foundation
 import Synchronization
-import Testing
-@testable import Tessera
-import TesseraTestSupport
 import TesseraJOSE
+import TesseraTestSupport
+import Testing
+
+@testable import Tessera
 
 /// A wall clock tests move by hand.
 final class TestClock: Sendable {
@@ -14,15 +15,22 @@ final class TestClock: Sendable {
 
 /// Runs `body` with a cached client on an injected clock; sleeps are recorded, not slept; jitter is fixed at 0.5.
 func withCachedClient<R: Sendable>(
-    _ server: TestTokenServer, clock: TestClock, configure: (inout TokenCachePolicy) -> Void = { _ in },
+    _ server: TestTokenServer,
+    clock: TestClock,
+    configure: (inout TokenCachePolicy) -> Void = { _ in },
     _ body: (ConfidentialClient) async throws -> R
 ) async throws -> R {
-    try await withClient(server, credential: ClientSecretCredential(secret: testSecret), configure: { configuration in
-        configuration.now = { clock.now }
-        configuration.cache.sleep = { _ in }
-        configuration.cache.random = { 0.5 }
-        configure(&configuration.cache)
-    }, body)
+    try await withClient(
+        server,
+        credential: ClientSecretCredential(secret: testSecret),
+        configure: { configuration in
+            configuration.now = { clock.now }
+            configuration.cache.sleep = { _ in }
+            configuration.cache.random = { 0.5 }
+            configure(&configuration.cache)
+        },
+        body
+    )
 }
 
 @Suite("Token cache")
@@ -42,7 +50,9 @@ struct CacheTests {
                 #expect(server.tokenRequests.count == 1)
                 let tenants = (0..<5).map { "tenant\($0).example" }
                 try await withThrowingTaskGroup(of: Void.self) { group in
-                    for index in 0..<1000 { group.addTask { _ = try await client.token(scope: graph, tenant: tenants[index % 5]) } }
+                    for index in 0..<1000 {
+                        group.addTask { _ = try await client.token(scope: graph, tenant: tenants[index % 5]) }
+                    }
                     try await group.waitForAll()
                 }
                 #expect(server.tokenRequests.count == 1 + 5)
@@ -64,7 +74,10 @@ struct CacheTests {
                 #expect(second.httpDuration == .zero)
                 #expect(server.tokenRequests.count == 1)
                 let key = client.cache.cacheKey(for: TokenRequest(scope: "https://GRAPH.microsoft.com/.default"))
-                #expect(key == "127.0.0.1|\(daemonClientID)|\(ClientSecretCredential(secret: testSecret).identity)|\(tenantID)|https://graph.microsoft.com/.default")
+                #expect(
+                    key
+                        == "127.0.0.1|\(daemonClientID)|\(ClientSecretCredential(secret: testSecret).identity)|\(tenantID)|https://graph.microsoft.com/.default"
+                )
             }
         }
     }
@@ -73,7 +86,8 @@ struct CacheTests {
     func expiryBuffer() async throws {
         let clock = TestClock()
         try await TestTokenServer.daemon(expiresIn: 3599).run { server in
-            try await withCachedClient(server, clock: clock, configure: { $0.refreshFraction = 0.99...0.99 }) { client in
+            try await withCachedClient(server, clock: clock, configure: { $0.refreshFraction = 0.99...0.99 }) {
+                client in
                 let first = try await client.token(scope: graph)
                 clock.advance(3599 - 301)
                 #expect(try await client.token(scope: graph).token == first.token, "5 min 1 s left: still served")
@@ -105,7 +119,10 @@ struct CacheTests {
                     try await Task.sleep(for: .milliseconds(10))
                 }
                 #expect(try await client.token(scope: graph).token != first.token, "the refreshed token replaces it")
-                #expect(first.expiresOn.timeIntervalSince(clock.now) > 30 * 60, "more than 30 min in hand when refreshing starts")
+                #expect(
+                    first.expiresOn.timeIntervalSince(clock.now) > 30 * 60,
+                    "more than 30 min in hand when refreshing starts"
+                )
             }
         }
     }
@@ -114,7 +131,12 @@ struct CacheTests {
     func refreshIn() async throws {
         let clock = TestClock()
         let server = TestTokenServer.daemon()
-        server.enqueue(.init(status: 200, body: #"{"access_token":"first","token_type":"Bearer","expires_in":3599,"refresh_in":600}"#))
+        server.enqueue(
+            .init(
+                status: 200,
+                body: #"{"access_token":"first","token_type":"Bearer","expires_in":3599,"refresh_in":600}"#
+            )
+        )
         try await server.run { server in
             try await withCachedClient(server, clock: clock) { client in
                 _ = try await client.token(scope: graph)
@@ -137,7 +159,11 @@ struct CacheTests {
             try await withCachedClient(server, clock: clock) { client in
                 let first = try await client.token(scope: graph)
                 clock.advance(3599 * 0.40)
-                let unavailable = TestTokenServer.Canned(status: 503, headers: ["Content-Type": "text/html"], body: "<html>down</html>")
+                let unavailable = TestTokenServer.Canned(
+                    status: 503,
+                    headers: ["Content-Type": "text/html"],
+                    body: "<html>down</html>"
+                )
                 server.enqueue(contentsOf: Array(repeating: unavailable, count: 2000))
                 var failures = 0
                 var requestTimes: [Date] = []
@@ -165,11 +191,14 @@ struct CacheTests {
         }
     }
 
-    @Test("while the provider fails, the token is served inside the 5-min buffer until 1 min before exp, then the error")
+    @Test(
+        "while the provider fails, the token is served inside the 5-min buffer until 1 min before exp, then the error"
+    )
     func serveUntilExpMinusOneMinute() async throws {
         let clock = TestClock()
         try await TestTokenServer.daemon(expiresIn: 3599).run { server in
-            try await withCachedClient(server, clock: clock, configure: { $0.refreshFraction = 0.99...0.99 }) { client in
+            try await withCachedClient(server, clock: clock, configure: { $0.refreshFraction = 0.99...0.99 }) {
+                client in
                 let first = try await client.token(scope: graph)
                 let down = TestTokenServer.Canned(status: 503, body: "")
                 server.enqueue(contentsOf: Array(repeating: down, count: 50))
@@ -197,7 +226,9 @@ struct CacheTests {
                 #expect(token.source == .identityProvider)
                 #expect(server.tokenRequests.count == 2)
                 server.enqueue(.init(status: 503, body: ""), .init(status: 503, body: ""))
-                let error = await expectIdentityError { _ = try await client.token(scope: graph, tenant: "other.example") }
+                let error = await expectIdentityError {
+                    _ = try await client.token(scope: graph, tenant: "other.example")
+                }
                 #expect(error?.code == .serverError)
                 #expect(server.tokenRequests.count == 4)
             }
@@ -265,13 +296,20 @@ struct CacheTests {
     @Test("client capabilities (cp1) are sent as xms_cc and merged with a claims challenge")
     func clientCapabilities() async throws {
         try await TestTokenServer.daemon().run { server in
-            try await withClient(server, credential: ClientSecretCredential(secret: testSecret), configure: { $0.clientCapabilities = ["cp1"] }) { client in
+            try await withClient(
+                server,
+                credential: ClientSecretCredential(secret: testSecret),
+                configure: { $0.clientCapabilities = ["cp1"] }
+            ) { client in
                 _ = try await client.token(scope: graph)
                 let challenge = #"{"access_token":{"nbf":{"essential":true,"value":"1700000000"}}}"#
                 _ = try await client.token(for: TokenRequest(scope: graph, claims: challenge))
             }
             #expect(server.tokenRequests[0].form["claims"] == #"{"access_token":{"xms_cc":{"values":["cp1"]}}}"#)
-            #expect(server.tokenRequests[1].form["claims"] == #"{"access_token":{"nbf":{"essential":true,"value":"1700000000"},"xms_cc":{"values":["cp1"]}}}"#)
+            #expect(
+                server.tokenRequests[1].form["claims"]
+                    == #"{"access_token":{"nbf":{"essential":true,"value":"1700000000"},"xms_cc":{"values":["cp1"]}}}"#
+            )
         }
     }
 
@@ -279,7 +317,8 @@ struct CacheTests {
     func shortLived() async throws {
         let clock = TestClock()
         try await TestTokenServer.daemon(expiresIn: 240).run { server in
-            try await withCachedClient(server, clock: clock, configure: { $0.refreshFraction = 0.99...0.99 }) { client in
+            try await withCachedClient(server, clock: clock, configure: { $0.refreshFraction = 0.99...0.99 }) {
+                client in
                 _ = try await client.token(scope: graph)
                 clock.advance(100)
                 #expect(try await client.token(scope: graph).source == .cache)
@@ -296,14 +335,20 @@ struct CacheTests {
             try await withCachedClient(server, clock: clock) { client in
                 _ = try await client.token(scope: graph)
                 server.enqueue(.init(status: 429, headers: ["Retry-After": "60"], body: ""))
-                let first = await expectIdentityError { _ = try await client.token(for: TokenRequest(scope: graph, forceRefresh: true)) }
+                let first = await expectIdentityError {
+                    _ = try await client.token(for: TokenRequest(scope: graph, forceRefresh: true))
+                }
                 #expect(first?.code == .throttled)
-                let second = await expectIdentityError { _ = try await client.token(for: TokenRequest(scope: graph, claims: "{}")) }
+                let second = await expectIdentityError {
+                    _ = try await client.token(for: TokenRequest(scope: graph, claims: "{}"))
+                }
                 #expect(second?.code == .throttled)
                 #expect(server.tokenRequests.count == 2, "the second forced request did not reach the server")
                 server.enqueue(.init(status: 503, body: ""), .init(status: 503, body: ""))
                 clock.advance(61)
-                let failed = await expectIdentityError { _ = try await client.token(for: TokenRequest(scope: graph, claims: #"{"access_token":{}}"#)) }
+                let failed = await expectIdentityError {
+                    _ = try await client.token(for: TokenRequest(scope: graph, claims: #"{"access_token":{}}"#))
+                }
                 #expect(failed?.code == .serverError, "a claims challenge gets the error, not the refused cached token")
             }
         }
@@ -331,7 +376,9 @@ struct CacheTests {
     @Test("LRUMap order and slot reuse")
     func lruMap() {
         var map = LRUMap<String, Int>(capacity: 3)
-        map.set("a", 1); map.set("b", 2); map.set("c", 3)
+        map.set("a", 1)
+        map.set("b", 2)
+        map.set("c", 3)
         #expect(map.keysByRecency == ["c", "b", "a"])
         _ = map.get("a")
         #expect(map.keysByRecency == ["a", "c", "b"])

@@ -1,8 +1,8 @@
 import Foundation
-import Testing
 import Tessera
 import TesseraJOSE
 import TesseraTestSupport
+import Testing
 
 @Suite("Certificate credential: the client assertion as Entra wants it")
 struct CertificateCredentialTests {
@@ -31,7 +31,10 @@ struct CertificateCredentialTests {
             #expect(claims["iat"]?.integerValue == nbf)
             #expect(claims["exp"]?.integerValue == nbf + 600)
             // Integers on the wire: no fraction (Glewlwyd rejects decimals).
-            let payload = String(decoding: Base64URL.decode(request.form["client_assertion"]!.split(separator: ".")[1])!, as: UTF8.self)
+            let payload = String(
+                decoding: Base64URL.decode(request.form["client_assertion"]!.split(separator: ".")[1])!,
+                as: UTF8.self
+            )
             for claim in ["exp", "nbf", "iat"] {
                 #expect(payload.firstMatch(of: try Regex("\"\(claim)\":[0-9]+[,}]")) != nil, "\(claim) is an integer")
             }
@@ -41,7 +44,10 @@ struct CertificateCredentialTests {
     @Test("RS256 sends the SHA-1 x5t; x5c carries the chain as standard base64 DER")
     func rs256WithChain() async throws {
         try await TestTokenServer.daemon().run { server in
-            let credential = try certificateCredential { $0.algorithm = .rs256; $0.sendCertificateChain = true }
+            let credential = try certificateCredential {
+                $0.algorithm = .rs256
+                $0.sendCertificateChain = true
+            }
             _ = try await withClient(server, credential: credential) { client in
                 try await client.identityProvider.token(scope: "https://graph.microsoft.com/.default")
             }
@@ -59,7 +65,9 @@ struct CertificateCredentialTests {
     func freshJTI() async throws {
         try await TestTokenServer.daemon().run { server in
             try await withClient(server, credential: try certificateCredential()) { client in
-                for _ in 0..<4 { _ = try await client.identityProvider.token(scope: "https://graph.microsoft.com/.default") }
+                for _ in 0..<4 {
+                    _ = try await client.identityProvider.token(scope: "https://graph.microsoft.com/.default")
+                }
             }
             let jtis = server.tokenRequests.compactMap { $0.assertionClaims?["jti"]?.stringValue }
             #expect(jtis.count == 4)
@@ -71,8 +79,11 @@ struct CertificateCredentialTests {
     func perRequestTenant() async throws {
         try await TestTokenServer.daemon().run { server in
             let other = "contoso.example"
-            _ = try await withClient(server, credential: try certificateCredential(), tenant: "organizations") { client in
-                try await client.identityProvider.token(for: TokenRequest(scope: "https://graph.microsoft.com/.default", tenant: other))
+            _ = try await withClient(server, credential: try certificateCredential(), tenant: "organizations") {
+                client in
+                try await client.identityProvider.token(
+                    for: TokenRequest(scope: "https://graph.microsoft.com/.default", tenant: other)
+                )
             }
             let request = try #require(server.tokenRequests.first)
             #expect(request.path == "/\(other)/oauth2/v2.0/token")
@@ -83,7 +94,8 @@ struct CertificateCredentialTests {
     @Test("RFC 7523bis opt-in: aud = issuer, typ client-authentication+jwt")
     func rfc7523bis() async throws {
         try await TestTokenServer.daemon().run { server in
-            _ = try await withClient(server, credential: try certificateCredential { $0.audience = .issuer }) { client in
+            _ = try await withClient(server, credential: try certificateCredential { $0.audience = .issuer }) {
+                client in
                 try await client.identityProvider.token(scope: "https://graph.microsoft.com/.default")
             }
             let request = try #require(server.tokenRequests.first)
@@ -106,16 +118,24 @@ struct CertificateCredentialTests {
             #expect(claims["xms_az_claim"] == "custom")
             #expect(claims["aud"]?.stringValue == server.baseURL + "/\(tenantID)/oauth2/v2.0/token")
             #expect(claims["iss"]?.stringValue == daemonClientID)
-            #expect(claims["exp"]!.integerValue! - claims["nbf"]!.integerValue! == 600, "lifetime is capped at 10 minutes")
+            #expect(
+                claims["exp"]!.integerValue! - claims["nbf"]!.integerValue! == 600,
+                "lifetime is capped at 10 minutes"
+            )
         }
     }
 
     @Test("an unregistered certificate is AADSTS700027 with the fix")
     func unregisteredCertificate() async throws {
         try await TestTokenServer.daemon().run { server in
-            let credential = try ClientCertificateCredential.load(path: pki.path("other-cert.pem"), keyPath: pki.path("other-key.pem"))
+            let credential = try ClientCertificateCredential.load(
+                path: pki.path("other-cert.pem"),
+                keyPath: pki.path("other-key.pem")
+            )
             let error = await expectIdentityError {
-                _ = try await withClient(server, credential: credential) { try await $0.identityProvider.token(scope: "https://graph.microsoft.com/.default") }
+                _ = try await withClient(server, credential: credential) {
+                    try await $0.identityProvider.token(scope: "https://graph.microsoft.com/.default")
+                }
             }
             #expect(error?.code == .invalidClient)
             #expect(error?.aadstsCode == 700_027)
@@ -123,15 +143,23 @@ struct CertificateCredentialTests {
         }
     }
 
-    @Test("every certificate format signs an assertion the server accepts", arguments: [
-        ("combined.pem", nil, false), ("cert.pem", "key-encrypted.pem", true), ("bundle.pfx", nil, true),
-        ("bundle-legacy.pfx", nil, true), ("cert.pem", "key-pkcs1.pem", false),
-    ] as [(String, String?, Bool)])
+    @Test(
+        "every certificate format signs an assertion the server accepts",
+        arguments: [
+            ("combined.pem", nil, false), ("cert.pem", "key-encrypted.pem", true), ("bundle.pfx", nil, true),
+            ("bundle-legacy.pfx", nil, true), ("cert.pem", "key-pkcs1.pem", false),
+        ] as [(String, String?, Bool)]
+    )
     func formats(file: String, keyFile: String?, password: Bool) async throws {
         let credential = try ClientCertificateCredential.load(
-            path: pki.path(file), keyPath: keyFile.map(pki.path), password: password ? TestPKI.password : nil)
+            path: pki.path(file),
+            keyPath: keyFile.map(pki.path),
+            password: password ? TestPKI.password : nil
+        )
         try await TestTokenServer.daemon().run { server in
-            let token = try await withClient(server, credential: credential) { try await $0.identityProvider.token(scope: "https://graph.microsoft.com/.default") }
+            let token = try await withClient(server, credential: credential) {
+                try await $0.identityProvider.token(scope: "https://graph.microsoft.com/.default")
+            }
             #expect(token.token.hasPrefix("test-token-"))
         }
     }

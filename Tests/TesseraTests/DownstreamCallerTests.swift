@@ -1,11 +1,11 @@
 import Foundation
 import Logging
 import Synchronization
-import Testing
 import Tessera
 import TesseraEmulator
 import TesseraJOSE
 import TesseraTestSupport
+import Testing
 
 struct Item: Decodable, Equatable {
     let id: String
@@ -13,16 +13,26 @@ struct Item: Decodable, Equatable {
 
 /// Runs `body` with a caller of `api` whose tokens come from `server` (cp1 declared), waits recorded.
 func withCaller<R: Sendable>(
-    _ api: TestAPI, _ server: TestTokenServer, logger: Logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
+    _ api: TestAPI,
+    _ server: TestTokenServer,
+    logger: Logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
     _ body: (DownstreamAPIClient, SleepRecorder) async throws -> R
 ) async throws -> R {
-    try await withClient(server, credential: ClientSecretCredential(secret: testSecret), logger: logger, configure: { $0.clientCapabilities = ["cp1"] }) { client in
+    try await withClient(
+        server,
+        credential: ClientSecretCredential(secret: testSecret),
+        logger: logger,
+        configure: { $0.clientCapabilities = ["cp1"] }
+    ) { client in
         let sleeper = SleepRecorder()
         var configuration = DownstreamAPIClient.Configuration()
         configuration.sleep = sleeper.sleep
         let caller = try DownstreamAPIClient(
-            api: DownstreamAPI(baseURL: api.baseURL + "/v1/", scopes: ["api://reports/.default"]), tokenSource: client,
-            configuration: configuration, logger: logger)
+            api: DownstreamAPI(baseURL: api.baseURL + "/v1/", scopes: ["api://reports/.default"]),
+            tokenSource: client,
+            configuration: configuration,
+            logger: logger
+        )
         do {
             let result = try await body(caller, sleeper)
             try await caller.shutdown()
@@ -36,12 +46,18 @@ func withCaller<R: Sendable>(
 
 @Suite("Downstream API caller: token, claims challenge, throttling, paging, Graph errors (real HTTP)")
 struct DownstreamCallerTests {
-    @Test("a claims challenge is answered once: a fresh token requested with the claims (merged with cp1), then cached and reused by a 429 retry")
+    @Test(
+        "a claims challenge is answered once: a fresh token requested with the claims (merged with cp1), then cached and reused by a 429 retry"
+    )
     func claimsChallenge() async throws {
         try await TestTokenServer.daemon().run { server in
             try await TestAPI().run { api in
-                api.script("/v1/report", .init(status: 401, headers: ["WWW-Authenticate": Challenge.header], body: ""),
-                           .init(status: 429, headers: ["Retry-After": "1"]), .init(status: 200, body: #"{"id":"r1"}"#))
+                api.script(
+                    "/v1/report",
+                    .init(status: 401, headers: ["WWW-Authenticate": Challenge.header], body: ""),
+                    .init(status: 429, headers: ["Retry-After": "1"]),
+                    .init(status: 200, body: #"{"id":"r1"}"#)
+                )
                 try await withCaller(api, server) { caller, _ in
                     let first = try await caller.get("report", as: Item.self)
                     let second = try await caller.get("report", as: Item.self)
@@ -50,7 +66,10 @@ struct DownstreamCallerTests {
                 let seen = api.authorizations("/v1/report")
                 #expect(seen.count == 4)
                 #expect(seen[0] != seen[1], "the retry carries a new token")
-                #expect(seen[1] == seen[2] && seen[2] == seen[3], "the token that satisfied the challenge replaced the cached one")
+                #expect(
+                    seen[1] == seen[2] && seen[2] == seen[3],
+                    "the token that satisfied the challenge replaced the cached one"
+                )
                 let requests = server.tokenRequests
                 #expect(requests.count == 2)
                 let claims = try StrictJSON.parseObject(Array((requests.last?.form["claims"] ?? "").utf8))
@@ -65,8 +84,15 @@ struct DownstreamCallerTests {
         try await TestTokenServer.daemon().run { server in
             try await TestAPI().run { api in
                 api.script("/v1/always", .init(status: 401, headers: ["WWW-Authenticate": Challenge.header], body: ""))
-                api.script("/v1/plain", .init(status: 401, headers: ["WWW-Authenticate": #"Bearer error="invalid_token""#],
-                                              body: #"{"error":{"code":"InvalidAuthenticationToken","message":"Access token validation failure."}}"#))
+                api.script(
+                    "/v1/plain",
+                    .init(
+                        status: 401,
+                        headers: ["WWW-Authenticate": #"Bearer error="invalid_token""#],
+                        body:
+                            #"{"error":{"code":"InvalidAuthenticationToken","message":"Access token validation failure."}}"#
+                    )
+                )
                 try await withCaller(api, server) { caller, _ in
                     let again = await expectDownstreamError { _ = try await caller.send(.init(path: "always")) }
                     #expect(again?.code == .unauthorized)
@@ -86,8 +112,20 @@ struct DownstreamCallerTests {
     func throttling() async throws {
         try await TestTokenServer.daemon().run { server in
             try await TestAPI().run { api in
-                api.script("/v1/busy", .init(status: 429, headers: ["Retry-After": "2"]), .init(status: 429, headers: ["Retry-After": "1"]), .init(status: 200, body: #"{"id":"ok"}"#))
-                api.script("/v1/later", .init(status: 429, headers: ["Retry-After": "120"], body: #"{"error":{"code":"TooManyRequests","message":"Too many requests"}}"#))
+                api.script(
+                    "/v1/busy",
+                    .init(status: 429, headers: ["Retry-After": "2"]),
+                    .init(status: 429, headers: ["Retry-After": "1"]),
+                    .init(status: 200, body: #"{"id":"ok"}"#)
+                )
+                api.script(
+                    "/v1/later",
+                    .init(
+                        status: 429,
+                        headers: ["Retry-After": "120"],
+                        body: #"{"error":{"code":"TooManyRequests","message":"Too many requests"}}"#
+                    )
+                )
                 api.script("/v1/down", .init(status: 503))
                 try await withCaller(api, server) { caller, sleeper in
                     let busy = try await caller.get("busy", as: Item.self)
@@ -113,8 +151,22 @@ struct DownstreamCallerTests {
     func graphErrors() async throws {
         try await TestTokenServer.daemon().run { server in
             try await TestAPI().run { api in
-                api.script("/v1/users", .init(status: 403, body: #"{"error":{"code":"Authorization_RequestDenied","message":"Insufficient privileges to complete the operation.","innerError":{"request-id":"5f3c-req","date":"2026-12-01T00:00:00"}}}"#))
-                api.script("/v1/gone", .init(status: 404, headers: ["request-id": "hdr-req"], body: #"{"error":{"code":"Request_ResourceNotFound","message":"Resource 'x' does not exist."}}"#))
+                api.script(
+                    "/v1/users",
+                    .init(
+                        status: 403,
+                        body:
+                            #"{"error":{"code":"Authorization_RequestDenied","message":"Insufficient privileges to complete the operation.","innerError":{"request-id":"5f3c-req","date":"2026-12-01T00:00:00"}}}"#
+                    )
+                )
+                api.script(
+                    "/v1/gone",
+                    .init(
+                        status: 404,
+                        headers: ["request-id": "hdr-req"],
+                        body: #"{"error":{"code":"Request_ResourceNotFound","message":"Resource 'x' does not exist."}}"#
+                    )
+                )
                 api.script("/v1/teapot", .init(status: 418, body: "<html>short and stout</html>"))
                 try await withCaller(api, server) { caller, _ in
                     let denied = await expectDownstreamError { _ = try await caller.send(.init(path: "users")) }
@@ -133,25 +185,46 @@ struct DownstreamCallerTests {
         }
     }
 
-    @Test("paging follows @odata.nextLink on the API's origin only, stops on a repeated link, names what does not decode")
+    @Test(
+        "paging follows @odata.nextLink on the API's origin only, stops on a repeated link, names what does not decode"
+    )
     func paging() async throws {
         try await TestTokenServer.daemon().run { server in
             try await TestAPI().run { api in
-                api.script("/v1/p1", .init(status: 200, body: #"{"value":[{"id":"1"},{"id":"2"}],"@odata.nextLink":"{base}/v1/p2?$skiptoken=x"}"#))
+                api.script(
+                    "/v1/p1",
+                    .init(
+                        status: 200,
+                        body: #"{"value":[{"id":"1"},{"id":"2"}],"@odata.nextLink":"{base}/v1/p2?$skiptoken=x"}"#
+                    )
+                )
                 api.script("/v1/p2", .init(status: 200, body: #"{"value":[{"id":"3"}]}"#))
-                api.script("/v1/elsewhere", .init(status: 200, body: #"{"value":[],"@odata.nextLink":"http://localhost:1/steal"}"#))
+                api.script(
+                    "/v1/elsewhere",
+                    .init(status: 200, body: #"{"value":[],"@odata.nextLink":"http://localhost:1/steal"}"#)
+                )
                 api.script("/v1/loop", .init(status: 200, body: #"{"value":[],"@odata.nextLink":"{base}/v1/loop2"}"#))
-                api.script("/v1/loop2", .init(status: 200, body: #"{"value":[{"id":"x"}],"@odata.nextLink":"{base}/v1/loop2"}"#))
+                api.script(
+                    "/v1/loop2",
+                    .init(status: 200, body: #"{"value":[{"id":"x"}],"@odata.nextLink":"{base}/v1/loop2"}"#)
+                )
                 api.script("/v1/bad", .init(status: 200, body: #"{"value":[{"name":1}]}"#))
                 try await withCaller(api, server) { caller, _ in
                     let items = try await caller.allPages("p1", of: Item.self)
                     #expect(items.map(\.id) == ["1", "2", "3"])
-                    let elsewhere = await expectDownstreamError { _ = try await caller.allPages("elsewhere", of: Item.self) }
+                    let elsewhere = await expectDownstreamError {
+                        _ = try await caller.allPages("elsewhere", of: Item.self)
+                    }
                     #expect(elsewhere?.code == .untrustedLink)
                     let loop = await expectDownstreamError { _ = try await caller.allPages("loop", of: Item.self) }
                     #expect(loop?.code == .invalidResponse)
-                    let elsewhereAbsolute = await expectDownstreamError { _ = try await caller.send(.init(path: "http://localhost:1/v1/p1")) }
-                    #expect(elsewhereAbsolute?.code == .untrustedLink, "an absolute path on another origin gets no token")
+                    let elsewhereAbsolute = await expectDownstreamError {
+                        _ = try await caller.send(.init(path: "http://localhost:1/v1/p1"))
+                    }
+                    #expect(
+                        elsewhereAbsolute?.code == .untrustedLink,
+                        "an absolute path on another origin gets no token"
+                    )
                     let bad = await expectDownstreamError { _ = try await caller.allPages("bad", of: Item.self) }
                     #expect(bad?.code == .invalidResponse)
                     #expect(bad?.message.contains("missing 'id'") == true)
@@ -167,10 +240,16 @@ struct DownstreamCallerTests {
         try await TestTokenServer.daemon().run { server in
             try await withClient(server, credential: ClientSecretCredential(secret: testSecret)) { client in
                 #expect(throws: DownstreamAPIError.self) {
-                    try DownstreamAPIClient(api: DownstreamAPI(baseURL: "http://api.contoso.example/", scopes: ["api://x/.default"]), tokenSource: client)
+                    try DownstreamAPIClient(
+                        api: DownstreamAPI(baseURL: "http://api.contoso.example/", scopes: ["api://x/.default"]),
+                        tokenSource: client
+                    )
                 }
                 #expect(throws: DownstreamAPIError.self) {
-                    try DownstreamAPIClient(api: DownstreamAPI(baseURL: "https://api.contoso.example/", scopes: []), tokenSource: client)
+                    try DownstreamAPIClient(
+                        api: DownstreamAPI(baseURL: "https://api.contoso.example/", scopes: []),
+                        tokenSource: client
+                    )
                 }
             }
         }
@@ -186,7 +265,11 @@ struct DownstreamCallerTests {
         }()
         try await TestTokenServer.daemon().run { server in
             try await TestAPI().run { api in
-                api.script("/v1/x", .init(status: 401, headers: ["WWW-Authenticate": Challenge.header]), .init(status: 403, body: #"{"error":{"code":"Denied","message":"no"}}"#))
+                api.script(
+                    "/v1/x",
+                    .init(status: 401, headers: ["WWW-Authenticate": Challenge.header]),
+                    .init(status: 403, body: #"{"error":{"code":"Denied","message":"no"}}"#)
+                )
                 try await withCaller(api, server, logger: logger) { caller, _ in
                     let error = await expectDownstreamError { _ = try await caller.send(.init(path: "x")) }
                     #expect(error.map { "\($0)".contains("test-token-") } == false)
@@ -202,11 +285,20 @@ struct DownstreamCallerTests {
     @Test("Graph on the emulator: typed users over every page, one token")
     func emulatorGraph() async throws {
         try await withEmulator(model: EmulatorFixture.model(users: 7)) { emulator in
-            try await withClient(try emulatorClient(emulator, credential: ClientSecretCredential(secret: EmulatorFixture.secret))) { client in
+            try await withClient(
+                try emulatorClient(emulator, credential: ClientSecretCredential(secret: EmulatorFixture.secret))
+            ) { client in
                 var configuration = DownstreamAPIClient.Configuration()
                 configuration.http.caFile = emulator.caFile
-                let graph = try DownstreamAPIClient(api: .graph(cloud: try .custom(emulator.baseURL)), tokenSource: client, configuration: configuration)
-                struct User: Decodable { let id: String; let userPrincipalName: String }
+                let graph = try DownstreamAPIClient(
+                    api: .graph(cloud: try .custom(emulator.baseURL)),
+                    tokenSource: client,
+                    configuration: configuration
+                )
+                struct User: Decodable {
+                    let id: String
+                    let userPrincipalName: String
+                }
                 let users = try await graph.allPages("users?$top=3", of: User.self)
                 #expect(users.map(\.id) == (1...7).map { "u\($0)" })
                 let one = try await graph.get("users/u4", as: User.self)
@@ -234,13 +326,33 @@ struct ClaimsChallengeTests {
 
     static let cases: [Case] = [
         Case(name: "Graph's form (standard base64, padded)", headers: [Challenge.header], claims: json),
-        Case(name: "URL alphabet, unpadded", headers: ["Bearer error=\"insufficient_claims\", claims=\"\(url)\""], claims: json),
-        Case(name: "claims as plain JSON with escaped quotes", headers: [#"Bearer error="insufficient_claims", claims="{\"access_token\":{}}""#], claims: #"{"access_token":{}}"#),
-        Case(name: "Bearer after another scheme in one value", headers: ["Basic realm=\"x\", Bearer realm=\"\", claims=\"\(standard)\""], claims: json),
-        Case(name: "Bearer in a second header value", headers: ["Negotiate", "Bearer claims=\"\(standard)\""], claims: json),
+        Case(
+            name: "URL alphabet, unpadded",
+            headers: ["Bearer error=\"insufficient_claims\", claims=\"\(url)\""],
+            claims: json
+        ),
+        Case(
+            name: "claims as plain JSON with escaped quotes",
+            headers: [#"Bearer error="insufficient_claims", claims="{\"access_token\":{}}""#],
+            claims: #"{"access_token":{}}"#
+        ),
+        Case(
+            name: "Bearer after another scheme in one value",
+            headers: ["Basic realm=\"x\", Bearer realm=\"\", claims=\"\(standard)\""],
+            claims: json
+        ),
+        Case(
+            name: "Bearer in a second header value",
+            headers: ["Negotiate", "Bearer claims=\"\(standard)\""],
+            claims: json
+        ),
         Case(name: "scheme and names case-insensitive", headers: ["bearer CLAIMS=\"\(standard)\""], claims: json),
         Case(name: "no claims parameter", headers: [#"Bearer realm="", error="invalid_token""#], claims: nil),
-        Case(name: "claims that are not a JSON object", headers: ["Bearer claims=\"\(Data("[1]".utf8).base64EncodedString())\""], claims: nil),
+        Case(
+            name: "claims that are not a JSON object",
+            headers: ["Bearer claims=\"\(Data("[1]".utf8).base64EncodedString())\""],
+            claims: nil
+        ),
         Case(name: "claims that are not base64", headers: [#"Bearer claims="%%%""#], claims: nil),
         Case(name: "claims under another scheme", headers: ["PoP claims=\"\(standard)\""], claims: nil),
         Case(name: "unterminated quote", headers: [#"Bearer claims="eyJ"#], claims: nil),

@@ -1,23 +1,38 @@
 import AsyncHTTPClient
 import Foundation
-import Testing
 import Tessera
 import TesseraEmulator
 import TesseraJOSE
 import TesseraTestSupport
+import Testing
 
 enum ManagedIdentityFixture {
     static let system = DirectoryModel.ManagedIdentity(
-        clientId: "5a5a5a5a-0000-4000-8000-000000000001", objectId: "0b0b0b0b-0000-4000-8000-000000000001", tenant: EmulatorFixture.contoso, systemAssigned: true)
+        clientId: "5a5a5a5a-0000-4000-8000-000000000001",
+        objectId: "0b0b0b0b-0000-4000-8000-000000000001",
+        tenant: EmulatorFixture.contoso,
+        systemAssigned: true
+    )
     static let user = DirectoryModel.ManagedIdentity(
-        clientId: "5a5a5a5a-0000-4000-8000-000000000002", objectId: "0b0b0b0b-0000-4000-8000-000000000002",
-        resourceId: "/subscriptions/s/resourcegroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/payroll", tenant: EmulatorFixture.contoso)
+        clientId: "5a5a5a5a-0000-4000-8000-000000000002",
+        objectId: "0b0b0b0b-0000-4000-8000-000000000002",
+        resourceId:
+            "/subscriptions/s/resourcegroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/payroll",
+        tenant: EmulatorFixture.contoso
+    )
 
     /// The fixture plus both identities; the system one may read Graph users; the daemon app trusts the user-assigned one.
     static func model(baseURL: String? = nil) -> DirectoryModel {
         var model = EmulatorFixture.model
         model.managedIdentities = [system, user]
-        model.grants.append(.init(tenant: EmulatorFixture.contoso, client: system.clientId, resource: Directory.graphClientID, roles: ["User.Read.All"]))
+        model.grants.append(
+            .init(
+                tenant: EmulatorFixture.contoso,
+                client: system.clientId,
+                resource: Directory.graphClientID,
+                roles: ["User.Read.All"]
+            )
+        )
         return model
     }
 }
@@ -30,15 +45,24 @@ func http(caFile: String?) -> HTTPConfiguration {
 
 @Suite("Managed identity: IMDS and App Service endpoints (emulator), probe, cache, as a federated assertion")
 struct ManagedIdentityTests {
-    @Test("IMDS: system-assigned, by client ID, by resource ID; Entra's token shape; an unknown identity is unavailable")
+    @Test(
+        "IMDS: system-assigned, by client ID, by resource ID; Entra's token shape; an unknown identity is unavailable"
+    )
     func imds() async throws {
         try await withEmulator(model: ManagedIdentityFixture.model()) { emulator in
             let endpoint = ManagedIdentityTokenSource.Endpoint.imds(emulator.baseURL)
-            for (identity, expected) in [(ManagedIdentityTokenSource.Identity.system, ManagedIdentityFixture.system),
-                                         (.clientID(ManagedIdentityFixture.user.clientId), ManagedIdentityFixture.user),
-                                         (.objectID(ManagedIdentityFixture.user.objectId), ManagedIdentityFixture.user),
-                                         (.resourceID(ManagedIdentityFixture.user.resourceId!), ManagedIdentityFixture.user)] {
-                let source = try ManagedIdentityTokenSource(identity: identity, endpoint: endpoint, http: http(caFile: emulator.caFile), probeTimeout: .seconds(30))
+            for (identity, expected) in [
+                (ManagedIdentityTokenSource.Identity.system, ManagedIdentityFixture.system),
+                (.clientID(ManagedIdentityFixture.user.clientId), ManagedIdentityFixture.user),
+                (.objectID(ManagedIdentityFixture.user.objectId), ManagedIdentityFixture.user),
+                (.resourceID(ManagedIdentityFixture.user.resourceId!), ManagedIdentityFixture.user),
+            ] {
+                let source = try ManagedIdentityTokenSource(
+                    identity: identity,
+                    endpoint: endpoint,
+                    http: http(caFile: emulator.caFile),
+                    probeTimeout: .seconds(30)
+                )
                 let token = try await source.token(scope: "https://graph.microsoft.com/.default")
                 let claims = try claims(of: token.token)
                 #expect(claims["appid"]?.stringValue == expected.clientId, "\(identity)")
@@ -46,20 +70,39 @@ struct ManagedIdentityTests {
                 #expect(claims["aud"]?.stringValue == "https://graph.microsoft.com")
                 #expect(token.expiresOn.timeIntervalSinceNow > 3000)
                 if expected.systemAssigned == true { #expect(claims["roles"] == .array(["User.Read.All"])) }
-                if identity == .resourceID(ManagedIdentityFixture.user.resourceId!) { #expect(claims["xms_mirid"]?.stringValue == expected.resourceId) }
+                if identity == .resourceID(ManagedIdentityFixture.user.resourceId!) {
+                    #expect(claims["xms_mirid"]?.stringValue == expected.resourceId)
+                }
                 try await source.shutdown()
             }
-            let unknown = try ManagedIdentityTokenSource(identity: .clientID("00000000-dead-4000-8000-000000000000"), endpoint: endpoint, http: http(caFile: emulator.caFile), probeTimeout: .seconds(30))
-            let error = await expectIdentityError { _ = try await unknown.token(scope: "https://graph.microsoft.com/.default") }
+            let unknown = try ManagedIdentityTokenSource(
+                identity: .clientID("00000000-dead-4000-8000-000000000000"),
+                endpoint: endpoint,
+                http: http(caFile: emulator.caFile),
+                probeTimeout: .seconds(30)
+            )
+            let error = await expectIdentityError {
+                _ = try await unknown.token(scope: "https://graph.microsoft.com/.default")
+            }
             #expect(error?.code == .credentialUnavailable)
             #expect(error?.message.contains("Identity not found") == true)
             try await unknown.shutdown()
 
             // IMDS requires the Metadata header (against SSRF).
             try await withHTTPClient(caFile: emulator.caFile) { client in
-                let response = try await client.execute(HTTPClientRequest(url: emulator.baseURL + "/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://graph.microsoft.com"), timeout: .seconds(10))
+                let response = try await client.execute(
+                    HTTPClientRequest(
+                        url: emulator.baseURL
+                            + "/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://graph.microsoft.com"
+                    ),
+                    timeout: .seconds(10)
+                )
                 #expect(response.status.code == 400)
-                #expect(String(buffer: try await response.body.collect(upTo: 1 << 16)).contains("Required metadata header not specified"))
+                #expect(
+                    String(buffer: try await response.body.collect(upTo: 1 << 16)).contains(
+                        "Required metadata header not specified"
+                    )
+                )
             }
         }
     }
@@ -67,14 +110,24 @@ struct ManagedIdentityTests {
     @Test("App Service: IDENTITY_ENDPOINT + IDENTITY_HEADER; a wrong header is refused")
     func appService() async throws {
         try await withEmulator(model: ManagedIdentityFixture.model()) { emulator in
-            let environment = ["IDENTITY_ENDPOINT": emulator.baseURL + "/msi/token", "IDENTITY_HEADER": emulator.identityHeader]
-            let source = try ManagedIdentityTokenSource(endpoint: .fromEnvironment(environment), http: http(caFile: emulator.caFile))
+            let environment = [
+                "IDENTITY_ENDPOINT": emulator.baseURL + "/msi/token", "IDENTITY_HEADER": emulator.identityHeader,
+            ]
+            let source = try ManagedIdentityTokenSource(
+                endpoint: .fromEnvironment(environment),
+                http: http(caFile: emulator.caFile)
+            )
             #expect("\(source.endpoint)".contains("App Service"))
             let token = try await source.token(scope: "https://graph.microsoft.com/.default")
             #expect(try claims(of: token.token)["appid"]?.stringValue == ManagedIdentityFixture.system.clientId)
             try await source.shutdown()
-            let wrong = try ManagedIdentityTokenSource(endpoint: .appService(endpoint: emulator.baseURL + "/msi/token", header: "guess"), http: http(caFile: emulator.caFile))
-            let error = await expectIdentityError { _ = try await wrong.token(scope: "https://graph.microsoft.com/.default") }
+            let wrong = try ManagedIdentityTokenSource(
+                endpoint: .appService(endpoint: emulator.baseURL + "/msi/token", header: "guess"),
+                http: http(caFile: emulator.caFile)
+            )
+            let error = await expectIdentityError {
+                _ = try await wrong.token(scope: "https://graph.microsoft.com/.default")
+            }
             #expect(error?.code == .credentialUnavailable)
             #expect(error.map { "\($0)".contains(emulator.identityHeader) } == false)
             try await wrong.shutdown()
@@ -87,17 +140,33 @@ struct ManagedIdentityTests {
         // asserted: on the loaded 2-core CI machine they measured the scheduler, not the probe.
         let (port, release) = try Peers.reservedPort()
         defer { release() }
-        let source = try ManagedIdentityTokenSource(endpoint: .imds("https://localhost:\(port)"), probeTimeout: .seconds(1))
-        let absent = await expectIdentityError { _ = try await source.token(scope: "https://graph.microsoft.com/.default") }
+        let source = try ManagedIdentityTokenSource(
+            endpoint: .imds("https://localhost:\(port)"),
+            probeTimeout: .seconds(1)
+        )
+        let absent = await expectIdentityError {
+            _ = try await source.token(scope: "https://graph.microsoft.com/.default")
+        }
         #expect(absent?.code == .credentialUnavailable)
         #expect(absent?.message.contains("connect bounded to 1.0 seconds") == true, "\(absent?.message ?? "")")
         try await source.shutdown()
         // The first request to a real IMDS fails (connection dropped: counts as absent), the next one succeeds.
-        try await withEmulator(model: ManagedIdentityFixture.model(), configure: { $0.faults = [Fault(endpoint: "token", count: 1, dropConnection: true)] }) { emulator in
-            let later = try ManagedIdentityTokenSource(endpoint: .imds(emulator.baseURL), http: http(caFile: emulator.caFile), probeTimeout: .seconds(30))
-            let dropped = await expectIdentityError { _ = try await later.token(scope: "https://graph.microsoft.com/.default") }
+        try await withEmulator(
+            model: ManagedIdentityFixture.model(),
+            configure: { $0.faults = [Fault(endpoint: "token", count: 1, dropConnection: true)] }
+        ) { emulator in
+            let later = try ManagedIdentityTokenSource(
+                endpoint: .imds(emulator.baseURL),
+                http: http(caFile: emulator.caFile),
+                probeTimeout: .seconds(30)
+            )
+            let dropped = await expectIdentityError {
+                _ = try await later.token(scope: "https://graph.microsoft.com/.default")
+            }
             #expect(dropped?.code == .credentialUnavailable)
-            _ = await expectIdentityError { _ = try await later.token(scope: "https://graph.microsoft.com/.default", tenant: "other") }
+            _ = await expectIdentityError {
+                _ = try await later.token(scope: "https://graph.microsoft.com/.default", tenant: "other")
+            }
             let cached = later.cached()
             let first = try await cached.token(scope: "https://graph.microsoft.com/.default")
             let second = try await cached.token(scope: "https://graph.microsoft.com/.default")
@@ -111,17 +180,34 @@ struct ManagedIdentityTests {
         try await withEmulator(model: ManagedIdentityFixture.model()) { emulator in
             // The app trusts the user-assigned identity: issuer = this authority's v2 issuer, subject = its object ID.
             let registration = DirectoryModel.FederatedCredential(
-                name: "payroll-mi", issuer: "\(emulator.baseURL)/\(EmulatorFixture.contoso)/v2.0", subject: ManagedIdentityFixture.user.objectId)
-            _ = try emulator.directory.modifyApplication(EmulatorFixture.daemon) { $0.federatedCredentials = [registration] }
+                name: "payroll-mi",
+                issuer: "\(emulator.baseURL)/\(EmulatorFixture.contoso)/v2.0",
+                subject: ManagedIdentityFixture.user.objectId
+            )
+            _ = try emulator.directory.modifyApplication(EmulatorFixture.daemon) {
+                $0.federatedCredentials = [registration]
+            }
             let identity = try ManagedIdentityTokenSource(
-                identity: .clientID(ManagedIdentityFixture.user.clientId), endpoint: .imds(emulator.baseURL), http: http(caFile: emulator.caFile), probeTimeout: .seconds(30))
-            try await withClient(try emulatorClient(emulator, credential: ClientAssertionCredential.managedIdentity(identity.cached()))) { client in
+                identity: .clientID(ManagedIdentityFixture.user.clientId),
+                endpoint: .imds(emulator.baseURL),
+                http: http(caFile: emulator.caFile),
+                probeTimeout: .seconds(30)
+            )
+            try await withClient(
+                try emulatorClient(emulator, credential: ClientAssertionCredential.managedIdentity(identity.cached()))
+            ) { client in
                 let token = try await client.token(scope: "api://reports/.default")
                 #expect(try claims(of: token.token)["azp"]?.stringValue == EmulatorFixture.daemon)
             }
             // The system identity is not trusted: 700213 (subject).
-            let other = try ManagedIdentityTokenSource(endpoint: .imds(emulator.baseURL), http: http(caFile: emulator.caFile), probeTimeout: .seconds(30))
-            try await withClient(try emulatorClient(emulator, credential: ClientAssertionCredential.managedIdentity(other))) { client in
+            let other = try ManagedIdentityTokenSource(
+                endpoint: .imds(emulator.baseURL),
+                http: http(caFile: emulator.caFile),
+                probeTimeout: .seconds(30)
+            )
+            try await withClient(
+                try emulatorClient(emulator, credential: ClientAssertionCredential.managedIdentity(other))
+            ) { client in
                 let error = await expectIdentityError { _ = try await client.token(scope: "api://reports/.default") }
                 #expect(error?.aadstsCode == 700_213)
             }
@@ -148,25 +234,60 @@ struct CredentialChainTests {
     func chooses() async throws {
         try await WorkloadIssuer().run { issuer in
             var model = ManagedIdentityFixture.model()
-            model.applications[0].federatedCredentials = [.init(issuer: issuer.issuer, subject: WorkloadIdentityTests.subject)]
+            model.applications[0].federatedCredentials = [
+                .init(issuer: issuer.issuer, subject: WorkloadIdentityTests.subject)
+            ]
             try await withEmulator(model: model) { emulator in
                 let closedIMDS = "https://localhost:\(try Peers.freePort())"
-                let base = ["AZURE_TENANT_ID": EmulatorFixture.contoso, "AZURE_CLIENT_ID": EmulatorFixture.daemon, "AZURE_AUTHORITY_HOST": emulator.baseURL,
-                            "AZURE_POD_IDENTITY_AUTHORITY_HOST": closedIMDS]
+                let base = [
+                    "AZURE_TENANT_ID": EmulatorFixture.contoso, "AZURE_CLIENT_ID": EmulatorFixture.daemon,
+                    "AZURE_AUTHORITY_HOST": emulator.baseURL,
+                    "AZURE_POD_IDENTITY_AUTHORITY_HOST": closedIMDS,
+                ]
                 let file = NSTemporaryDirectory() + "tessera-chain-\(UUID().uuidString.prefix(8))"
-                try (try await issuer.token(subject: WorkloadIdentityTests.subject)).write(toFile: file, atomically: true, encoding: .utf8)
+                try (try await issuer.token(subject: WorkloadIdentityTests.subject)).write(
+                    toFile: file,
+                    atomically: true,
+                    encoding: .utf8
+                )
                 defer { unlink(file) }
-                let appService = ["IDENTITY_ENDPOINT": emulator.baseURL + "/msi/token", "IDENTITY_HEADER": emulator.identityHeader]
+                let appService = [
+                    "IDENTITY_ENDPOINT": emulator.baseURL + "/msi/token", "IDENTITY_HEADER": emulator.identityHeader,
+                ]
                 let cases: [(String, [String: String], String, String)] = [
-                    ("secret", base.merging(["AZURE_CLIENT_SECRET": EmulatorFixture.secret]) { $1 }, "environment", EmulatorFixture.daemon),
-                    ("certificate", base.merging(["AZURE_CLIENT_CERTIFICATE_PATH": TestPKI.shared.path("combined.pem")]) { $1 }, "environment", EmulatorFixture.daemon),
-                    ("federated token file", base.merging(["AZURE_FEDERATED_TOKEN_FILE": file]) { $1 }, "workload identity", EmulatorFixture.daemon),
-                    ("App Service managed identity", appService, "managed identity", ManagedIdentityFixture.system.clientId),
-                    ("narrowed to managed identity", base.merging(appService) { $1 }.merging(["AZURE_CLIENT_SECRET": EmulatorFixture.secret, "AZURE_TOKEN_CREDENTIALS": "ManagedIdentityCredential", "AZURE_CLIENT_ID": ManagedIdentityFixture.user.clientId]) { $1 }, "managed identity", ManagedIdentityFixture.user.clientId),
+                    (
+                        "secret", base.merging(["AZURE_CLIENT_SECRET": EmulatorFixture.secret]) { $1 }, "environment",
+                        EmulatorFixture.daemon
+                    ),
+                    (
+                        "certificate",
+                        base.merging(["AZURE_CLIENT_CERTIFICATE_PATH": TestPKI.shared.path("combined.pem")]) { $1 },
+                        "environment", EmulatorFixture.daemon
+                    ),
+                    (
+                        "federated token file", base.merging(["AZURE_FEDERATED_TOKEN_FILE": file]) { $1 },
+                        "workload identity", EmulatorFixture.daemon
+                    ),
+                    (
+                        "App Service managed identity", appService, "managed identity",
+                        ManagedIdentityFixture.system.clientId
+                    ),
+                    (
+                        "narrowed to managed identity",
+                        base.merging(appService) { $1 }.merging([
+                            "AZURE_CLIENT_SECRET": EmulatorFixture.secret,
+                            "AZURE_TOKEN_CREDENTIALS": "ManagedIdentityCredential",
+                            "AZURE_CLIENT_ID": ManagedIdentityFixture.user.clientId,
+                        ]) { $1 }, "managed identity", ManagedIdentityFixture.user.clientId
+                    ),
                 ]
                 for (name, environment, step, client) in cases {
-                    try await withChain(try ChainedTokenSource.environment(environment, http: http(caFile: emulator.caFile))) { chain in
-                        let scope = step == "managed identity" ? "https://graph.microsoft.com/.default" : "api://reports/.default"
+                    try await withChain(
+                        try ChainedTokenSource.environment(environment, http: http(caFile: emulator.caFile))
+                    ) { chain in
+                        let scope =
+                            step == "managed identity"
+                            ? "https://graph.microsoft.com/.default" : "api://reports/.default"
                         let token = try await chain.token(scope: scope)
                         let claims = try claims(of: token.token)
                         #expect((claims["azp"] ?? claims["appid"])?.stringValue == client, "\(name)")
@@ -181,47 +302,86 @@ struct CredentialChainTests {
     func failures() async throws {
         let closedIMDS = "https://localhost:\(try Peers.freePort())"
         let chain = try ChainedTokenSource.environment(["AZURE_POD_IDENTITY_AUTHORITY_HOST": closedIMDS])
-        let error = await expectIdentityError { _ = try await chain.token(scope: "https://graph.microsoft.com/.default") }
+        let error = await expectIdentityError {
+            _ = try await chain.token(scope: "https://graph.microsoft.com/.default")
+        }
         #expect(error?.code == .credentialUnavailable)
-        for text in ["environment (EnvironmentCredential): neither AZURE_CLIENT_SECRET", "workload identity (WorkloadIdentityCredential): AZURE_FEDERATED_TOKEN_FILE is not set",
-                     "managed identity (ManagedIdentityCredential): no managed identity: IMDS at \(closedIMDS) did not answer"] {
+        for text in [
+            "environment (EnvironmentCredential): neither AZURE_CLIENT_SECRET",
+            "workload identity (WorkloadIdentityCredential): AZURE_FEDERATED_TOKEN_FILE is not set",
+            "managed identity (ManagedIdentityCredential): no managed identity: IMDS at \(closedIMDS) did not answer",
+        ] {
             #expect(error?.message.contains(text) == true, "\(text) in \(error?.message ?? "")")
         }
         try await chain.shutdown()
-        #expect(throws: IdentityError.self) { try ChainedTokenSource.environment(["AZURE_TOKEN_CREDENTIALS": "AzureCliCredential"]) }
+        #expect(throws: IdentityError.self) {
+            try ChainedTokenSource.environment(["AZURE_TOKEN_CREDENTIALS": "AzureCliCredential"])
+        }
 
         try await withEmulator(model: ManagedIdentityFixture.model()) { emulator in
-            try await withChain(try ChainedTokenSource.environment([
-                "AZURE_TENANT_ID": EmulatorFixture.contoso, "AZURE_CLIENT_ID": EmulatorFixture.daemon, "AZURE_CLIENT_SECRET": "wrong",
-                "AZURE_AUTHORITY_HOST": emulator.baseURL, "IDENTITY_ENDPOINT": emulator.baseURL + "/msi/token", "IDENTITY_HEADER": emulator.identityHeader,
-            ], http: http(caFile: emulator.caFile))) { wrong in
-                let refused = await expectIdentityError { _ = try await wrong.token(scope: "https://graph.microsoft.com/.default") }
-                #expect(refused?.aadstsCode == 7_000_215, "a wrong secret is reported, not skipped for the managed identity")
+            try await withChain(
+                try ChainedTokenSource.environment(
+                    [
+                        "AZURE_TENANT_ID": EmulatorFixture.contoso, "AZURE_CLIENT_ID": EmulatorFixture.daemon,
+                        "AZURE_CLIENT_SECRET": "wrong",
+                        "AZURE_AUTHORITY_HOST": emulator.baseURL, "IDENTITY_ENDPOINT": emulator.baseURL + "/msi/token",
+                        "IDENTITY_HEADER": emulator.identityHeader,
+                    ],
+                    http: http(caFile: emulator.caFile)
+                )
+            ) { wrong in
+                let refused = await expectIdentityError {
+                    _ = try await wrong.token(scope: "https://graph.microsoft.com/.default")
+                }
+                #expect(
+                    refused?.aadstsCode == 7_000_215,
+                    "a wrong secret is reported, not skipped for the managed identity"
+                )
                 #expect(wrong.chosen == nil)
             }
         }
     }
 }
 
-@Suite("tessera token (built binary) with SignedAssertionFromManagedIdentity", .enabled(if: ProcessInfo.processInfo.environment["TESSERA_BIN"] != nil || Peers.isCI))
+@Suite(
+    "tessera token (built binary) with SignedAssertionFromManagedIdentity",
+    .enabled(if: ProcessInfo.processInfo.environment["TESSERA_BIN"] != nil || Peers.isCI)
+)
 struct ManagedIdentityCLITests {
     @Test("appsettings.json ClientCredentials SourceType SignedAssertionFromManagedIdentity on App Service")
     func signedAssertionFromManagedIdentity() async throws {
         let binary = ProcessInfo.processInfo.environment["TESSERA_BIN"] ?? "TESSERA_BIN is not set"
         try await withEmulator(model: ManagedIdentityFixture.model()) { emulator in
             _ = try emulator.directory.modifyApplication(EmulatorFixture.daemon) {
-                $0.federatedCredentials = [.init(issuer: "\(emulator.baseURL)/\(EmulatorFixture.contoso)/v2.0", subject: ManagedIdentityFixture.user.objectId)]
+                $0.federatedCredentials = [
+                    .init(
+                        issuer: "\(emulator.baseURL)/\(EmulatorFixture.contoso)/v2.0",
+                        subject: ManagedIdentityFixture.user.objectId
+                    )
+                ]
             }
             let settings = NSTemporaryDirectory() + "tessera-mi-\(UUID().uuidString.prefix(8)).json"
             defer { unlink(settings) }
-            let file: [String: Any] = ["AzureAd": [
-                "Instance": emulator.baseURL + "/", "TenantId": EmulatorFixture.contoso, "ClientId": EmulatorFixture.daemon,
-                "ClientCredentials": [["SourceType": "SignedAssertionFromManagedIdentity", "ManagedIdentityClientId": ManagedIdentityFixture.user.clientId]],
-            ]]
+            let file: [String: Any] = [
+                "AzureAd": [
+                    "Instance": emulator.baseURL + "/", "TenantId": EmulatorFixture.contoso,
+                    "ClientId": EmulatorFixture.daemon,
+                    "ClientCredentials": [
+                        [
+                            "SourceType": "SignedAssertionFromManagedIdentity",
+                            "ManagedIdentityClientId": ManagedIdentityFixture.user.clientId,
+                        ]
+                    ],
+                ]
+            ]
             try JSONSerialization.data(withJSONObject: file).write(to: URL(fileURLWithPath: settings))
-            let output = try await Peers.runAsync(binary, ["token", "--config", settings, "--scope", "api://reports/.default", "--ca-file", emulator.caFile!], environment: [
-                "IDENTITY_ENDPOINT": emulator.baseURL + "/msi/token", "IDENTITY_HEADER": emulator.identityHeader,
-            ])
+            let output = try await Peers.runAsync(
+                binary,
+                ["token", "--config", settings, "--scope", "api://reports/.default", "--ca-file", emulator.caFile!],
+                environment: [
+                    "IDENTITY_ENDPOINT": emulator.baseURL + "/msi/token", "IDENTITY_HEADER": emulator.identityHeader,
+                ]
+            )
             let token = output.trimmingCharacters(in: .whitespacesAndNewlines)
             #expect(try claims(of: token)["azp"]?.stringValue == EmulatorFixture.daemon)
             #expect(!output.contains(emulator.identityHeader))

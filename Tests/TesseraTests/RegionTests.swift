@@ -1,7 +1,7 @@
 import Foundation
-import Testing
 import Tessera
 import TesseraTestSupport
+import Testing
 
 @Suite("Regions and clouds: regional token endpoints with fallback to the global one")
 struct RegionTests {
@@ -11,7 +11,10 @@ struct RegionTests {
         #expect(region.baseURL(in: .public) == "https://westus2.login.microsoft.com")
         #expect(region.baseURL(in: .usGovernment) == "https://westus2.login.microsoftonline.us")
         #expect(region.baseURL(in: .china) == "https://westus2.login.chinacloudapi.cn")
-        #expect(region.baseURL(in: try .custom("https://localhost:8443")) == nil, "a custom cloud has no regional host unless given")
+        #expect(
+            region.baseURL(in: try .custom("https://localhost:8443")) == nil,
+            "a custom cloud has no regional host unless given"
+        )
         for bad in ["", "evil.example/x", "west us", "westus2.attacker.example", "@x"] {
             #expect(throws: IdentityError.self, "\(bad)") { try AzureRegion.named(bad) }
         }
@@ -25,12 +28,19 @@ struct RegionTests {
 
     /// A client of `global` whose region is served by `regional` (both test token services).
     func withRegionalClient<R: Sendable>(
-        global: TestTokenServer, regionalBaseURL: String, _ body: (ConfidentialClient, CapturingLogHandler) async throws -> R
+        global: TestTokenServer,
+        regionalBaseURL: String,
+        _ body: (ConfidentialClient, CapturingLogHandler) async throws -> R
     ) async throws -> R {
         let (logger, capture) = capturingLogger()
-        return try await withClient(global, credential: ClientSecretCredential(secret: testSecret), logger: logger, configure: {
-            $0.region = try AzureRegion.custom(name: "westus2", baseURL: regionalBaseURL)
-        }) { client in try await body(client, capture) }
+        return try await withClient(
+            global,
+            credential: ClientSecretCredential(secret: testSecret),
+            logger: logger,
+            configure: {
+                $0.region = try AzureRegion.custom(name: "westus2", baseURL: regionalBaseURL)
+            }
+        ) { client in try await body(client, capture) }
     }
 
     @Test("requests go to the regional endpoint while it works")
@@ -60,7 +70,12 @@ struct RegionTests {
             }
             #expect(global.tokenRequests.count == 2)
             try await TestTokenServer.daemon().run { regional in
-                regional.enqueue(.init(status: 503, body: #"{"error":"temporarily_unavailable","error_description":"AADSTS90000: busy"}"#))
+                regional.enqueue(
+                    .init(
+                        status: 503,
+                        body: #"{"error":"temporarily_unavailable","error_description":"AADSTS90000: busy"}"#
+                    )
+                )
                 try await withRegionalClient(global: global, regionalBaseURL: regional.baseURL) { client, capture in
                     _ = try await client.identityProvider.token(scope: "https://graph.microsoft.com/.default")
                     #expect(capture.count("falling back") == 1)
@@ -71,7 +86,9 @@ struct RegionTests {
             // A rejection that is about the request (a wrong secret) is not retried globally.
             try await TestTokenServer.daemon(secret: "another").run { regional in
                 try await withRegionalClient(global: global, regionalBaseURL: regional.baseURL) { client, capture in
-                    let error = await expectIdentityError { _ = try await client.identityProvider.token(scope: "https://graph.microsoft.com/.default") }
+                    let error = await expectIdentityError {
+                        _ = try await client.identityProvider.token(scope: "https://graph.microsoft.com/.default")
+                    }
                     #expect(error?.aadstsCode == 7_000_215)
                     #expect(capture.count("falling back") == 0)
                 }

@@ -1,7 +1,7 @@
 import Foundation
-import Testing
 import Tessera
 import TesseraTestSupport
+import Testing
 
 @Suite("Client secret over real HTTP")
 struct SecretCredentialTests {
@@ -18,10 +18,12 @@ struct SecretCredentialTests {
             #expect(token.tenant == tenantID)
             let request = try #require(server.tokenRequests.first)
             #expect(request.path == "/\(tenantID)/oauth2/v2.0/token")
-            #expect(request.form == [
-                "grant_type": "client_credentials", "client_id": daemonClientID,
-                "scope": "https://graph.microsoft.com/.default", "client_secret": testSecret,
-            ])
+            #expect(
+                request.form == [
+                    "grant_type": "client_credentials", "client_id": daemonClientID,
+                    "scope": "https://graph.microsoft.com/.default", "client_secret": testSecret,
+                ]
+            )
             #expect(request.headers["authorization"] == nil)
             #expect(request.headers["content-type"] == "application/x-www-form-urlencoded")
             #expect(request.headers["x-client-sku"] == "tessera.swift")
@@ -38,7 +40,8 @@ struct SecretCredentialTests {
     func basic() async throws {
         let awkward = "s3cr3t+with/odd:chars and space%"
         try await TestTokenServer.daemon(secret: awkward).run { server in
-            _ = try await withClient(server, credential: ClientSecretCredential(secret: awkward, method: .basic)) { client in
+            _ = try await withClient(server, credential: ClientSecretCredential(secret: awkward, method: .basic)) {
+                client in
                 try await client.identityProvider.token(scope: "api://reports/.default")
             }
             let request = try #require(server.tokenRequests.first)
@@ -52,7 +55,9 @@ struct SecretCredentialTests {
     func correlationIDs() async throws {
         try await TestTokenServer.daemon().run { server in
             try await withClient(server, credential: ClientSecretCredential(secret: testSecret)) { client in
-                for _ in 0..<3 { _ = try await client.identityProvider.token(scope: "https://graph.microsoft.com/.default") }
+                for _ in 0..<3 {
+                    _ = try await client.identityProvider.token(scope: "https://graph.microsoft.com/.default")
+                }
             }
             let ids = Set(server.tokenRequests.compactMap { $0.headers["client-request-id"] })
             #expect(ids.count == 3)
@@ -63,7 +68,8 @@ struct SecretCredentialTests {
     func wrongSecret() async throws {
         try await TestTokenServer.daemon().run { server in
             let error = await expectIdentityError {
-                _ = try await withClient(server, credential: ClientSecretCredential(secret: "wrong-secret-value")) { client in
+                _ = try await withClient(server, credential: ClientSecretCredential(secret: "wrong-secret-value")) {
+                    client in
                     try await client.identityProvider.token(scope: "https://graph.microsoft.com/.default")
                 }
             }

@@ -1,19 +1,23 @@
 import Foundation
-import Testing
 import Tessera
 import TesseraEmulator
 import TesseraJOSE
 import TesseraTestSupport
+import Testing
 import _CryptoExtras
 
-@Suite("Workload identity federation end to end: an external issuer's token as the client assertion (emulator verifies via discovery/JWKS)")
+@Suite(
+    "Workload identity federation end to end: an external issuer's token as the client assertion (emulator verifies via discovery/JWKS)"
+)
 struct WorkloadIdentityTests {
     static let subject = "system:serviceaccount:payroll:daemon"
 
     /// The fixture with the daemon app trusting `issuer` for `subject`.
     static func model(issuer: String, audiences: [String]? = nil) -> DirectoryModel {
         var model = EmulatorFixture.model
-        model.applications[0].federatedCredentials = [.init(name: "aks", issuer: issuer, subject: subject, audiences: audiences)]
+        model.applications[0].federatedCredentials = [
+            .init(name: "aks", issuer: issuer, subject: subject, audiences: audiences)
+        ]
         return model
     }
 
@@ -29,12 +33,17 @@ struct WorkloadIdentityTests {
             try await withEmulator(model: Self.model(issuer: issuer.issuer)) { emulator in
                 let file = try tokenFile(try await issuer.token(subject: Self.subject))
                 defer { unlink(file) }
-                try await withClient(try emulatorClient(emulator, credential: ClientAssertionCredential(file: file))) { client in
+                try await withClient(try emulatorClient(emulator, credential: ClientAssertionCredential(file: file))) {
+                    client in
                     let token = try await client.identityProvider.token(scope: "api://reports/.default")
                     let claims = try claims(of: token.token)
                     #expect(claims["azp"]?.stringValue == EmulatorFixture.daemon)
                     #expect(claims["roles"] == .array(["Reports.Read.All"]))
-                    try (try await issuer.token(subject: Self.subject, issuedAgo: 1)).write(toFile: file, atomically: true, encoding: .utf8)
+                    try (try await issuer.token(subject: Self.subject, issuedAgo: 1)).write(
+                        toFile: file,
+                        atomically: true,
+                        encoding: .utf8
+                    )
                     _ = try await client.identityProvider.token(scope: "api://reports/.default")
                 }
             }
@@ -49,10 +58,18 @@ struct WorkloadIdentityTests {
     }
 
     static let cases: [Case] = [
-        Case(name: "another subject → 700213", aadsts: 700_213) { try await $0.token(subject: "system:serviceaccount:payroll:intruder") },
-        Case(name: "another audience → 700212", aadsts: 700_212) { try await $0.token(subject: subject, audience: "api://something-else") },
-        Case(name: "an untrusted issuer → 700211", aadsts: 700_211) { try await $0.token(subject: subject, issuer: "https://oidc.untrusted.example") },
-        Case(name: "expired → 700024", aadsts: 700_024) { try await $0.token(subject: subject, lifetime: 600, issuedAgo: 3600) },
+        Case(name: "another subject → 700213", aadsts: 700_213) {
+            try await $0.token(subject: "system:serviceaccount:payroll:intruder")
+        },
+        Case(name: "another audience → 700212", aadsts: 700_212) {
+            try await $0.token(subject: subject, audience: "api://something-else")
+        },
+        Case(name: "an untrusted issuer → 700211", aadsts: 700_211) {
+            try await $0.token(subject: subject, issuer: "https://oidc.untrusted.example")
+        },
+        Case(name: "expired → 700024", aadsts: 700_024) {
+            try await $0.token(subject: subject, lifetime: 600, issuedAgo: 3600)
+        },
         Case(name: "signed by another key under the issuer's kid → 50013", aadsts: 50013) {
             try await $0.token(subject: subject, signingKey: try _RSA.Signing.PrivateKey(keySize: .bits2048))
         },
@@ -63,8 +80,12 @@ struct WorkloadIdentityTests {
         try await WorkloadIssuer().run { issuer in
             try await withEmulator(model: Self.model(issuer: issuer.issuer)) { emulator in
                 let assertion = try await test.token(issuer)
-                try await withClient(try emulatorClient(emulator, credential: ClientAssertionCredential(assertion: assertion))) { client in
-                    let error = await expectIdentityError { _ = try await client.identityProvider.token(scope: "api://reports/.default") }
+                try await withClient(
+                    try emulatorClient(emulator, credential: ClientAssertionCredential(assertion: assertion))
+                ) { client in
+                    let error = await expectIdentityError {
+                        _ = try await client.identityProvider.token(scope: "api://reports/.default")
+                    }
                     #expect(error?.aadstsCode == test.aadsts)
                     #expect(error?.code == .invalidClient)
                     #expect(error.map { "\($0)".contains(assertion) } == false)
@@ -79,15 +100,23 @@ struct WorkloadIdentityTests {
         try await WorkloadIssuer().run { issuer in
             try await withEmulator(model: Self.model(issuer: closed)) { emulator in
                 let assertion = try await issuer.token(subject: Self.subject, issuer: closed)
-                try await withClient(try emulatorClient(emulator, credential: ClientAssertionCredential(assertion: assertion))) { client in
-                    let error = await expectIdentityError { _ = try await client.identityProvider.token(scope: "api://reports/.default") }
+                try await withClient(
+                    try emulatorClient(emulator, credential: ClientAssertionCredential(assertion: assertion))
+                ) { client in
+                    let error = await expectIdentityError {
+                        _ = try await client.identityProvider.token(scope: "api://reports/.default")
+                    }
                     #expect(error?.aadstsCode == 50166)
                 }
             }
             try await withEmulator(model: EmulatorFixture.model) { emulator in
                 let assertion = try await issuer.token(subject: Self.subject)
-                try await withClient(try emulatorClient(emulator, credential: ClientAssertionCredential(assertion: assertion))) { client in
-                    let error = await expectIdentityError { _ = try await client.identityProvider.token(scope: "api://reports/.default") }
+                try await withClient(
+                    try emulatorClient(emulator, credential: ClientAssertionCredential(assertion: assertion))
+                ) { client in
+                    let error = await expectIdentityError {
+                        _ = try await client.identityProvider.token(scope: "api://reports/.default")
+                    }
                     #expect(error?.aadstsCode == 70021)
                     #expect(error?.message.contains("federated identity credential") == true)
                 }
@@ -95,17 +124,25 @@ struct WorkloadIdentityTests {
         }
     }
 
-    @Test("tessera token (built binary) from AZURE_FEDERATED_TOKEN_FILE", .enabled(if: ProcessInfo.processInfo.environment["TESSERA_BIN"] != nil || Peers.isCI))
+    @Test(
+        "tessera token (built binary) from AZURE_FEDERATED_TOKEN_FILE",
+        .enabled(if: ProcessInfo.processInfo.environment["TESSERA_BIN"] != nil || Peers.isCI)
+    )
     func environment() async throws {
         let binary = ProcessInfo.processInfo.environment["TESSERA_BIN"] ?? "TESSERA_BIN is not set"
         try await WorkloadIssuer().run { issuer in
             try await withEmulator(model: Self.model(issuer: issuer.issuer)) { emulator in
                 let file = try tokenFile(try await issuer.token(subject: Self.subject))
                 defer { unlink(file) }
-                let output = try await Peers.runAsync(binary, ["token", "--scope", "api://reports/.default"], environment: [
-                    "AZURE_TENANT_ID": EmulatorFixture.contoso, "AZURE_CLIENT_ID": EmulatorFixture.daemon, "AZURE_FEDERATED_TOKEN_FILE": file,
-                    "AZURE_AUTHORITY_HOST": emulator.baseURL, "TESSERA_CA_FILE": emulator.caFile!,
-                ])
+                let output = try await Peers.runAsync(
+                    binary,
+                    ["token", "--scope", "api://reports/.default"],
+                    environment: [
+                        "AZURE_TENANT_ID": EmulatorFixture.contoso, "AZURE_CLIENT_ID": EmulatorFixture.daemon,
+                        "AZURE_FEDERATED_TOKEN_FILE": file,
+                        "AZURE_AUTHORITY_HOST": emulator.baseURL, "TESSERA_CA_FILE": emulator.caFile!,
+                    ]
+                )
                 let token = output.trimmingCharacters(in: .whitespacesAndNewlines)
                 #expect(try claims(of: token)["azp"]?.stringValue == EmulatorFixture.daemon)
             }

@@ -22,15 +22,27 @@ final class WorkloadIssuer: Sendable {
     func run<R: Sendable>(_ body: @Sendable (WorkloadIssuer) async throws -> R) async throws -> R {
         let router = Router()
         router.get(".well-known/openid-configuration") { _, _ -> Response in
-            self.json(["issuer": self.issuer, "jwks_uri": self.issuer + "/openid/v1/jwks", "id_token_signing_alg_values_supported": ["RS256"]])
+            self.json([
+                "issuer": self.issuer, "jwks_uri": self.issuer + "/openid/v1/jwks",
+                "id_token_signing_alg_values_supported": ["RS256"],
+            ])
         }
         router.get("openid/v1/jwks") { _, _ -> Response in
             let primitives = try self.key.publicKey.getKeyPrimitives()
-            return self.json(["keys": [["kty": "RSA", "use": "sig", "alg": "RS256", "kid": self.kid,
-                                         "n": Base64URL.encode(primitives.modulus), "e": Base64URL.encode(primitives.publicExponent)]]])
+            return self.json([
+                "keys": [
+                    [
+                        "kty": "RSA", "use": "sig", "alg": "RS256", "kid": self.kid,
+                        "n": Base64URL.encode(primitives.modulus), "e": Base64URL.encode(primitives.publicExponent),
+                    ]
+                ]
+            ])
         }
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              logger: Logger(label: "test-issuer", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            logger: Logger(label: "test-issuer", factory: { _ in SwiftLogNoOpLogHandler() })
+        )
         return try await app.test(.live) { client in
             url.withLock { $0 = "http://127.0.0.1:\(client.port!)" }
             return try await body(self)
@@ -38,21 +50,33 @@ final class WorkloadIssuer: Sendable {
     }
 
     func json(_ object: [String: Any]) -> Response {
-        Response(status: .ok, headers: [.contentType: "application/json"],
-                 body: .init(byteBuffer: ByteBuffer(bytes: try! JSONSerialization.data(withJSONObject: object))))
+        Response(
+            status: .ok,
+            headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: try! JSONSerialization.data(withJSONObject: object)))
+        )
     }
 
     /// A workload token, as the kubelet projects one into the pod.
-    func token(subject: String, audience: String = "api://AzureADTokenExchange", lifetime: Int64 = 3600, issuedAgo: Int64 = 0,
-               signingKey: _RSA.Signing.PrivateKey? = nil, issuer: String? = nil) async throws -> String {
+    func token(
+        subject: String,
+        audience: String = "api://AzureADTokenExchange",
+        lifetime: Int64 = 3600,
+        issuedAgo: Int64 = 0,
+        signingKey: _RSA.Signing.PrivateKey? = nil,
+        issuer: String? = nil
+    ) async throws -> String {
         let now = Int64(Date().timeIntervalSince1970) - issuedAgo
         var header = JWSHeader()
         header.keyID = kid
         let signer = try await JWSSigner(privateKey: signingKey ?? key, algorithm: .rs256)
-        return try await signer.sign(claims: [
-            "iss": .string(issuer ?? self.issuer), "sub": .string(subject), "aud": .array([.string(audience)]),
-            "iat": .number(Double(now)), "nbf": .number(Double(now)), "exp": .number(Double(now + lifetime)),
-            "kubernetes.io": .object(["namespace": "payroll", "serviceaccount": .object(["name": "daemon"])]),
-        ], header: header)
+        return try await signer.sign(
+            claims: [
+                "iss": .string(issuer ?? self.issuer), "sub": .string(subject), "aud": .array([.string(audience)]),
+                "iat": .number(Double(now)), "nbf": .number(Double(now)), "exp": .number(Double(now + lifetime)),
+                "kubernetes.io": .object(["namespace": "payroll", "serviceaccount": .object(["name": "daemon"])]),
+            ],
+            header: header
+        )
     }
 }

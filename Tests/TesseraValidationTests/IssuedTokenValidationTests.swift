@@ -1,25 +1,34 @@
 import Foundation
-import Testing
 import Tessera
 import TesseraEmulator
 import TesseraJOSE
 import TesseraTestSupport
 import TesseraValidation
+import Testing
 
 /// Tokens real issuers mint — the emulator (Entra v1 and v2 shapes) — validate with keys fetched over HTTPS by
 /// discovery, and every mutation of them fails with the right reason.
 @Suite("Validating issued tokens")
 struct IssuedTokenValidationTests {
     static func issued(_ emulator: Emulator, scope: String) async throws -> String {
-        try await withClient(try emulatorClient(emulator, credential: try certificateCredential())) { try await $0.token(scope: scope) }.token
+        try await withClient(try emulatorClient(emulator, credential: try certificateCredential())) {
+            try await $0.token(scope: scope)
+        }.token
     }
 
     static func validator(_ emulator: Emulator, version: Int, audience: String) -> TokenValidator {
         let template = version == 2 ? "\(emulator.baseURL)/{tenantid}/v2.0" : "\(emulator.baseURL)/{tenantid}/"
-        var policy = ValidationPolicy(issuer: .multiTenant(template: template, allowedTenants: [EmulatorFixture.contoso]), audiences: [audience])
+        var policy = ValidationPolicy(
+            issuer: .multiTenant(template: template, allowedTenants: [EmulatorFixture.contoso]),
+            audiences: [audience]
+        )
         policy.minimumClientAuthentication = 2
-        let discovery = "\(emulator.baseURL)/\(EmulatorFixture.contoso)\(version == 2 ? "/v2.0" : "")/.well-known/openid-configuration"
-        return TokenValidator(policy: policy, keys: SigningKeySet(url: discovery, discovery: true, caFile: emulator.caFile))
+        let discovery =
+            "\(emulator.baseURL)/\(EmulatorFixture.contoso)\(version == 2 ? "/v2.0" : "")/.well-known/openid-configuration"
+        return TokenValidator(
+            policy: policy,
+            keys: SigningKeySet(url: discovery, discovery: true, caFile: emulator.caFile)
+        )
     }
 
     @Test("emulator v2 and v1 (Graph) tokens validate; mutations fail with the right reason")
@@ -44,7 +53,9 @@ struct IssuedTokenValidationTests {
             claims["roles"] = .array(["Reports.Read.All", "Reports.Write.All"])
             let tampered = parts[0] + "." + TestIssuer.encode(claims) + "." + parts[2]
             await expectRejection(.badSignature) { try await validator.validate(tampered) }
-            await expectRejection(.badAudience) { try await Self.validator(emulator, version: 2, audience: "api://other").validate(v2) }
+            await expectRejection(.badAudience) {
+                try await Self.validator(emulator, version: 2, audience: "api://other").validate(v2)
+            }
             await expectRejection(.badIssuer) { try await graph.validate(v2) }
             var strict = validator.policy
             strict.roles = .allOf(["Reports.Write.All"])
@@ -52,7 +63,9 @@ struct IssuedTokenValidationTests {
             await expectRejection(.missingRole) { try await validator.validate(v2) }
             var later = validator.policy
             later.now = { Date().addingTimeInterval(7200) }
-            await expectRejection(.expired) { try await TokenValidator(policy: later, keys: validator.keys).validate(v2) }
+            await expectRejection(.expired) {
+                try await TokenValidator(policy: later, keys: validator.keys).validate(v2)
+            }
             try await validator.keys.shutdown()
         }
     }
@@ -70,18 +83,28 @@ struct IssuedTokenValidationTests {
                 "--issuer", "\(emulator.baseURL)/\(EmulatorFixture.contoso)/v2.0", "--audience", EmulatorFixture.api,
                 "--ca-file", emulator.caFile!, "--app-only",
             ]
-            let output = try await Peers.runAsync(binary, ["validate", token] + common + ["--role", "Reports.Read.All"])
+            let output = try await Peers.runAsync(
+                binary,
+                ["validate", token] + common + ["--role", "Reports.Read.All"]
+            )
             let json = try StrictJSON.parseObject(Array(output.utf8))
             #expect(json["tenant"]?.stringValue == EmulatorFixture.contoso)
             #expect(json["roles"] == .array(["Reports.Read.All"]))
-            for (extra, reason) in [(["--role", "Reports.Write.All"], "missing_role"), (["--now", "4102444800"], "expired"), (["--caller", "someone"], "caller_not_allowed")] {
+            for (extra, reason) in [
+                (["--role", "Reports.Write.All"], "missing_role"), (["--now", "4102444800"], "expired"),
+                (["--caller", "someone"], "caller_not_allowed"),
+            ] {
                 do {
                     _ = try await Peers.runAsync(binary, ["validate", token] + common + extra)
                     Issue.record("accepted with \(extra)")
                 } catch let error as Peers.PeerError {
                     #expect(error.description.contains("exited 1"), "\(error)")
                 }
-                let stdout = (try? await Peers.runAsync("/bin/sh", ["-c", "\"$0\" \"$@\" || true", binary, "validate", token] + common + extra)) ?? ""
+                let stdout =
+                    (try? await Peers.runAsync(
+                        "/bin/sh",
+                        ["-c", "\"$0\" \"$@\" || true", binary, "validate", token] + common + extra
+                    )) ?? ""
                 #expect(stdout.hasPrefix("rejected: \(reason): "), "\(stdout)")
                 #expect(!stdout.contains(token.prefix(30)))
             }

@@ -1,9 +1,9 @@
 import Foundation
 import Synchronization
-import Testing
-import TesseraTestSupport
 import TesseraJOSE
+import TesseraTestSupport
 import TesseraValidation
+import Testing
 
 @Suite("Signing keys: refresh rules")
 struct KeySetTests {
@@ -47,10 +47,13 @@ struct KeySetTests {
         let validator = Self.validator(counter)
         for index in 0..<10 {
             let tenant = String(format: "%08d-0000-4000-8000-000000000000", index)
-            let token = TestIssuer.shared.mint(header: HostileTokens.header { $0["kid"] = .string("random-\(index)") }, claims: HostileTokens.claims {
-                $0["tid"] = .string(tenant)
-                $0["iss"] = .string("https://login.example.test/\(tenant)/v2.0")
-            })
+            let token = TestIssuer.shared.mint(
+                header: HostileTokens.header { $0["kid"] = .string("random-\(index)") },
+                claims: HostileTokens.claims {
+                    $0["tid"] = .string(tenant)
+                    $0["iss"] = .string("https://login.example.test/\(tenant)/v2.0")
+                }
+            )
             await expectRejection(.tenantNotAllowed) { try await validator.validate(token) }
         }
         #expect(counter.calls.withLock { $0 } == 0)
@@ -66,10 +69,14 @@ struct KeySetTests {
         clock.withLock { $0 = $0.addingTimeInterval(25 * 3600) }
         var policy = validator.policy
         policy.now = { clock.withLock { $0 } }
-        let later = TestIssuer.shared.mint(claims: HostileTokens.claims { claims in
-            let now = clock.withLock { $0 }.timeIntervalSince1970
-            claims["iat"] = .number(now); claims["nbf"] = .number(now); claims["exp"] = .number(now + 3600)
-        })
+        let later = TestIssuer.shared.mint(
+            claims: HostileTokens.claims { claims in
+                let now = clock.withLock { $0 }.timeIntervalSince1970
+                claims["iat"] = .number(now)
+                claims["nbf"] = .number(now)
+                claims["exp"] = .number(now + 3600)
+            }
+        )
         let principal = try await validator.validate(later)
         #expect(principal.tenant == TestIssuer.tenant)
         #expect(counter.calls.withLock { $0 } == 2, "it tried to refresh the stale set, and kept the old keys")

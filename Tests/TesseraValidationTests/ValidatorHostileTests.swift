@@ -1,9 +1,9 @@
 import Crypto
 import Foundation
-import Testing
-import TesseraTestSupport
 import TesseraJOSE
+import TesseraTestSupport
 import TesseraValidation
+import Testing
 import _CryptoExtras
 
 /// Every bad input of BRIEF §5 and the incident classes it names, as named cases (table-driven).
@@ -21,7 +21,10 @@ struct ValidatorHostileTests {
             Issue.record("accepted: \(principal.roles)")
         } catch {
             #expect(error.reason == testCase.reason, "\(error)")
-            #expect(!error.explanation.contains(token.prefix(20)) || token.count < 20, "no token material in the explanation")
+            #expect(
+                !error.explanation.contains(token.prefix(20)) || token.count < 20,
+                "no token material in the explanation"
+            )
         }
     }
 
@@ -41,12 +44,34 @@ struct ValidatorHostileTests {
     func validVariants() async throws {
         let issuer = TestIssuer.shared
         let validator = try HostileTokens.validator()
-        _ = try await validator.validate(issuer.mint(claims: HostileTokens.claims { $0["aud"] = .array(["other", .string(TestIssuer.api)]) }))
-        _ = try await validator.validate(issuer.mint(claims: HostileTokens.claims { $0["ver"] = "1.0"; $0["azp"] = nil; $0["azpacr"] = nil; $0["appid"] = .string(TestIssuer.daemon); $0["appidacr"] = "2" }))
-        _ = try await validator.validate(issuer.mint(claims: HostileTokens.claims { $0["exp"] = .number(HostileTokens.now.timeIntervalSince1970 - 200) ; $0["nbf"] = .number(HostileTokens.now.timeIntervalSince1970 - 4000); $0["iat"] = .number(HostileTokens.now.timeIntervalSince1970 - 4000) }))
+        _ = try await validator.validate(
+            issuer.mint(claims: HostileTokens.claims { $0["aud"] = .array(["other", .string(TestIssuer.api)]) })
+        )
+        _ = try await validator.validate(
+            issuer.mint(
+                claims: HostileTokens.claims {
+                    $0["ver"] = "1.0"
+                    $0["azp"] = nil
+                    $0["azpacr"] = nil
+                    $0["appid"] = .string(TestIssuer.daemon)
+                    $0["appidacr"] = "2"
+                }
+            )
+        )
+        _ = try await validator.validate(
+            issuer.mint(
+                claims: HostileTokens.claims {
+                    $0["exp"] = .number(HostileTokens.now.timeIntervalSince1970 - 200)
+                    $0["nbf"] = .number(HostileTokens.now.timeIntervalSince1970 - 4000)
+                    $0["iat"] = .number(HostileTokens.now.timeIntervalSince1970 - 4000)
+                }
+            )
+        )
         var policy = HostileTokens.policy()
         policy.roles = .anyOf(["Reports.Write.All", "Reports.Read.All"])
-        _ = try await TokenValidator(policy: policy, keys: try SigningKeySet(jwks: issuer.jwks())).validate(issuer.mint())
+        _ = try await TokenValidator(policy: policy, keys: try SigningKeySet(jwks: issuer.jwks())).validate(
+            issuer.mint()
+        )
     }
 
     @Test("jwt-kit alg poisoning: a forged PS256 token with a real kid does not break later RS256 tokens")
@@ -54,12 +79,21 @@ struct ValidatorHostileTests {
         var policy = HostileTokens.policy()
         policy.algorithms = [.rs256, .ps256]
         let issuer = TestIssuer.shared
-        let validator = TokenValidator(policy: policy, keys: try SigningKeySet(jwks: issuer.jwks(), algorithms: [.rs256, .ps256]))
-        let forged = HostileTokens.replaceSegment(issuer.mint(header: HostileTokens.header { $0["alg"] = "PS256" }), 2, Base64URL.encode([UInt8](repeating: 7, count: 256)))
+        let validator = TokenValidator(
+            policy: policy,
+            keys: try SigningKeySet(jwks: issuer.jwks(), algorithms: [.rs256, .ps256])
+        )
+        let forged = HostileTokens.replaceSegment(
+            issuer.mint(header: HostileTokens.header { $0["alg"] = "PS256" }),
+            2,
+            Base64URL.encode([UInt8](repeating: 7, count: 256))
+        )
         await #expect(throws: TokenRejection.self) { try await validator.validate(forged) }
         let valid = try await validator.validate(issuer.mint())
         #expect(valid.roles == ["Reports.Read.All"])
-        let pss = try await validator.validate(issuer.mint(header: HostileTokens.header { $0["alg"] = "PS256" }, pss: true))
+        let pss = try await validator.validate(
+            issuer.mint(header: HostileTokens.header { $0["alg"] = "PS256" }, pss: true)
+        )
         #expect(pss.tenant == TestIssuer.tenant)
         // The key fixes the algorithm: "k-ps" is published with alg PS256, so an RS256 token naming it is refused.
         do {

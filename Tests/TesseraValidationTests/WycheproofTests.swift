@@ -1,8 +1,8 @@
 import Foundation
-import Testing
 import TesseraJOSE
 import TesseraTestSupport
 import TesseraValidation
+import Testing
 
 /// Google Wycheproof's JWS vectors (`$TESSERA_SHARED/vectors/wycheproof/json_web_signature_test.json`, 401 tests): every
 /// applicable test — RSA keys with RS256 or PS256 (what this validator accepts), and keys that must not verify at all
@@ -15,7 +15,8 @@ struct WycheproofTests {
         "every applicable verdict is right",
         .enabled(
             if: Peers.vectorsAvailable(vectors),
-            "needs the Wycheproof vectors: set TESSERA_SHARED to the folder holding \(vectors) (required under CI=true)")
+            "needs the Wycheproof vectors: set TESSERA_SHARED to the folder holding \(vectors) (required under CI=true)"
+        )
     )
     func verdicts() throws {
         let path = Peers.sharedDirectory + "/" + Self.vectors
@@ -24,7 +25,9 @@ struct WycheproofTests {
             return
         }
         let document = try StrictJSON.parseObject(Array(data))
-        var applicable = 0, right = 0, notApplicable = 0
+        var applicable = 0
+        var right = 0
+        var notApplicable = 0
         var wrong: [String] = []
         for group in document["testGroups"]?.arrayValue ?? [] {
             let jwk = group["public"]?.objectValue ?? group["private"]?.objectValue ?? [:]
@@ -43,12 +46,16 @@ struct WycheproofTests {
                 if verdict == (expected == "valid") {
                     right += 1
                 } else {
-                    wrong.append("tc\(test["tcId"]?.integerValue ?? -1) \(test["comment"]?.stringValue ?? "") expected \(expected)")
+                    wrong.append(
+                        "tc\(test["tcId"]?.integerValue ?? -1) \(test["comment"]?.stringValue ?? "") expected \(expected)"
+                    )
                 }
             }
         }
         #expect(wrong.isEmpty, "\(wrong.prefix(20))")
         #expect(applicable >= 300, "applicable: \(applicable), right: \(right), not applicable: \(notApplicable)")
-        print("Wycheproof JWS: \(right)/\(applicable) applicable verdicts right; \(notApplicable) not applicable (valid only under algorithms or keys not accepted: RS384/512, PS384/512, ES*, HS*)")
+        print(
+            "Wycheproof JWS: \(right)/\(applicable) applicable verdicts right; \(notApplicable) not applicable (valid only under algorithms or keys not accepted: RS384/512, PS384/512, ES*, HS*)"
+        )
     }
 }

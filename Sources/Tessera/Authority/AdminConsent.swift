@@ -15,16 +15,25 @@ public enum AdminConsent {
     /// `https://{host}/{tenant}/adminconsent?client_id=…&redirect_uri=…&state=…` (`tenant` may be `organizations` to
     /// let any administrator pick their tenant).
     public static func url(
-        tenant: String, clientID: String, redirectURI: String, state: String? = nil, cloud: AzureCloud = .public
+        tenant: String,
+        clientID: String,
+        redirectURI: String,
+        state: String? = nil,
+        cloud: AzureCloud = .public
     ) throws(IdentityError) -> String {
         try TenantName.checkSyntax(tenant)
         guard let redirect = URLComponents(string: redirectURI), redirect.scheme != nil, redirect.host != nil else {
-            throw IdentityError(.invalidConfiguration, "the redirect URI '\(redirectURI.prefix(200))' is not an absolute URL; use one registered on the app, e.g. https://localhost/consent-done")
+            throw IdentityError(
+                .invalidConfiguration,
+                "the redirect URI '\(redirectURI.prefix(200))' is not an absolute URL; use one registered on the app, e.g. https://localhost/consent-done"
+            )
         }
         var components = URLComponents(string: "\(cloud.baseURL)/\(tenant)/adminconsent")!
-        components.queryItems = [
-            URLQueryItem(name: "client_id", value: clientID), URLQueryItem(name: "redirect_uri", value: redirectURI),
-        ] + (state.map { [URLQueryItem(name: "state", value: $0)] } ?? [])
+        components.queryItems =
+            [
+                URLQueryItem(name: "client_id", value: clientID),
+                URLQueryItem(name: "redirect_uri", value: redirectURI),
+            ] + (state.map { [URLQueryItem(name: "state", value: $0)] } ?? [])
         // URLComponents leaves ':' and '/' in query values; encode them as Entra's own links do.
         components.percentEncodedQuery = components.percentEncodedQuery?
             .replacingOccurrences(of: ":", with: "%3A").replacingOccurrences(of: "/", with: "%2F")
@@ -40,13 +49,21 @@ public enum AdminConsent {
         let query = FormEncoding.decode(components.percentEncodedQuery ?? "")
         let state = query["state"]
         if let expectedState, state != expectedState {
-            throw IdentityError(.protocolViolation, "the consent redirect's state does not match the one sent: ignore it (possible forgery)")
+            throw IdentityError(
+                .protocolViolation,
+                "the consent redirect's state does not match the one sent: ignore it (possible forgery)"
+            )
         }
         if let error = query["error"] {
             return .denied(error: error, description: query["error_description"], state: state)
         }
-        guard query["admin_consent"]?.lowercased() == "true", let tenant = query["tenant"], UUID(uuidString: tenant) != nil else {
-            throw IdentityError(.protocolViolation, "the consent redirect has neither admin_consent=True with a tenant GUID nor an error")
+        guard query["admin_consent"]?.lowercased() == "true", let tenant = query["tenant"],
+            UUID(uuidString: tenant) != nil
+        else {
+            throw IdentityError(
+                .protocolViolation,
+                "the consent redirect has neither admin_consent=True with a tenant GUID nor an error"
+            )
         }
         return .granted(tenant: tenant.lowercased(), state: state)
     }

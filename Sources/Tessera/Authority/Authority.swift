@@ -28,7 +28,10 @@ public struct Authority: Sendable, Hashable, CustomStringConvertible {
         var path = endpoint.components.path.split(separator: "/").map(String.init)
         if path.last?.lowercased() == "v2.0" { path.removeLast() }
         guard let tenant = path.last else {
-            throw IdentityError(.invalidConfiguration, "the authority '\(url)' names no tenant; expected https://login.microsoftonline.com/{tenant-id}")
+            throw IdentityError(
+                .invalidConfiguration,
+                "the authority '\(url)' names no tenant; expected https://login.microsoftonline.com/{tenant-id}"
+            )
         }
         var base = endpoint.components
         base.path = path.dropLast().isEmpty ? "" : "/" + path.dropLast().joined(separator: "/")
@@ -39,7 +42,9 @@ public struct Authority: Sendable, Hashable, CustomStringConvertible {
     /// `{issuer}/.well-known/openid-configuration` and checked as described above.
     public static func oidc(issuer: String, tokenEndpoint: String? = nil) throws(IdentityError) -> Authority {
         let issuerURL = try EndpointURL(issuer, what: "issuer")
-        let endpoint = try tokenEndpoint.map { text throws(IdentityError) in try EndpointURL(text, what: "token endpoint") }
+        let endpoint = try tokenEndpoint.map { text throws(IdentityError) in
+            try EndpointURL(text, what: "token endpoint")
+        }
         return Authority(kind: .oidc(issuer: issuerURL, tokenEndpoint: endpoint))
     }
 

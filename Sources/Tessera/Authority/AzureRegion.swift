@@ -12,14 +12,20 @@ public struct AzureRegion: Sendable, Hashable, CustomStringConvertible {
     /// A region by name (letters and digits, as Azure names them), e.g. `westus2`.
     public static func named(_ name: String) throws(IdentityError) -> AzureRegion {
         let trimmed = name.trimmingCharacters(in: .whitespaces).lowercased()
-        guard !trimmed.isEmpty, trimmed.count <= 40, trimmed.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else {
-            throw IdentityError(.invalidConfiguration, "'\(name.prefix(64))' is not an Azure region name (letters and digits, e.g. westus2); set the region or REGION_NAME")
+        guard !trimmed.isEmpty, trimmed.count <= 40, trimmed.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) })
+        else {
+            throw IdentityError(
+                .invalidConfiguration,
+                "'\(name.prefix(64))' is not an Azure region name (letters and digits, e.g. westus2); set the region or REGION_NAME"
+            )
         }
         return AzureRegion(name: trimmed, explicitBaseURL: nil)
     }
 
     /// The region from `REGION_NAME` (set on Azure hosts; what MSAL's auto-detection reads), if set.
-    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws(IdentityError) -> AzureRegion? {
+    public static func fromEnvironment(
+        _ environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(IdentityError) -> AzureRegion? {
         guard let name = environment["REGION_NAME"], !name.isEmpty else { return nil }
         return try named(name)
     }

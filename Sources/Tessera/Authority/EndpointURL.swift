@@ -15,10 +15,17 @@ struct EndpointURL: Sendable, Hashable {
         guard let components = URLComponents(string: trimmed), let scheme = components.scheme?.lowercased(),
             let host = components.host, !host.isEmpty
         else {
-            throw IdentityError(.invalidConfiguration, "the \(what) '\(text)' is not an absolute URL; expected e.g. https://login.microsoftonline.com")
+            throw IdentityError(
+                .invalidConfiguration,
+                "the \(what) '\(text)' is not an absolute URL; expected e.g. https://login.microsoftonline.com"
+            )
         }
-        guard components.query == nil, components.fragment == nil, components.user == nil, components.password == nil else {
-            throw IdentityError(.invalidConfiguration, "the \(what) '\(components.host ?? text)' must not carry a query, fragment or user info")
+        guard components.query == nil, components.fragment == nil, components.user == nil, components.password == nil
+        else {
+            throw IdentityError(
+                .invalidConfiguration,
+                "the \(what) '\(components.host ?? text)' must not carry a query, fragment or user info"
+            )
         }
         switch scheme {
         case "https": break
@@ -27,7 +34,8 @@ struct EndpointURL: Sendable, Hashable {
                 throw IdentityError(
                     .invalidConfiguration,
                     "the \(what) uses http:// with host '\(host)': credentials may travel over plain HTTP only to a loopback "
-                        + "host (localhost, 127.0.0.1, ::1); use https://")
+                        + "host (localhost, 127.0.0.1, ::1); use https://"
+                )
             }
         default:
             throw IdentityError(.invalidConfiguration, "the \(what) must use https:// (got '\(scheme)://')")

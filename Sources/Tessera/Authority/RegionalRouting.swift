@@ -15,9 +15,15 @@ final class RegionalRouting: Sendable {
 
     /// The regional version of a global endpoint, unless the region is suspended.
     func endpoint(for global: TokenEndpoint, now: Date) -> TokenEndpoint? {
-        guard let base = region.baseURL(in: cloud), suspendedUntil.withLock({ ($0 ?? .distantPast) <= now }) else { return nil }
+        guard let base = region.baseURL(in: cloud), suspendedUntil.withLock({ ($0 ?? .distantPast) <= now }) else {
+            return nil
+        }
         guard global.url.hasPrefix(cloud.baseURL) else { return nil }
-        return TokenEndpoint(url: base + global.url.dropFirst(cloud.baseURL.count), issuer: global.issuer, tenant: global.tenant)
+        return TokenEndpoint(
+            url: base + global.url.dropFirst(cloud.baseURL.count),
+            issuer: global.issuer,
+            tenant: global.tenant
+        )
     }
 
     func suspend(now: Date) {

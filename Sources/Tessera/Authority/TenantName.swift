@@ -6,13 +6,15 @@ enum TenantName {
 
     static func checkSyntax(_ tenant: String) throws(IdentityError) {
         let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-."))
-        guard !tenant.isEmpty, tenant.count <= 253, tenant.unicodeScalars.allSatisfy({ $0.isASCII && allowed.contains($0) }),
+        guard !tenant.isEmpty, tenant.count <= 253,
+            tenant.unicodeScalars.allSatisfy({ $0.isASCII && allowed.contains($0) }),
             !tenant.hasPrefix("."), !tenant.contains("..")
         else {
             throw IdentityError(
                 .invalidConfiguration,
                 "the tenant '\(tenant.prefix(64))' is not a tenant ID (GUID) or domain; expected e.g. "
-                    + "72f988bf-86f1-41af-91ab-2d7cd011db47 or contoso.onmicrosoft.com")
+                    + "72f988bf-86f1-41af-91ab-2d7cd011db47 or contoso.onmicrosoft.com"
+            )
         }
     }
 
@@ -24,7 +26,8 @@ enum TenantName {
                 .tenantRequired,
                 "a client-credentials token request cannot go to '\(tenant)': an app-only token is issued by one specific "
                     + "tenant. Name the tenant (its GUID or a verified domain such as contoso.onmicrosoft.com) in the "
-                    + "authority, or pass it per request (tenant:) when one app object serves many tenants.")
+                    + "authority, or pass it per request (tenant:) when one app object serves many tenants."
+            )
         }
         return tenant
     }

@@ -28,7 +28,10 @@ final class TokenEndpointResolver: Sendable {
         case .microsoft(let cloud, let defaultTenant):
             let tenant = try TenantName.forTokenRequest(requestedTenant ?? defaultTenant)
             return TokenEndpoint(
-                url: "\(cloud.baseURL)/\(tenant)/oauth2/v2.0/token", issuer: "\(cloud.baseURL)/\(tenant)/v2.0", tenant: tenant)
+                url: "\(cloud.baseURL)/\(tenant)/oauth2/v2.0/token",
+                issuer: "\(cloud.baseURL)/\(tenant)/v2.0",
+                tenant: tenant
+            )
         case .oidc(let issuer, .some(let tokenEndpoint)):
             return TokenEndpoint(url: tokenEndpoint.original, issuer: issuer.original, tenant: nil)
         case .oidc(let issuer, .none):
@@ -68,26 +71,40 @@ final class TokenEndpointResolver: Sendable {
         let answer = try await transport.send(request, what: "OIDC discovery")
         guard answer.status == 200 else {
             throw IdentityError(
-                .invalidConfiguration, "OIDC discovery at \(url) answered HTTP \(answer.status): check the issuer URL, or "
-                    + "configure the token endpoint explicitly", httpStatus: answer.status)
+                .invalidConfiguration,
+                "OIDC discovery at \(url) answered HTTP \(answer.status): check the issuer URL, or "
+                    + "configure the token endpoint explicitly",
+                httpStatus: answer.status
+            )
         }
         guard let document = try? StrictJSON.parseObject(answer.body) else {
-            throw IdentityError(.protocolViolation, "the OIDC discovery document at \(url) is not a JSON object", httpStatus: 200)
+            throw IdentityError(
+                .protocolViolation,
+                "the OIDC discovery document at \(url) is not a JSON object",
+                httpStatus: 200
+            )
         }
         guard document["issuer"]?.stringValue == issuer.original else {
             throw IdentityError(
-                .invalidConfiguration, "the discovery document's issuer '\(document["issuer"]?.stringValue?.prefix(200) ?? "(none)")' "
+                .invalidConfiguration,
+                "the discovery document's issuer '\(document["issuer"]?.stringValue?.prefix(200) ?? "(none)")' "
                     + "is not the configured issuer '\(issuer.original)'; its endpoints are not used. Configure the issuer exactly "
-                    + "as the server names itself, or configure the token endpoint explicitly")
+                    + "as the server names itself, or configure the token endpoint explicitly"
+            )
         }
         guard let tokenEndpointText = document["token_endpoint"]?.stringValue else {
-            throw IdentityError(.protocolViolation, "the discovery document at \(url) has no token_endpoint; configure it explicitly")
+            throw IdentityError(
+                .protocolViolation,
+                "the discovery document at \(url) has no token_endpoint; configure it explicitly"
+            )
         }
         let tokenEndpoint = try EndpointURL(tokenEndpointText, what: "discovered token endpoint")
         guard tokenEndpoint.origin == issuer.origin else {
             throw IdentityError(
-                .invalidConfiguration, "the discovered token endpoint \(tokenEndpoint.origin) is not on the issuer's origin "
-                    + "\(issuer.origin), so it is not trusted for credentials; configure the token endpoint explicitly if it is right")
+                .invalidConfiguration,
+                "the discovered token endpoint \(tokenEndpoint.origin) is not on the issuer's origin "
+                    + "\(issuer.origin), so it is not trusted for credentials; configure the token endpoint explicitly if it is right"
+            )
         }
         return TokenEndpoint(url: tokenEndpoint.original, issuer: issuer.original, tenant: nil)
     }

@@ -25,11 +25,14 @@ public struct ClientAssertionCredential: ClientCredential, CustomStringConvertib
     /// An assertion read from `path`, re-read whenever the file's modification time or size changes.
     public init(file path: String) {
         let file = FileBackedValue(paths: [path], onReloadFailure: .fail) { () throws -> String in
-            guard let data = FileManager.default.contents(atPath: path), let content = String(data: data, encoding: .utf8)
+            guard let data = FileManager.default.contents(atPath: path),
+                let content = String(data: data, encoding: .utf8)
             else {
                 throw IdentityError(
-                    .credentialUnavailable, "the assertion file '\(path)' cannot be read: check the path "
-                        + "(AZURE_FEDERATED_TOKEN_FILE) and that the token volume is mounted")
+                    .credentialUnavailable,
+                    "the assertion file '\(path)' cannot be read: check the path "
+                        + "(AZURE_FEDERATED_TOKEN_FILE) and that the token volume is mounted"
+                )
             }
             return content
         }
@@ -44,7 +47,10 @@ public struct ClientAssertionCredential: ClientCredential, CustomStringConvertib
         } catch let error as IdentityError {
             throw error
         } catch {
-            throw IdentityError(.credentialUnavailable, "the client assertion provider (\(identity)) failed: \(type(of: error))")
+            throw IdentityError(
+                .credentialUnavailable,
+                "the client assertion provider (\(identity)) failed: \(type(of: error))"
+            )
         }
         guard !assertion.isEmpty else {
             throw IdentityError(.credentialUnavailable, "the client assertion (\(identity)) is empty")
@@ -54,7 +60,8 @@ public struct ClientAssertionCredential: ClientCredential, CustomStringConvertib
                 ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
                 ("client_assertion", assertion),
             ],
-            sensitiveValues: [assertion])
+            sensitiveValues: [assertion]
+        )
     }
 
     public var description: String { "ClientAssertionCredential(\(identity))" }

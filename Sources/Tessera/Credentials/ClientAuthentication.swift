@@ -9,7 +9,11 @@ public struct ClientAuthentication: Sendable {
     /// Values that must never appear in logs or errors (secrets, assertions): server text echoing them is redacted.
     public var sensitiveValues: [String]
 
-    public init(formFields: [(name: String, value: String)] = [], basic: (user: String, password: String)? = nil, sensitiveValues: [String] = []) {
+    public init(
+        formFields: [(name: String, value: String)] = [],
+        basic: (user: String, password: String)? = nil,
+        sensitiveValues: [String] = []
+    ) {
         self.formFields = formFields
         self.basic = basic
         self.sensitiveValues = sensitiveValues

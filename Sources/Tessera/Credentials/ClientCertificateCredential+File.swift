@@ -6,10 +6,17 @@ extension ClientCertificateCredential {
     /// A certificate credential read from a file (PEM, combined PEM or PFX) and read again whenever the file changes:
     /// a renewed certificate dropped in place (cert-manager, Key Vault sync) is used without a restart.
     public static func file(
-        path: String, keyPath: String? = nil, password: String? = nil, options: AssertionOptions = AssertionOptions()
+        path: String,
+        keyPath: String? = nil,
+        password: String? = nil,
+        options: AssertionOptions = AssertionOptions()
     ) throws(IdentityError) -> some ClientCredential {
         let initial = try load(path: path, keyPath: keyPath, password: password, options: options)  // fail now, with the reason
-        let value = FileBackedValue(paths: [path] + (keyPath.map { [$0] } ?? []), onReloadFailure: .keepLastGood, initial: initial) {
+        let value = FileBackedValue(
+            paths: [path] + (keyPath.map { [$0] } ?? []),
+            onReloadFailure: .keepLastGood,
+            initial: initial
+        ) {
             try ClientCertificateCredential.load(path: path, keyPath: keyPath, password: password, options: options)
         }
         return ReloadingCredential(identity: "certificate-file:" + secretFingerprint(path), value: value)

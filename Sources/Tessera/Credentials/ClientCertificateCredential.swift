@@ -45,13 +45,21 @@ public struct ClientCertificateCredential: ClientCredential, CustomStringConvert
 
     /// Loads a PEM (combined, or with `keyPath`) or PFX file.
     public static func load(
-        path: String, keyPath: String? = nil, password: String? = nil, options: AssertionOptions = AssertionOptions()
+        path: String,
+        keyPath: String? = nil,
+        password: String? = nil,
+        options: AssertionOptions = AssertionOptions()
     ) throws(IdentityError) -> ClientCertificateCredential {
         do {
             return ClientCertificateCredential(
-                certificate: try SigningCertificate.load(path: path, keyPath: keyPath, password: password), options: options)
+                certificate: try SigningCertificate.load(path: path, keyPath: keyPath, password: password),
+                options: options
+            )
         } catch {
-            throw IdentityError(.credentialUnavailable, "the certificate credential could not be loaded: \(error.message)")
+            throw IdentityError(
+                .credentialUnavailable,
+                "the certificate credential could not be loaded: \(error.message)"
+            )
         }
     }
 
@@ -62,7 +70,8 @@ public struct ClientCertificateCredential: ClientCredential, CustomStringConvert
                 ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
                 ("client_assertion", assertion),
             ],
-            sensitiveValues: [assertion])
+            sensitiveValues: [assertion]
+        )
     }
 
     /// Signs one assertion for `context`: integer times, a fresh `jti`, exactly one `aud`.

@@ -8,15 +8,23 @@ extension ClientSecretCredential {
     public static func file(path: String, method: Method? = nil) throws(IdentityError) -> some ClientCredential {
         @Sendable func read() throws -> ClientSecretCredential {
             guard let data = FileManager.default.contents(atPath: path) else {
-                throw IdentityError(.credentialUnavailable, "the secret file '\(path)' cannot be read: check the path and permissions")
+                throw IdentityError(
+                    .credentialUnavailable,
+                    "the secret file '\(path)' cannot be read: check the path and permissions"
+                )
             }
             var secret = String(decoding: data, as: UTF8.self)
             while secret.hasSuffix("\n") || secret.hasSuffix("\r") { secret.removeLast() }
-            guard !secret.isEmpty else { throw IdentityError(.credentialUnavailable, "the secret file '\(path)' is empty") }
+            guard !secret.isEmpty else {
+                throw IdentityError(.credentialUnavailable, "the secret file '\(path)' is empty")
+            }
             return ClientSecretCredential(secret: secret, method: method)
         }
         do {
-            return ReloadingCredential(identity: "secret-file:" + secretFingerprint(path), value: FileBackedValue(paths: [path], onReloadFailure: .keepLastGood, initial: try read(), load: read))
+            return ReloadingCredential(
+                identity: "secret-file:" + secretFingerprint(path),
+                value: FileBackedValue(paths: [path], onReloadFailure: .keepLastGood, initial: try read(), load: read)
+            )
         } catch let error as IdentityError {
             throw error
         } catch {

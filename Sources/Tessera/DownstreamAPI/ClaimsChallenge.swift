@@ -15,7 +15,9 @@ public struct ClaimsChallenge: Sendable, Hashable {
     public init?(wwwAuthenticate values: [String]) {
         for value in values {
             for challenge in Self.challenges(value) where challenge.scheme.lowercased() == "bearer" {
-                guard let encoded = challenge.parameters["claims"], let claims = Self.decodeClaims(encoded) else { continue }
+                guard let encoded = challenge.parameters["claims"], let claims = Self.decodeClaims(encoded) else {
+                    continue
+                }
                 self.claims = claims
                 self.error = challenge.parameters["error"]
                 return
@@ -61,14 +63,20 @@ public struct ClaimsChallenge: Sendable, Hashable {
                 let checkpoint = scanner
                 let name = token()
                 scanner = scanner.drop { $0 == " " || $0 == "\t" }
-                guard !name.isEmpty, scanner.first == "=" else { scanner = checkpoint; break }
+                guard !name.isEmpty, scanner.first == "=" else {
+                    scanner = checkpoint
+                    break
+                }
                 scanner = scanner.dropFirst().drop { $0 == " " || $0 == "\t" }
                 var value = ""
                 if scanner.first == "\"" {
                     scanner = scanner.dropFirst()
                     while let character = scanner.first, character != "\"" {
                         if character == "\\" { scanner = scanner.dropFirst() }
-                        if let next = scanner.first { value.append(next); scanner = scanner.dropFirst() }
+                        if let next = scanner.first {
+                            value.append(next)
+                            scanner = scanner.dropFirst()
+                        }
                     }
                     scanner = scanner.dropFirst()
                 } else {

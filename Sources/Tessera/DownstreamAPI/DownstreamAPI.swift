@@ -19,7 +19,11 @@ public struct DownstreamAPI: Sendable, Hashable {
 
     /// Microsoft Graph v1.0 in a cloud (Graph's host follows the cloud), app token `{graph}/.default`.
     public static func graph(cloud: AzureCloud = .public, relativePath: String = "") -> DownstreamAPI {
-        DownstreamAPI(baseURL: cloud.graphURL + "/v1.0/", scopes: [cloud.graphResource + "/.default"], relativePath: relativePath)
+        DownstreamAPI(
+            baseURL: cloud.graphURL + "/v1.0/",
+            scopes: [cloud.graphResource + "/.default"],
+            relativePath: relativePath
+        )
     }
 
     /// `path` resolved against ``baseURL`` (an absolute `http(s)` URL is used as is; empty means ``relativePath``).

@@ -8,11 +8,16 @@ extension DownstreamAPIClient {
         guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
             let host = components.host, !host.isEmpty, components.user == nil, components.password == nil
         else {
-            throw DownstreamAPIError(.invalidRequest, "'\(redacted(url))' is not an absolute URL; set the API's BaseUrl, e.g. https://graph.microsoft.com/v1.0/")
+            throw DownstreamAPIError(
+                .invalidRequest,
+                "'\(redacted(url))' is not an absolute URL; set the API's BaseUrl, e.g. https://graph.microsoft.com/v1.0/"
+            )
         }
         guard scheme == "https" || (scheme == "http" && EndpointURL.isLoopback(host)) else {
             throw DownstreamAPIError(
-                .invalidRequest, "'\(redacted(url))' would send the token over \(scheme)://; use https:// (http:// only to a loopback host)")
+                .invalidRequest,
+                "'\(redacted(url))' would send the token over \(scheme)://; use https:// (http:// only to a loopback host)"
+            )
         }
         return components
     }
@@ -30,9 +35,14 @@ extension DownstreamAPIClient {
     static func map(_ error: any Error, what: String) -> any Error {
         guard let error = error as? IdentityError else { return error }
         switch error.code {
-        case .timeout: return DownstreamAPIError(.timeout, "\(what) timed out: the API is slow or unreachable; raise Configuration.http.requestTimeout if it is expected")
+        case .timeout:
+            return DownstreamAPIError(
+                .timeout,
+                "\(what) timed out: the API is slow or unreachable; raise Configuration.http.requestTimeout if it is expected"
+            )
         case .tls: return DownstreamAPIError(.tls, "\(what): \(error.message)")
-        case .protocolViolation: return DownstreamAPIError(.invalidResponse, "\(what): \(error.message)", status: error.httpStatus)
+        case .protocolViolation:
+            return DownstreamAPIError(.invalidResponse, "\(what): \(error.message)", status: error.httpStatus)
         default: return DownstreamAPIError(.network, "\(what): \(error.message)")
         }
     }
@@ -40,15 +50,24 @@ extension DownstreamAPIClient {
     /// The error for a non-success answer, with Graph's `{"error":{"code","message","innerError":{"request-id"}}}` or an
     /// OAuth-style `{"error","error_description"}` read when present.
     static func failure(
-        _ answer: HTTPTransport.Answer, what: String, claimsAnswered: Bool, scopes: [String], retryAfter: Duration? = nil, note: String? = nil
+        _ answer: HTTPTransport.Answer,
+        what: String,
+        claimsAnswered: Bool,
+        scopes: [String],
+        retryAfter: Duration? = nil,
+        note: String? = nil
     ) -> DownstreamAPIError {
         let object = try? StrictJSON.parseObject(answer.body)
-        var apiCode: String?, apiMessage: String?, requestID = answer.headers.first(name: "request-id") ?? answer.headers.first(name: "x-ms-request-id")
+        var apiCode: String?
+        var apiMessage: String?
+        var requestID = answer.headers.first(name: "request-id") ?? answer.headers.first(name: "x-ms-request-id")
         if let error = object?["error"] {
             if let inner = error.objectValue {
                 apiCode = inner["code"]?.stringValue
                 apiMessage = inner["message"]?.stringValue
-                requestID = requestID ?? inner["innerError"]?["request-id"]?.stringValue ?? inner["innererror"]?["request-id"]?.stringValue
+                requestID =
+                    requestID ?? inner["innerError"]?["request-id"]?.stringValue
+                    ?? inner["innererror"]?["request-id"]?.stringValue
             } else {
                 apiCode = error.stringValue
                 apiMessage = object?["error_description"]?.stringValue
@@ -60,12 +79,14 @@ extension DownstreamAPIClient {
         switch answer.status {
         case 401:
             code = .unauthorized
-            message = claimsAnswered
+            message =
+                claimsAnswered
                 ? "\(what) was refused (401) again after its claims challenge was answered\(said); not retrying: the tenant's policy may block this app"
                 : "\(what) was refused (401)\(said): the token's audience must be the API's (scopes \(scopes.joined(separator: " "))) and the app registered in its tenant"
         case 403:
             code = .httpStatus
-            message = "\(what) was forbidden (403)\(said): the app lacks the API's app role (application permission) for this operation; add it and grant admin consent"
+            message =
+                "\(what) was forbidden (403)\(said): the app lacks the API's app role (application permission) for this operation; add it and grant admin consent"
         case 404:
             code = .httpStatus
             message = "\(what) was not found (404)\(said)"
@@ -76,6 +97,14 @@ extension DownstreamAPIClient {
             code = .httpStatus
             message = "\(what) answered HTTP \(answer.status)\(said)"
         }
-        return DownstreamAPIError(code, message, status: answer.status, apiCode: apiCode, apiMessage: apiMessage, requestID: requestID, retryAfter: retryAfter)
+        return DownstreamAPIError(
+            code,
+            message,
+            status: answer.status,
+            apiCode: apiCode,
+            apiMessage: apiMessage,
+            requestID: requestID,
+            retryAfter: retryAfter
+        )
     }
 }

@@ -48,7 +48,13 @@ public final class DownstreamAPIClient: Sendable {
         /// The tenant whose token to use, overriding the API's (a multi-tenant daemon serving several customers).
         public var tenant: String?
 
-        public init(method: String = "GET", path: String = "", headers: [String: String] = [:], body: [UInt8]? = nil, tenant: String? = nil) {
+        public init(
+            method: String = "GET",
+            path: String = "",
+            headers: [String: String] = [:],
+            body: [UInt8]? = nil,
+            tenant: String? = nil
+        ) {
             self.method = method.uppercased()
             self.path = path
             self.headers = headers
@@ -58,7 +64,12 @@ public final class DownstreamAPIClient: Sendable {
 
         /// A request with a JSON body (`Content-Type: application/json`).
         public static func json<Body: Encodable>(_ method: String, _ path: String, body: Body) throws -> Request {
-            Request(method: method, path: path, headers: ["Content-Type": "application/json"], body: Array(try JSONEncoder().encode(body)))
+            Request(
+                method: method,
+                path: path,
+                headers: ["Content-Type": "application/json"],
+                body: Array(try JSONEncoder().encode(body))
+            )
         }
     }
 
@@ -75,7 +86,10 @@ public final class DownstreamAPIClient: Sendable {
                 return try JSONDecoder().decode(Value.self, from: Data(body))
             } catch {
                 throw DownstreamAPIError(
-                    .invalidResponse, "the answer of \(what) does not decode as \(Value.self): \(Self.summary(error))", status: status)
+                    .invalidResponse,
+                    "the answer of \(what) does not decode as \(Value.self): \(Self.summary(error))",
+                    status: status
+                )
             }
         }
 
@@ -110,16 +124,25 @@ public final class DownstreamAPIClient: Sendable {
     ///   - tokenSource: where tokens come from, usually a ``ConfidentialClient`` (cached).
     ///   - logger: where calls are logged (method, host, path and status; never a token or query string).
     public init(
-        api: DownstreamAPI, tokenSource: any TokenSource, configuration: Configuration = Configuration(),
+        api: DownstreamAPI,
+        tokenSource: any TokenSource,
+        configuration: Configuration = Configuration(),
         logger: Logger = Logger(label: "tessera", factory: { _ in SwiftLogNoOpLogHandler() }),
         metricsFactory: any MetricsFactory = NOOPMetricsHandler.instance
     ) throws(DownstreamAPIError) {
         let base = try Self.target(api.baseURL)
         guard !api.scopes.isEmpty else {
-            throw DownstreamAPIError(.invalidRequest, "the downstream API \(base.host ?? "") has no scopes; set e.g. [\"https://graph.microsoft.com/.default\"] (DownstreamApis.<name>.Scopes)")
+            throw DownstreamAPIError(
+                .invalidRequest,
+                "the downstream API \(base.host ?? "") has no scopes; set e.g. [\"https://graph.microsoft.com/.default\"] (DownstreamApis.<name>.Scopes)"
+            )
         }
         do {
-            transport = try HTTPTransport(configuration: configuration.http, targetScheme: base.scheme ?? "https", targetHost: base.host ?? "")
+            transport = try HTTPTransport(
+                configuration: configuration.http,
+                targetScheme: base.scheme ?? "https",
+                targetHost: base.host ?? ""
+            )
         } catch {
             throw DownstreamAPIError(.invalidRequest, error.message)
         }
@@ -137,12 +160,20 @@ public final class DownstreamAPIClient: Sendable {
     }
 
     /// `GET path` decoded as `Value`.
-    public func get<Value: Decodable>(_ path: String = "", as type: Value.Type = Value.self, tenant: String? = nil) async throws -> Value {
+    public func get<Value: Decodable>(
+        _ path: String = "",
+        as type: Value.Type = Value.self,
+        tenant: String? = nil
+    ) async throws -> Value {
         try await send(Request(path: path, tenant: tenant)).decode(Value.self)
     }
 
     /// Every item of every page of a Graph-style collection (`value` + `@odata.nextLink`).
-    public func allPages<Item: Decodable>(_ path: String = "", of type: Item.Type = Item.self, tenant: String? = nil) async throws -> [Item] {
+    public func allPages<Item: Decodable>(
+        _ path: String = "",
+        of type: Item.Type = Item.self,
+        tenant: String? = nil
+    ) async throws -> [Item] {
         var items: [Item] = []
         try await forEachPage(path, of: Item.self, tenant: tenant) { items += $0 }
         return items
@@ -153,14 +184,20 @@ public final class DownstreamAPIClient: Sendable {
     /// is an error, never a loop.
     @discardableResult
     public func forEachPage<Item: Decodable>(
-        _ path: String = "", of type: Item.Type = Item.self, tenant: String? = nil, _ body: ([Item]) async throws -> Void
+        _ path: String = "",
+        of type: Item.Type = Item.self,
+        tenant: String? = nil,
+        _ body: ([Item]) async throws -> Void
     ) async throws -> Int {
         var next: String? = api.url(for: path)
         var seen: Set<String> = []
         var pages = 0
         while let url = next {
             guard pages < configuration.maximumPages else {
-                throw DownstreamAPIError(.invalidResponse, "more than \(configuration.maximumPages) pages at \(Self.redacted(url)); raise Configuration.maximumPages or use $top")
+                throw DownstreamAPIError(
+                    .invalidResponse,
+                    "more than \(configuration.maximumPages) pages at \(Self.redacted(url)); raise Configuration.maximumPages or use $top"
+                )
             }
             let page = try await send(Request(path: url, tenant: tenant)).decode(GraphPage<Item>.self)
             pages += 1
@@ -169,11 +206,16 @@ public final class DownstreamAPIClient: Sendable {
             if let link = next {
                 guard let target = try? Self.target(link), (try? Self.origin(of: target)) == origin else {
                     throw DownstreamAPIError(
-                        .untrustedLink, "the @odata.nextLink of \(Self.redacted(url)) points to \(Self.redacted(link)), another origin than \(origin); "
-                            + "not followed, so the token does not go there")
+                        .untrustedLink,
+                        "the @odata.nextLink of \(Self.redacted(url)) points to \(Self.redacted(link)), another origin than \(origin); "
+                            + "not followed, so the token does not go there"
+                    )
                 }
                 guard seen.insert(link).inserted else {
-                    throw DownstreamAPIError(.invalidResponse, "the API repeated the @odata.nextLink \(Self.redacted(link)); stopped instead of looping")
+                    throw DownstreamAPIError(
+                        .invalidResponse,
+                        "the API repeated the @odata.nextLink \(Self.redacted(link)); stopped instead of looping"
+                    )
                 }
             }
         }
@@ -187,7 +229,9 @@ public final class DownstreamAPIClient: Sendable {
         // The token goes only to the API's own origin, whatever the path says.
         guard try Self.origin(of: try Self.target(url)) == origin else {
             throw DownstreamAPIError(
-                .untrustedLink, "\(Self.redacted(url)) is not on the API's origin (\(Self.redacted(api.baseURL))); the token is not sent there")
+                .untrustedLink,
+                "\(Self.redacted(url)) is not on the API's origin (\(Self.redacted(api.baseURL))); the token is not sent there"
+            )
         }
         let what = "\(request.method) \(Self.redacted(url))"
         var claims: String?  // the challenge answered (at most one)
@@ -195,7 +239,9 @@ public final class DownstreamAPIClient: Sendable {
         var retries = 0
         while true {
             // The token that answers a challenge replaces the cached one; later retries (429/503) reuse it.
-            let token = try await tokenSource.token(for: TokenRequest(scopes: api.scopes, tenant: request.tenant ?? api.tenant, claims: pendingClaims))
+            let token = try await tokenSource.token(
+                for: TokenRequest(scopes: api.scopes, tenant: request.tenant ?? api.tenant, claims: pendingClaims)
+            )
             pendingClaims = nil
             var http = HTTPClientRequest(url: url)
             http.method = HTTPMethod(rawValue: request.method)
@@ -212,17 +258,27 @@ public final class DownstreamAPIClient: Sendable {
                 throw Self.map(error, what: what)
             }
             let elapsed = ContinuousClock.now - started
-            metrics.duration.recordNanoseconds(Int64(elapsed.components.seconds) * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+            metrics.duration.recordNanoseconds(
+                Int64(elapsed.components.seconds) * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
+            )
             metrics.requests(result: "\(answer.status / 100)xx").increment()
-            logger.debug("downstream call", metadata: [
-                "api.request": "\(what)", "http.status": "\(answer.status)", "duration_ms": "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)",
-            ])
+            logger.debug(
+                "downstream call",
+                metadata: [
+                    "api.request": "\(what)", "http.status": "\(answer.status)",
+                    "duration_ms":
+                        "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)",
+                ]
+            )
             switch answer.status {
             case 200..<300:
                 return Response(status: answer.status, headers: answer.headers, body: answer.body, what: what)
             case 401 where claims == nil:
                 if let challenge = ClaimsChallenge(wwwAuthenticate: answer.headers["WWW-Authenticate"]) {
-                    logger.info("claims challenge from the API; retrying once with a token carrying the requested claims", metadata: ["api.request": "\(what)"])
+                    logger.info(
+                        "claims challenge from the API; retrying once with a token carrying the requested claims",
+                        metadata: ["api.request": "\(what)"]
+                    )
                     metrics.retries(reason: "claims_challenge").increment()
                     claims = challenge.claims
                     pendingClaims = claims
@@ -233,15 +289,25 @@ public final class DownstreamAPIClient: Sendable {
                 let retryAfter = RetryAfter.parse(answer.headers.first(name: "Retry-After"), now: Date())
                 let wait = retryAfter ?? configuration.retryDelay * (1 << min(retries, 16))
                 guard retries < configuration.maximumRetries, wait <= configuration.maximumRetryAfter else {
-                    throw Self.failure(answer, what: what, claimsAnswered: claims != nil, scopes: api.scopes, retryAfter: retryAfter,
-                                       note: wait > configuration.maximumRetryAfter
-                                        ? "it asked to wait \(wait), longer than Configuration.maximumRetryAfter (\(configuration.maximumRetryAfter)); try again later"
-                                        : "still throttled after \(retries) retries; try again later or lower the call rate")
+                    throw Self.failure(
+                        answer,
+                        what: what,
+                        claimsAnswered: claims != nil,
+                        scopes: api.scopes,
+                        retryAfter: retryAfter,
+                        note: wait > configuration.maximumRetryAfter
+                            ? "it asked to wait \(wait), longer than Configuration.maximumRetryAfter (\(configuration.maximumRetryAfter)); try again later"
+                            : "still throttled after \(retries) retries; try again later or lower the call rate"
+                    )
                 }
                 retries += 1
-                logger.notice("the API is throttling; waiting before retrying", metadata: [
-                    "api.request": "\(what)", "http.status": "\(answer.status)", "retry_after": "\(wait)", "attempt": "\(retries)",
-                ])
+                logger.notice(
+                    "the API is throttling; waiting before retrying",
+                    metadata: [
+                        "api.request": "\(what)", "http.status": "\(answer.status)", "retry_after": "\(wait)",
+                        "attempt": "\(retries)",
+                    ]
+                )
                 metrics.retries(reason: "throttled").increment()
                 try await configuration.sleep(wait)
             default:

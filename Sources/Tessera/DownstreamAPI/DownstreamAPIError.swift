@@ -1,5 +1,3 @@
-
-
 /// Why a downstream API call failed. Errors of the token itself are ``IdentityError``s.
 /// `description` names the cause and what to do; it never contains a token or a query string.
 public struct DownstreamAPIError: Error, Sendable, CustomStringConvertible {
@@ -42,8 +40,13 @@ public struct DownstreamAPIError: Error, Sendable, CustomStringConvertible {
     public let retryAfter: Duration?
 
     public init(
-        _ code: Code, _ message: String, status: Int? = nil, apiCode: String? = nil, apiMessage: String? = nil,
-        requestID: String? = nil, retryAfter: Duration? = nil
+        _ code: Code,
+        _ message: String,
+        status: Int? = nil,
+        apiCode: String? = nil,
+        apiMessage: String? = nil,
+        requestID: String? = nil,
+        retryAfter: Duration? = nil
     ) {
         self.code = code
         self.message = message

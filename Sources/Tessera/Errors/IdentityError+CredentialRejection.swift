@@ -11,5 +11,7 @@ extension IdentityError {
     }
 
     /// Wrong or expired secret, unknown key, bad signature, key not valid yet or expired, assertion not for this app.
-    static let credentialRejectionCodes: Set<Int> = [7_000_215, 7_000_222, 700_027, 7_000_274, 700_023, 50_012, 700_021, 7_000_216]
+    static let credentialRejectionCodes: Set<Int> = [
+        7_000_215, 7_000_222, 700_027, 7_000_274, 700_023, 50_012, 700_021, 7_000_216,
+    ]
 }

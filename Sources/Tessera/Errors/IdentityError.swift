@@ -9,7 +9,8 @@ public struct IdentityError: Error, Sendable, CustomStringConvertible {
     /// What kind of failure this is.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         enum Backing: String, Sendable {
-            case invalidConfiguration, tenantRequired, credentialUnavailable, invalidClient, invalidScope, invalidResource,
+            case invalidConfiguration, tenantRequired, credentialUnavailable, invalidClient, invalidScope,
+                invalidResource,
                 unknownTenant, applicationNotFound, consentRequired, applicationDisabled, unauthorizedClient,
                 invalidRequest, invalidGrant, accessDenied, throttled, serverError, network, tls, timeout,
                 protocolViolation, requestRejected
@@ -81,8 +82,15 @@ public struct IdentityError: Error, Sendable, CustomStringConvertible {
     public let serverDescription: String?
 
     init(
-        _ code: Code, _ message: String, aadstsCode: Int? = nil, oauthError: String? = nil, httpStatus: Int? = nil,
-        correlationID: String? = nil, traceID: String? = nil, retryAfter: Duration? = nil, serverDescription: String? = nil
+        _ code: Code,
+        _ message: String,
+        aadstsCode: Int? = nil,
+        oauthError: String? = nil,
+        httpStatus: Int? = nil,
+        correlationID: String? = nil,
+        traceID: String? = nil,
+        retryAfter: Duration? = nil,
+        serverDescription: String? = nil
     ) {
         self.code = code
         self.message = message
@@ -99,8 +107,16 @@ public struct IdentityError: Error, Sendable, CustomStringConvertible {
     func correlated(_ id: String) -> IdentityError {
         guard correlationID == nil else { return self }
         return IdentityError(
-            code, message, aadstsCode: aadstsCode, oauthError: oauthError, httpStatus: httpStatus, correlationID: id,
-            traceID: traceID, retryAfter: retryAfter, serverDescription: serverDescription)
+            code,
+            message,
+            aadstsCode: aadstsCode,
+            oauthError: oauthError,
+            httpStatus: httpStatus,
+            correlationID: id,
+            traceID: traceID,
+            retryAfter: retryAfter,
+            serverDescription: serverDescription
+        )
     }
 
     /// Whether trying again later can succeed without changing anything (5xx, timeouts, network, throttling).

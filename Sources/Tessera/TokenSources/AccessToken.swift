@@ -36,9 +36,18 @@ public struct AccessToken: Sendable, CustomStringConvertible {
     public var cacheDuration: Duration
 
     public init(
-        token: String, tokenType: String = "Bearer", expiresOn: Date, refreshOn: Date? = nil, extendedExpiresOn: Date? = nil,
-        lifetime: Int64, tenant: String? = nil, scopes: [String], source: Source = .identityProvider,
-        correlationID: String? = nil, httpDuration: Duration = .zero, cacheDuration: Duration = .zero
+        token: String,
+        tokenType: String = "Bearer",
+        expiresOn: Date,
+        refreshOn: Date? = nil,
+        extendedExpiresOn: Date? = nil,
+        lifetime: Int64,
+        tenant: String? = nil,
+        scopes: [String],
+        source: Source = .identityProvider,
+        correlationID: String? = nil,
+        httpDuration: Duration = .zero,
+        cacheDuration: Duration = .zero
     ) {
         self.token = token
         self.tokenType = tokenType

@@ -60,7 +60,10 @@ public final class CachingTokenSource: TokenSource {
     private let metrics: CacheMetrics
 
     public init(
-        upstream: any TokenSource, defaultTenant: String?, partition: String = "", policy: TokenCachePolicy = TokenCachePolicy(),
+        upstream: any TokenSource,
+        defaultTenant: String?,
+        partition: String = "",
+        policy: TokenCachePolicy = TokenCachePolicy(),
         logger: Logger = Logger(label: "tessera.cache", factory: { _ in SwiftLogNoOpLogHandler() }),
         metricsFactory: any MetricsFactory = NOOPMetricsHandler.instance
     ) {
@@ -68,7 +71,12 @@ public final class CachingTokenSource: TokenSource {
         self.policy = policy
         self.defaultTenant = defaultTenant ?? ""
         self.partition = partition
-        self.state = Mutex(State(entries: LRUMap(capacity: policy.capacity), throttles: LRUMap(capacity: policy.throttleMemoryCapacity)))
+        self.state = Mutex(
+            State(
+                entries: LRUMap(capacity: policy.capacity),
+                throttles: LRUMap(capacity: policy.throttleMemoryCapacity)
+            )
+        )
         self.logger = logger
         self.metrics = CacheMetrics(factory: metricsFactory)
     }
@@ -81,7 +89,8 @@ public final class CachingTokenSource: TokenSource {
     public var evictions: Int { state.withLock { $0.entries.evictions } }
 
     func key(for request: TokenRequest) -> Key {
-        let scopes = request.scopes.count == 1
+        let scopes =
+            request.scopes.count == 1
             ? Self.lowercased(request.scopes[0])
             : request.scopes.map { $0.lowercased() }.sorted().joined(separator: " ")
         return Key(tenant: Self.lowercased(request.tenant ?? defaultTenant), scopes: scopes)
@@ -140,7 +149,10 @@ public final class CachingTokenSource: TokenSource {
             metrics.hits.increment()
             logger.trace("cache hit")
             if refresh {
-                logger.debug("refresh point reached: refreshing in the background", metadata: ["tenant": "\(key.tenant)"])
+                logger.debug(
+                    "refresh point reached: refreshing in the background",
+                    metadata: ["tenant": "\(key.tenant)"]
+                )
                 startBackgroundRefresh(key: key, request: request)
             }
             token.source = .cache
@@ -150,11 +162,17 @@ public final class CachingTokenSource: TokenSource {
             return token
         case .fail(let error):
             metrics.throttled.increment()
-            logger.debug("identical request throttled: failing fast", metadata: ["tenant": "\(key.tenant)", "error": "\(error.code)"])
+            logger.debug(
+                "identical request throttled: failing fast",
+                metadata: ["tenant": "\(key.tenant)", "error": "\(error.code)"]
+            )
             throw error
         case .wait(let task):
             metrics.misses.increment()
-            logger.debug("cache miss: waiting for the identity provider", metadata: ["tenant": "\(key.tenant)", "scopes": "\(key.scopes)"])
+            logger.debug(
+                "cache miss: waiting for the identity provider",
+                metadata: ["tenant": "\(key.tenant)", "scopes": "\(key.scopes)"]
+            )
             var token = try await task.value
             token.cacheDuration = ContinuousClock.now - started - token.httpDuration
             return token
@@ -170,7 +188,9 @@ public final class CachingTokenSource: TokenSource {
             let token: AccessToken
             do {
                 token = try await upstream.token(for: request)
-            } catch let error as IdentityError where (error.code == .serverError || error.code == .timeout) && error.retryAfter == nil {
+            } catch let error as IdentityError
+                where (error.code == .serverError || error.code == .timeout) && error.retryAfter == nil
+            {
                 logger.debug("retrying once after a transient failure", metadata: ["error": "\(error.code)"])
                 try await policy.sleep(policy.foregroundRetryDelay)
                 token = try await upstream.token(for: request)
@@ -185,15 +205,20 @@ public final class CachingTokenSource: TokenSource {
             let fallback: AccessToken? = state.withLock { state in
                 let counted = state.entries.update(key) { entry in
                     entry.failures += 1
-                    entry.nextAttemptAt = now.adding(policy.backoff(failures: entry.failures, retryAfter: error.retryAfter))
+                    entry.nextAttemptAt = now.adding(
+                        policy.backoff(failures: entry.failures, retryAfter: error.retryAfter)
+                    )
                 }
                 guard fallback, error.isTransient, counted,
-                      let entry = state.entries.peek(key), now < entry.token.expiresOn.adding(.zero - policy.outageMargin)
+                    let entry = state.entries.peek(key), now < entry.token.expiresOn.adding(.zero - policy.outageMargin)
                 else { return nil }
                 return entry.token
             }
             if var fallback {
-                logger.warning("identity provider failing; serving the cached token until shortly before it expires", metadata: ["error": "\(error.code)"])
+                logger.warning(
+                    "identity provider failing; serving the cached token until shortly before it expires",
+                    metadata: ["error": "\(error.code)"]
+                )
                 fallback.source = .cache
                 return fallback
             }
@@ -248,7 +273,9 @@ public final class CachingTokenSource: TokenSource {
                     _ = state.entries.update(key) { entry in
                         entry.refreshing = false
                         entry.failures += 1
-                        entry.nextAttemptAt = now.adding(policy.backoff(failures: entry.failures, retryAfter: identityError?.retryAfter))
+                        entry.nextAttemptAt = now.adding(
+                            policy.backoff(failures: entry.failures, retryAfter: identityError?.retryAfter)
+                        )
                         if now.timeIntervalSince(entry.lastWarning) >= policy.maximumBackoff.seconds {
                             entry.lastWarning = now
                             warn = true
@@ -258,7 +285,10 @@ public final class CachingTokenSource: TokenSource {
                 }
                 metrics.refreshFailures.increment()
                 if warn {
-                    logger.warning("background token refresh failing; callers keep the cached token", metadata: ["error": "\(identityError?.code.description ?? "\(type(of: error))")"])
+                    logger.warning(
+                        "background token refresh failing; callers keep the cached token",
+                        metadata: ["error": "\(identityError?.code.description ?? "\(type(of: error))")"]
+                    )
                 }
             }
         }

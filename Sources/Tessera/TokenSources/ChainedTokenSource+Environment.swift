@@ -19,7 +19,11 @@ public final class ChainedTokenSource: TokenSource {
         let make: @Sendable () throws -> (source: any TokenSource, shutdown: @Sendable () async throws -> Void)
 
         /// - Parameter make: the source, or throw ``IdentityError/Code/credentialUnavailable`` naming what is missing.
-        public init(name: String, make: @escaping @Sendable () throws -> (source: any TokenSource, shutdown: @Sendable () async throws -> Void)) {
+        public init(
+            name: String,
+            make:
+                @escaping @Sendable () throws -> (source: any TokenSource, shutdown: @Sendable () async throws -> Void)
+        ) {
             self.name = name
             self.make = make
         }
@@ -27,9 +31,15 @@ public final class ChainedTokenSource: TokenSource {
 
     public let steps: [Step]
     let logger: Logger
-    private let state = Mutex<(chosen: (name: String, source: any TokenSource)?, made: [String: any TokenSource], shutdowns: [@Sendable () async throws -> Void])>((nil, [:], []))
+    private let state = Mutex<
+        (
+            chosen: (name: String, source: any TokenSource)?, made: [String: any TokenSource],
+            shutdowns: [@Sendable () async throws -> Void]
+        )
+    >((nil, [:], []))
 
-    public init(_ steps: [Step], logger: Logger = Logger(label: "tessera", factory: { _ in SwiftLogNoOpLogHandler() })) {
+    public init(_ steps: [Step], logger: Logger = Logger(label: "tessera", factory: { _ in SwiftLogNoOpLogHandler() }))
+    {
         self.steps = steps
         self.logger = logger
     }
@@ -54,14 +64,19 @@ public final class ChainedTokenSource: TokenSource {
         }
         throw IdentityError(
             .credentialUnavailable,
-            "no credential in the chain worked; tried, in order:\n" + reasons.map { "  - " + $0 }.joined(separator: "\n")
-                + "\nConfigure one of them (see README, Credentials), or narrow the chain with AZURE_TOKEN_CREDENTIALS")
+            "no credential in the chain worked; tried, in order:\n"
+                + reasons.map { "  - " + $0 }.joined(separator: "\n")
+                + "\nConfigure one of them (see README, Credentials), or narrow the chain with AZURE_TOKEN_CREDENTIALS"
+        )
     }
 
     private func source(of step: Step) throws -> any TokenSource {
         if let made = state.withLock({ $0.made[step.name] }) { return made }
         let made = try step.make()
-        state.withLock { $0.made[step.name] = made.source; $0.shutdowns.append(made.shutdown) }
+        state.withLock {
+            $0.made[step.name] = made.source
+            $0.shutdowns.append(made.shutdown)
+        }
         return made.source
     }
 

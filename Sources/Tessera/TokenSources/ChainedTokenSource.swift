@@ -19,8 +19,10 @@ extension ChainedTokenSource {
     /// Environment → workload identity → managed identity, from `environment`, narrowed by `only` or by
     /// `AZURE_TOKEN_CREDENTIALS` (`prod`, or one step's name such as `ManagedIdentityCredential`).
     public static func environment(
-        _ environment: [String: String] = ProcessInfo.processInfo.environment, only: [StepKind]? = nil,
-        http: HTTPConfiguration = HTTPConfiguration(), logger: Logger = Logger(label: "tessera", factory: { _ in SwiftLogNoOpLogHandler() }),
+        _ environment: [String: String] = ProcessInfo.processInfo.environment,
+        only: [StepKind]? = nil,
+        http: HTTPConfiguration = HTTPConfiguration(),
+        logger: Logger = Logger(label: "tessera", factory: { _ in SwiftLogNoOpLogHandler() }),
         metricsFactory: any MetricsFactory = NOOPMetricsHandler.instance
     ) throws(IdentityError) -> ChainedTokenSource {
         let value: @Sendable (String) -> String? = { name in environment[name].flatMap { $0.isEmpty ? nil : $0 } }
@@ -32,32 +34,58 @@ extension ChainedTokenSource {
                 kinds = [kind]
             } else {
                 throw IdentityError(
-                    .invalidConfiguration, "AZURE_TOKEN_CREDENTIALS '\(narrowed.prefix(64))' is not 'prod' or one of "
-                        + StepKind.allCases.map(\.rawValue).joined(separator: ", "))
+                    .invalidConfiguration,
+                    "AZURE_TOKEN_CREDENTIALS '\(narrowed.prefix(64))' is not 'prod' or one of "
+                        + StepKind.allCases.map(\.rawValue).joined(separator: ", ")
+                )
             }
         }
-        @Sendable func client(_ credential: any ClientCredential) throws -> (source: any TokenSource, shutdown: @Sendable () async throws -> Void) {
+        @Sendable func client(
+            _ credential: any ClientCredential
+        ) throws -> (source: any TokenSource, shutdown: @Sendable () async throws -> Void) {
             guard let tenant = value("AZURE_TENANT_ID"), let clientID = value("AZURE_CLIENT_ID") else {
                 throw IdentityError(.credentialUnavailable, "AZURE_TENANT_ID and AZURE_CLIENT_ID are not both set")
             }
             var configuration = ConfidentialClient.Configuration(
-                clientID: clientID, authority: try .microsoft(tenant: tenant, cloud: try AzureCloud.named(value("AZURE_AUTHORITY_HOST") ?? "public")),
-                credential: credential)
+                clientID: clientID,
+                authority: try .microsoft(
+                    tenant: tenant,
+                    cloud: try AzureCloud.named(value("AZURE_AUTHORITY_HOST") ?? "public")
+                ),
+                credential: credential
+            )
             configuration.http = http
-            let client = try ConfidentialClient(configuration: configuration, logger: logger, metricsFactory: metricsFactory)
+            let client = try ConfidentialClient(
+                configuration: configuration,
+                logger: logger,
+                metricsFactory: metricsFactory
+            )
             return (client, { try await client.shutdown() })
         }
         let steps: [Step] = kinds.map { kind in
             switch kind {
             case .environment:
                 return Step(name: "environment (\(kind.rawValue))") {
-                    if let secret = value("AZURE_CLIENT_SECRET") { return try client(ClientSecretCredential(secret: secret)) }
+                    if let secret = value("AZURE_CLIENT_SECRET") {
+                        return try client(ClientSecretCredential(secret: secret))
+                    }
                     if let path = value("AZURE_CLIENT_CERTIFICATE_PATH") {
                         var options = ClientCertificateCredential.AssertionOptions()
-                        options.sendCertificateChain = ["1", "true"].contains(value("AZURE_CLIENT_SEND_CERTIFICATE_CHAIN")?.lowercased() ?? "")
-                        return try client(try ClientCertificateCredential.file(path: path, password: value("AZURE_CLIENT_CERTIFICATE_PASSWORD"), options: options))
+                        options.sendCertificateChain = ["1", "true"].contains(
+                            value("AZURE_CLIENT_SEND_CERTIFICATE_CHAIN")?.lowercased() ?? ""
+                        )
+                        return try client(
+                            try ClientCertificateCredential.file(
+                                path: path,
+                                password: value("AZURE_CLIENT_CERTIFICATE_PASSWORD"),
+                                options: options
+                            )
+                        )
                     }
-                    throw IdentityError(.credentialUnavailable, "neither AZURE_CLIENT_SECRET nor AZURE_CLIENT_CERTIFICATE_PATH is set")
+                    throw IdentityError(
+                        .credentialUnavailable,
+                        "neither AZURE_CLIENT_SECRET nor AZURE_CLIENT_CERTIFICATE_PATH is set"
+                    )
                 }
             case .workloadIdentity:
                 return Step(name: "workload identity (\(kind.rawValue))") {
@@ -68,9 +96,17 @@ extension ChainedTokenSource {
                 }
             case .managedIdentity:
                 return Step(name: "managed identity (\(kind.rawValue))") {
-                    let identity: ManagedIdentityTokenSource.Identity = value("AZURE_CLIENT_ID").map { .clientID($0) } ?? .system
-                    let source = try ManagedIdentityTokenSource(identity: identity, endpoint: .fromEnvironment(environment), http: http, logger: logger)
-                    return (source.cached(logger: logger, metricsFactory: metricsFactory), { try await source.shutdown() })
+                    let identity: ManagedIdentityTokenSource.Identity =
+                        value("AZURE_CLIENT_ID").map { .clientID($0) } ?? .system
+                    let source = try ManagedIdentityTokenSource(
+                        identity: identity,
+                        endpoint: .fromEnvironment(environment),
+                        http: http,
+                        logger: logger
+                    )
+                    return (
+                        source.cached(logger: logger, metricsFactory: metricsFactory), { try await source.shutdown() }
+                    )
                 }
             }
         }

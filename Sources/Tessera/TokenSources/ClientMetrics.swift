@@ -8,11 +8,16 @@ struct ClientMetrics: Sendable {
 
     init(factory: any MetricsFactory) {
         self.factory = factory
-        self.requestsSucceeded = Counter(label: "tessera_token_requests_total", dimensions: [("result", "success")], factory: factory)
+        self.requestsSucceeded = Counter(
+            label: "tessera_token_requests_total",
+            dimensions: [("result", "success")],
+            factory: factory
+        )
         self.requestDuration = Timer(label: "tessera_token_request_duration_seconds", factory: factory)
     }
 
     func requestFailed(_ code: IdentityError.Code) {
-        Counter(label: "tessera_token_requests_total", dimensions: [("result", code.description)], factory: factory).increment()
+        Counter(label: "tessera_token_requests_total", dimensions: [("result", code.description)], factory: factory)
+            .increment()
     }
 }

@@ -20,8 +20,14 @@ public final class IdentityProviderTokenSource: TokenSource {
     let regional: RegionalRouting?
 
     init(
-        clientID: String, authority: Authority, credential: any ClientCredential, transport: HTTPTransport,
-        now: @escaping @Sendable () -> Date, logger: Logger, metrics: ClientMetrics, clientCapabilities: [String] = [],
+        clientID: String,
+        authority: Authority,
+        credential: any ClientCredential,
+        transport: HTTPTransport,
+        now: @escaping @Sendable () -> Date,
+        logger: Logger,
+        metrics: ClientMetrics,
+        clientCapabilities: [String] = [],
         regional: RegionalRouting? = nil
     ) {
         self.regional = regional
@@ -48,7 +54,13 @@ public final class IdentityProviderTokenSource: TokenSource {
         var global = false
         while true {
             do {
-                let token = try await attempt(request, credential: active.credential, global: global, correlationID: correlationID, logger: logger)
+                let token = try await attempt(
+                    request,
+                    credential: active.credential,
+                    global: global,
+                    correlationID: correlationID,
+                    logger: logger
+                )
                 metrics.requestsSucceeded.increment()
                 metrics.requestDuration.recordNanoseconds(Int64((ContinuousClock.now - started).nanoseconds))
                 return token
@@ -62,12 +74,17 @@ public final class IdentityProviderTokenSource: TokenSource {
                     regional.suspend(now: now())
                     global = true
                     logger.warning(
-                        "regional token endpoint failed; falling back to the global endpoint", metadata: [
-                            "region": "\(regional.region)", "error": "\(error.code)", "status": "\(error.httpStatus.map(String.init) ?? "-")",
-                        ])
+                        "regional token endpoint failed; falling back to the global endpoint",
+                        metadata: [
+                            "region": "\(regional.region)", "error": "\(error.code)",
+                            "status": "\(error.httpStatus.map(String.init) ?? "-")",
+                        ]
+                    )
                     continue
                 }
-                if error.aadstsCode == 700_024, !skewCorrected, failure.assertionSent, let serverDate = failure.serverDate {
+                if error.aadstsCode == 700_024, !skewCorrected, failure.assertionSent,
+                    let serverDate = failure.serverDate
+                {
                     // Entra allows 5 minutes of skew: a smaller difference is not why the assertion was refused.
                     let skew = serverDate.timeIntervalSince(now())
                     if abs(skew) >= 60 {
@@ -75,7 +92,8 @@ public final class IdentityProviderTokenSource: TokenSource {
                         clockOffset.withLock { $0 = skew }
                         logger.warning(
                             "clock skew: the identity provider's clock differs from this host's; assertions now use its time. Fix the host's clock (NTP)",
-                            metadata: ["skew_seconds": "\(Int(skew.rounded()))"])
+                            metadata: ["skew_seconds": "\(Int(skew.rounded()))"]
+                        )
                         continue
                     }
                 }
@@ -85,14 +103,23 @@ public final class IdentityProviderTokenSource: TokenSource {
                     let rejected = active.credential.identity
                     active = rotation.rejected(active.index)
                     logger.warning(
-                        "credential rejected; trying the next one", metadata: [
-                            "rejected": "\(rejected)", "aadsts": "\(error.aadstsCode.map(String.init) ?? "-")", "next": "\(active.credential.identity)",
-                        ])
+                        "credential rejected; trying the next one",
+                        metadata: [
+                            "rejected": "\(rejected)", "aadsts": "\(error.aadstsCode.map(String.init) ?? "-")",
+                            "next": "\(active.credential.identity)",
+                        ]
+                    )
                     continue
                 }
                 let correlated = error.correlated(correlationID)
                 metrics.requestFailed(correlated.code)
-                logger.debug("token request failed", metadata: ["error": "\(correlated.code)", "aadsts": "\(correlated.aadstsCode.map(String.init) ?? "-")", "status": "\(correlated.httpStatus.map(String.init) ?? "-")"])
+                logger.debug(
+                    "token request failed",
+                    metadata: [
+                        "error": "\(correlated.code)", "aadsts": "\(correlated.aadstsCode.map(String.init) ?? "-")",
+                        "status": "\(correlated.httpStatus.map(String.init) ?? "-")",
+                    ]
+                )
                 throw correlated
             }
         }
@@ -113,7 +140,11 @@ public final class IdentityProviderTokenSource: TokenSource {
 
     /// One request, as a straight line: endpoint → credential → assertion → HTTP → parsed answer.
     private func attempt(
-        _ request: TokenRequest, credential: any ClientCredential, global: Bool, correlationID: String, logger: Logger
+        _ request: TokenRequest,
+        credential: any ClientCredential,
+        global: Bool,
+        correlationID: String,
+        logger: Logger
     ) async throws(AttemptFailure) -> AccessToken {
         var serverDate: Date?
         var regionalEndpoint = false
@@ -129,45 +160,79 @@ public final class IdentityProviderTokenSource: TokenSource {
             // Assertions are dated by the server's clock once a skew was measured; the token's times stay on ours.
             let sentAt = now()
             let assertionTime = sentAt.addingTimeInterval(clockOffset.withLock { $0 })
-            let authentication = try await authenticate(credential, CredentialContext(clientID: clientID, endpoint: endpoint, now: assertionTime))
+            let authentication = try await authenticate(
+                credential,
+                CredentialContext(clientID: clientID, endpoint: endpoint, now: assertionTime)
+            )
             assertionSent = authentication.formFields.contains { $0.name == "client_assertion" }
             let claims = try ClaimsRequest.merge(request.claims, capabilities: clientCapabilities)
             let httpRequest = makeHTTPRequest(
-                endpoint: endpoint, scopes: scopes, claims: claims, authentication: authentication,
-                correlationID: correlationID)
+                endpoint: endpoint,
+                scopes: scopes,
+                claims: claims,
+                authentication: authentication,
+                correlationID: correlationID
+            )
             logger.debug(
-                "token request", metadata: ["endpoint": "\(endpoint.url)", "client_id": "\(clientID)",
-                    "scope": "\(scopes.joined(separator: " "))", "credential": "\(credential.identity)"])
+                "token request",
+                metadata: [
+                    "endpoint": "\(endpoint.url)", "client_id": "\(clientID)",
+                    "scope": "\(scopes.joined(separator: " "))", "credential": "\(credential.identity)",
+                ]
+            )
             let httpStarted = ContinuousClock.now
             regionalEndpoint = toRegion  // failures before this point (the credential's own) say nothing about the region
             let answer = try await transport.send(httpRequest, what: "token")
             serverDate = answer.headers.first(name: "Date").flatMap(HTTPDate.parse)
             let context = TokenResponse.Context(
-                request: request, endpoint: endpoint, correlationID: correlationID, sentAt: sentAt,
-                sensitiveValues: authentication.sensitiveValues)
+                request: request,
+                endpoint: endpoint,
+                correlationID: correlationID,
+                sentAt: sentAt,
+                sensitiveValues: authentication.sensitiveValues
+            )
             var token = try TokenResponse.parse(answer, context: context)
             token.httpDuration = ContinuousClock.now - httpStarted
             logger.debug(
-                "token acquired", metadata: ["expires_in": "\(token.lifetime)", "token": "\(token.fingerprint)",
-                    "http_ms": "\(token.httpDuration.milliseconds)"])
+                "token acquired",
+                metadata: [
+                    "expires_in": "\(token.lifetime)", "token": "\(token.fingerprint)",
+                    "http_ms": "\(token.httpDuration.milliseconds)",
+                ]
+            )
             return token
         } catch {
-            throw AttemptFailure(error: error, serverDate: serverDate, regional: regionalEndpoint, assertionSent: assertionSent)
+            throw AttemptFailure(
+                error: error,
+                serverDate: serverDate,
+                regional: regionalEndpoint,
+                assertionSent: assertionSent
+            )
         }
     }
 
-    private func authenticate(_ credential: any ClientCredential, _ context: CredentialContext) async throws(IdentityError) -> ClientAuthentication {
+    private func authenticate(
+        _ credential: any ClientCredential,
+        _ context: CredentialContext
+    ) async throws(IdentityError) -> ClientAuthentication {
         do {
             return try await credential.authentication(for: context)
         } catch let error as IdentityError {
             throw error
         } catch {
-            throw IdentityError(.credentialUnavailable, "the credential (\(credential.identity)) failed to authenticate the request: \(type(of: error))")
+            throw IdentityError(
+                .credentialUnavailable,
+                "the credential (\(credential.identity)) failed to authenticate the request: \(type(of: error))"
+            )
         }
     }
 
     func makeHTTPRequest(
-        endpoint: TokenEndpoint, scopes: [String], claims: String?, authentication: ClientAuthentication, correlationID: String
+        endpoint: TokenEndpoint,
+        scopes: [String],
+        claims: String?,
+        authentication: ClientAuthentication,
+        correlationID: String
     ) -> HTTPClientRequest {
         var fields: [(name: String, value: String)] = [
             ("grant_type", "client_credentials"), ("client_id", clientID), ("scope", scopes.joined(separator: " ")),

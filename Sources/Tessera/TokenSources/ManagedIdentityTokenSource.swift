@@ -46,15 +46,24 @@ public final class ManagedIdentityTokenSource: TokenSource {
             Endpoint(kind: .imds(base.hasSuffix("/") ? String(base.dropLast()) : base))
         }
         /// App Service's `IDENTITY_ENDPOINT` and `IDENTITY_HEADER`.
-        public static func appService(endpoint: String, header: String) -> Endpoint { Endpoint(kind: .appService(endpoint, header: header)) }
+        public static func appService(endpoint: String, header: String) -> Endpoint {
+            Endpoint(kind: .appService(endpoint, header: header))
+        }
 
         /// As Azure Identity reads the environment: `IDENTITY_ENDPOINT` + `IDENTITY_HEADER` (App Service), else IMDS at
         /// `AZURE_POD_IDENTITY_AUTHORITY_HOST` or the link-local default.
-        public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> Endpoint {
-            if let endpoint = environment["IDENTITY_ENDPOINT"], !endpoint.isEmpty, let header = environment["IDENTITY_HEADER"], !header.isEmpty {
+        public static func fromEnvironment(
+            _ environment: [String: String] = ProcessInfo.processInfo.environment
+        ) -> Endpoint {
+            if let endpoint = environment["IDENTITY_ENDPOINT"], !endpoint.isEmpty,
+                let header = environment["IDENTITY_HEADER"], !header.isEmpty
+            {
                 return .appService(endpoint: endpoint, header: header)
             }
-            return .imds(environment["AZURE_POD_IDENTITY_AUTHORITY_HOST"].flatMap { $0.isEmpty ? nil : $0 } ?? "http://169.254.169.254")
+            return .imds(
+                environment["AZURE_POD_IDENTITY_AUTHORITY_HOST"].flatMap { $0.isEmpty ? nil : $0 }
+                    ?? "http://169.254.169.254"
+            )
         }
 
         public var description: String {
@@ -77,8 +86,11 @@ public final class ManagedIdentityTokenSource: TokenSource {
     private let reachable = Mutex(false)
 
     public init(
-        identity: Identity = .system, endpoint: Endpoint = .fromEnvironment(), http: HTTPConfiguration = HTTPConfiguration(),
-        probeTimeout: Duration = .seconds(1), now: @escaping @Sendable () -> Date = { Date() },
+        identity: Identity = .system,
+        endpoint: Endpoint = .fromEnvironment(),
+        http: HTTPConfiguration = HTTPConfiguration(),
+        probeTimeout: Duration = .seconds(1),
+        now: @escaping @Sendable () -> Date = { Date() },
         logger: Logger = Logger(label: "tessera", factory: { _ in SwiftLogNoOpLogHandler() })
     ) throws(IdentityError) {
         var http = http
@@ -89,11 +101,17 @@ public final class ManagedIdentityTokenSource: TokenSource {
         case .appService(let endpoint, _): url = endpoint
         }
         guard let components = URLComponents(string: url), let host = components.host else {
-            throw IdentityError(.invalidConfiguration, "the managed identity endpoint '\(url)' is not a URL (IDENTITY_ENDPOINT / AZURE_POD_IDENTITY_AUTHORITY_HOST)")
+            throw IdentityError(
+                .invalidConfiguration,
+                "the managed identity endpoint '\(url)' is not a URL (IDENTITY_ENDPOINT / AZURE_POD_IDENTITY_AUTHORITY_HOST)"
+            )
         }
         // The App Service secret travels in a header: over plain HTTP only to this host.
         if case .appService = endpoint.kind, components.scheme?.lowercased() != "https", !EndpointURL.isLoopback(host) {
-            throw IdentityError(.invalidConfiguration, "IDENTITY_ENDPOINT '\(host)' uses http:// off this host; the identity header would travel in clear: use https:// or a loopback address")
+            throw IdentityError(
+                .invalidConfiguration,
+                "IDENTITY_ENDPOINT '\(host)' uses http:// off this host; the identity header would travel in clear: use https:// or a loopback address"
+            )
         }
         self.http = http
         self.target = (components.scheme ?? "http", host)
@@ -106,10 +124,18 @@ public final class ManagedIdentityTokenSource: TokenSource {
     }
 
     /// This source behind a token cache (refresh before expiry, single flight, back-off), as a daemon should use it.
-    public func cached(logger: Logger? = nil, metricsFactory: any MetricsFactory = NOOPMetricsHandler.instance) -> CachingTokenSource {
+    public func cached(
+        logger: Logger? = nil,
+        metricsFactory: any MetricsFactory = NOOPMetricsHandler.instance
+    ) -> CachingTokenSource {
         CachingTokenSource(
-            upstream: self, defaultTenant: nil, partition: "managed-identity|\(endpoint)|\(identity)", policy: TokenCachePolicy(),
-            logger: logger ?? self.logger, metricsFactory: metricsFactory)
+            upstream: self,
+            defaultTenant: nil,
+            partition: "managed-identity|\(endpoint)|\(identity)",
+            policy: TokenCachePolicy(),
+            logger: logger ?? self.logger,
+            metricsFactory: metricsFactory
+        )
     }
 
     /// Nothing to release: each token request (about once a day per resource, behind a cache) uses its own connection,
@@ -118,10 +144,16 @@ public final class ManagedIdentityTokenSource: TokenSource {
 
     public func token(for request: TokenRequest) async throws -> AccessToken {
         guard request.scopes.count == 1, let scope = request.scopes.first, !scope.isEmpty else {
-            throw IdentityError(.invalidScope, "a managed identity token is for exactly one resource: give one scope such as https://graph.microsoft.com/.default")
+            throw IdentityError(
+                .invalidScope,
+                "a managed identity token is for exactly one resource: give one scope such as https://graph.microsoft.com/.default"
+            )
         }
         guard request.tenant == nil else {
-            throw IdentityError(.invalidRequest, "a managed identity's tokens come from its own tenant; do not set a tenant for it")
+            throw IdentityError(
+                .invalidRequest,
+                "a managed identity's tokens come from its own tenant; do not set a tenant for it"
+            )
         }
         let resource = scope.hasSuffix("/.default") ? String(scope.dropLast("/.default".count)) : scope
         var call = HTTPClientRequest(url: url(resource: resource))
@@ -138,7 +170,11 @@ public final class ManagedIdentityTokenSource: TokenSource {
         if probing { configuration.connectTimeout = min(configuration.connectTimeout, probeTimeout) }
         let sentAt = now()
         let answer: HTTPTransport.Answer
-        let transport = try HTTPTransport(configuration: configuration, targetScheme: target.scheme, targetHost: target.host)
+        let transport = try HTTPTransport(
+            configuration: configuration,
+            targetScheme: target.scheme,
+            targetHost: target.host
+        )
         do {
             answer = try await transport.send(call, what: "managed identity")
             try? await transport.shutdown()
@@ -146,11 +182,20 @@ public final class ManagedIdentityTokenSource: TokenSource {
             try? await transport.shutdown()
             guard probing, [.network, .timeout, .tls].contains(error.code) else { throw error }
             throw IdentityError(
-                .credentialUnavailable, "no managed identity: \(endpoint) did not answer (\(error.code), connect bounded to \(probeTimeout)). "
-                    + "Run on an Azure host with a managed identity, or use another credential")
+                .credentialUnavailable,
+                "no managed identity: \(endpoint) did not answer (\(error.code), connect bounded to \(probeTimeout)). "
+                    + "Run on an Azure host with a managed identity, or use another credential"
+            )
         }
         reachable.withLock { $0 = true }
-        return try Self.parse(answer, resource: resource, scope: scope, identity: identity, endpoint: endpoint, sentAt: sentAt)
+        return try Self.parse(
+            answer,
+            resource: resource,
+            scope: scope,
+            identity: identity,
+            endpoint: endpoint,
+            sentAt: sentAt
+        )
     }
 
     func url(resource: String) -> String {
@@ -184,19 +229,30 @@ public final class ManagedIdentityTokenSource: TokenSource {
     /// IMDS and App Service answers: times as strings or numbers; errors as `{error, error_description}` or
     /// `{statusCode, message}`.
     static func parse(
-        _ answer: HTTPTransport.Answer, resource: String, scope: String, identity: Identity, endpoint: Endpoint, sentAt: Date
+        _ answer: HTTPTransport.Answer,
+        resource: String,
+        scope: String,
+        identity: Identity,
+        endpoint: Endpoint,
+        sentAt: Date
     ) throws(IdentityError) -> AccessToken {
         let object = try? StrictJSON.parseObject(answer.body)
         func number(_ key: String) -> Int64? {
             object?[key]?.integerValue ?? object?[key]?.stringValue.flatMap { Int64($0) }
         }
         guard answer.status == 200 else {
-            let said = object?["error_description"]?.stringValue ?? object?["message"]?.stringValue ?? "HTTP \(answer.status)"
-            let code: IdentityError.Code = answer.status == 400 || answer.status == 404 ? .credentialUnavailable : answer.status == 429 ? .throttled : .serverError
+            let said =
+                object?["error_description"]?.stringValue ?? object?["message"]?.stringValue ?? "HTTP \(answer.status)"
+            let code: IdentityError.Code =
+                answer.status == 400 || answer.status == 404
+                ? .credentialUnavailable : answer.status == 429 ? .throttled : .serverError
             throw IdentityError(
-                code, "\(endpoint) refused a token for \(identity) and resource \(resource): \(said.prefix(300)). "
+                code,
+                "\(endpoint) refused a token for \(identity) and resource \(resource): \(said.prefix(300)). "
                     + "Check that the identity is assigned to this host and that the resource exists",
-                httpStatus: answer.status, retryAfter: RetryAfter.parse(answer.headers.first(name: "Retry-After"), now: Date()))
+                httpStatus: answer.status,
+                retryAfter: RetryAfter.parse(answer.headers.first(name: "Retry-After"), now: Date())
+            )
         }
         guard let token = object?["access_token"]?.stringValue, !token.isEmpty else {
             throw IdentityError(.protocolViolation, "\(endpoint) answered 200 without an access_token", httpStatus: 200)
@@ -207,11 +263,20 @@ public final class ManagedIdentityTokenSource: TokenSource {
         } else if let seconds = number("expires_in") {
             expiresOn = sentAt.addingTimeInterval(TimeInterval(seconds))
         } else {
-            throw IdentityError(.protocolViolation, "\(endpoint) answered without expires_on or expires_in", httpStatus: 200)
+            throw IdentityError(
+                .protocolViolation,
+                "\(endpoint) answered without expires_on or expires_in",
+                httpStatus: 200
+            )
         }
         let lifetime = number("expires_in") ?? Int64(expiresOn.timeIntervalSince(sentAt))
         return AccessToken(
-            token: token, tokenType: object?["token_type"]?.stringValue ?? "Bearer", expiresOn: expiresOn,
-            refreshOn: number("refresh_in").map { sentAt.addingTimeInterval(TimeInterval($0)) }, lifetime: lifetime, scopes: [scope])
+            token: token,
+            tokenType: object?["token_type"]?.stringValue ?? "Bearer",
+            expiresOn: expiresOn,
+            refreshOn: number("refresh_in").map { sentAt.addingTimeInterval(TimeInterval($0)) },
+            lifetime: lifetime,
+            scopes: [scope]
+        )
     }
 }

@@ -12,7 +12,10 @@ enum ClaimsRequest {
         var root: [String: JSONValue] = [:]
         if let challenge {
             guard let parsed = try? StrictJSON.parseObject(Array(challenge.utf8)) else {
-                throw IdentityError(.invalidRequest, "the claims challenge is not a JSON object; pass the decoded value of the WWW-Authenticate claims parameter")
+                throw IdentityError(
+                    .invalidRequest,
+                    "the claims challenge is not a JSON object; pass the decoded value of the WWW-Authenticate claims parameter"
+                )
             }
             root = parsed
         }

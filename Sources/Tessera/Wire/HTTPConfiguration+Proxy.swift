@@ -4,7 +4,10 @@ import Foundation
 extension HTTPConfiguration {
     /// The proxy `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` choose for `url` (loopback never proxied), for HTTP clients of
     /// your own that should behave like the token client.
-    public static func environmentProxy(for url: String, environment: [String: String] = ProcessInfo.processInfo.environment)
+    public static func environmentProxy(
+        for url: String,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    )
         -> HTTPClient.Configuration.Proxy?
     {
         guard let components = URLComponents(string: url), let host = components.host else { return nil }

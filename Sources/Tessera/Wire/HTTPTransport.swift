@@ -24,8 +24,11 @@ final class HTTPTransport: Sendable {
         if let caFile = try Self.checkCAFile(configuration) { tls.additionalTrustRoots = [.file(caFile)] }
         var config = HTTPClient.Configuration(
             tlsConfiguration: tls,
-            timeout: .init(connect: .nanoseconds(Int64(configuration.connectTimeout.nanoseconds)),
-                           read: .nanoseconds(Int64(configuration.requestTimeout.nanoseconds))))
+            timeout: .init(
+                connect: .nanoseconds(Int64(configuration.connectTimeout.nanoseconds)),
+                read: .nanoseconds(Int64(configuration.requestTimeout.nanoseconds))
+            )
+        )
         // Report a TLS or connection failure at once instead of retrying until the deadline.
         config.connectionPool.retryConnectionEstablishment = false
         config.redirectConfiguration = .disallow
@@ -47,23 +50,35 @@ final class HTTPTransport: Sendable {
     static func checkCAFile(_ configuration: HTTPConfiguration) throws(IdentityError) -> String? {
         guard let caFile = configuration.caFile else { return nil }
         guard FileManager.default.isReadableFile(atPath: caFile) else {
-            throw IdentityError(.invalidConfiguration, "the CA file '\(caFile)' cannot be read: check the path (TESSERA_CA_FILE / --ca-file)")
+            throw IdentityError(
+                .invalidConfiguration,
+                "the CA file '\(caFile)' cannot be read: check the path (TESSERA_CA_FILE / --ca-file)"
+            )
         }
         return caFile
     }
 
     /// Sends `request` and reads at most ``HTTPConfiguration/maximumResponseBytes`` of the answer.
-    func send(_ request: HTTPClientRequest, what: String, timeout: Duration? = nil) async throws(IdentityError) -> Answer {
+    func send(
+        _ request: HTTPClientRequest,
+        what: String,
+        timeout: Duration? = nil
+    ) async throws(IdentityError) -> Answer {
         do {
-            let response = try await client.execute(request, timeout: .nanoseconds(Int64((timeout ?? configuration.requestTimeout).nanoseconds)))
+            let response = try await client.execute(
+                request,
+                timeout: .nanoseconds(Int64((timeout ?? configuration.requestTimeout).nanoseconds))
+            )
             let body: ByteBuffer
             do {
                 body = try await response.body.collect(upTo: configuration.maximumResponseBytes)
             } catch is NIOTooManyBytesError {
                 throw IdentityError(
-                    .protocolViolation, "the \(what) answer (HTTP \(response.status.code)) is larger than "
+                    .protocolViolation,
+                    "the \(what) answer (HTTP \(response.status.code)) is larger than "
                         + "\(configuration.maximumResponseBytes) bytes (HTTPConfiguration.maximumResponseBytes)",
-                    httpStatus: Int(response.status.code))
+                    httpStatus: Int(response.status.code)
+                )
             }
             return Answer(status: Int(response.status.code), headers: response.headers, body: Array(buffer: body))
         } catch let error as IdentityError {
@@ -78,17 +93,24 @@ final class HTTPTransport: Sendable {
         if let error = error as? HTTPClientError {
             switch error {
             case .connectTimeout, .deadlineExceeded, .readTimeout, .writeTimeout:
-                return IdentityError(.timeout, "the \(what) request to \(host) timed out: the server is slow or unreachable; it will be retried")
+                return IdentityError(
+                    .timeout,
+                    "the \(what) request to \(host) timed out: the server is slow or unreachable; it will be retried"
+                )
             default: break
             }
         }
         if error is NIOSSLError || error is BoringSSLError || String(reflecting: error).contains("SSL") {
             return IdentityError(
-                .tls, "TLS with \(host) failed (\(String(describing: error).prefix(160))): if the server uses a private CA "
-                    + "(such as the emulator's development CA) pass it with caFile / --ca-file / TESSERA_CA_FILE")
+                .tls,
+                "TLS with \(host) failed (\(String(describing: error).prefix(160))): if the server uses a private CA "
+                    + "(such as the emulator's development CA) pass it with caFile / --ca-file / TESSERA_CA_FILE"
+            )
         }
         return IdentityError(
-            .network, "the \(what) request to \(host) failed: \(String(describing: error).prefix(160)). Check the host name, "
-                + "network and proxy settings (HTTPS_PROXY/NO_PROXY)")
+            .network,
+            "the \(what) request to \(host) failed: \(String(describing: error).prefix(160)). Check the host name, "
+                + "network and proxy settings (HTTPS_PROXY/NO_PROXY)"
+        )
     }
 }

@@ -25,7 +25,8 @@ struct ProxyEnvironment {
         if let user = components.user {
             let authorization = HTTPClient.Authorization.basic(
                 username: user.removingPercentEncoding ?? user,
-                password: components.password?.removingPercentEncoding ?? components.password ?? "")
+                password: components.password?.removingPercentEncoding ?? components.password ?? ""
+            )
             return .server(host: proxyHost, port: port, authorization: authorization)
         }
         return .server(host: proxyHost, port: port)

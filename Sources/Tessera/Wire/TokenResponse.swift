@@ -16,8 +16,11 @@ enum TokenResponse {
         guard answer.status == 200 else { throw error(from: answer, context: context) }
         func violation(_ what: String) -> IdentityError {
             IdentityError(
-                .protocolViolation, "the token endpoint answered HTTP 200 but \(what); it is not a valid OAuth 2.0 token response",
-                httpStatus: 200, correlationID: context.correlationID)
+                .protocolViolation,
+                "the token endpoint answered HTTP 200 but \(what); it is not a valid OAuth 2.0 token response",
+                httpStatus: 200,
+                correlationID: context.correlationID
+            )
         }
         let body: [String: JSONValue]
         do {
@@ -25,9 +28,13 @@ enum TokenResponse {
         } catch {
             throw violation(answer.body.isEmpty ? "with an empty body" : "its body is not a JSON object (\(error))")
         }
-        guard let token = body["access_token"]?.stringValue, !token.isEmpty else { throw violation("without access_token") }
+        guard let token = body["access_token"]?.stringValue, !token.isEmpty else {
+            throw violation("without access_token")
+        }
         guard let tokenType = body["token_type"]?.stringValue else { throw violation("without token_type") }
-        guard tokenType.lowercased() == "bearer" else { throw violation("with token_type '\(tokenType.prefix(32))', not Bearer") }
+        guard tokenType.lowercased() == "bearer" else {
+            throw violation("with token_type '\(tokenType.prefix(32))', not Bearer")
+        }
         guard let expiresIn = seconds(body["expires_in"]), expiresIn > 0 else {
             throw violation("without a positive numeric expires_in")
         }
@@ -35,19 +42,24 @@ enum TokenResponse {
         let extendedExpiresIn = seconds(body["ext_expires_in"])
         let sentAt = context.sentAt
         return AccessToken(
-            token: token, tokenType: "Bearer",
+            token: token,
+            tokenType: "Bearer",
             expiresOn: sentAt.addingTimeInterval(TimeInterval(expiresIn)),
             refreshOn: refreshIn.map { sentAt.addingTimeInterval(TimeInterval($0)) },
             extendedExpiresOn: extendedExpiresIn.map { sentAt.addingTimeInterval(TimeInterval($0)) },
-            lifetime: expiresIn, tenant: context.endpoint.tenant, scopes: context.request.scopes,
-            correlationID: context.correlationID)
+            lifetime: expiresIn,
+            tenant: context.endpoint.tenant,
+            scopes: context.request.scopes,
+            correlationID: context.correlationID
+        )
     }
 
     /// A number of seconds: a JSON integer, or a string of digits (Entra's v1 endpoint and ADFS send strings).
     static func seconds(_ value: JSONValue?) -> Int64? {
         switch value {
         case .number: return value?.integerValue
-        case .string(let text) where !text.isEmpty && text.count < 16 && text.allSatisfy(\.isASCII) && text.allSatisfy(\.isNumber):
+        case .string(let text)
+        where !text.isEmpty && text.count < 16 && text.allSatisfy(\.isASCII) && text.allSatisfy(\.isNumber):
             return Int64(text)
         default: return nil
         }
@@ -59,7 +71,8 @@ enum TokenResponse {
         let json = try? StrictJSON.parseObject(answer.body)
         let oauthError = json?["error"]?.stringValue
         let description = json?["error_description"]?.stringValue
-        let aadsts = json?["error_codes"]?.arrayValue?.first?.integerValue.map(Int.init) ?? description.flatMap(aadstsCode(in:))
+        let aadsts =
+            json?["error_codes"]?.arrayValue?.first?.integerValue.map(Int.init) ?? description.flatMap(aadstsCode(in:))
         let correlationID = json?["correlation_id"]?.stringValue ?? context.correlationID
         let traceID = json?["trace_id"]?.stringValue
         let serverDescription = description.map { redact(firstLine($0), context.sensitiveValues) }
@@ -71,27 +84,46 @@ enum TokenResponse {
         } else if let oauthError, let known = EntraErrorCatalog.oauthErrors[oauthError] {
             (code, message) = known
         } else if json != nil, oauthError != nil {
-            (code, message) = (.requestRejected, "the token endpoint refused the request with error '\(redact(oauthError!.prefix(64), context.sensitiveValues))'.")
+            (code, message) = (
+                .requestRejected,
+                "the token endpoint refused the request with error '\(redact(oauthError!.prefix(64), context.sensitiveValues))'."
+            )
         } else if answer.body.isEmpty {
-            (code, message) = (.requestRejected,
+            (code, message) = (
+                .requestRejected,
                 "the token endpoint refused the request (HTTP \(status)) with an empty body: some servers (Glewlwyd) answer "
-                + "this way for a wrong client secret, key, or a scope the client may not request.")
+                    + "this way for a wrong client secret, key, or a scope the client may not request."
+            )
         } else {
-            (code, message) = (.protocolViolation,
+            (code, message) = (
+                .protocolViolation,
                 "the token endpoint answered HTTP \(status) with a body that is not an OAuth 2.0 error (\(contentKind(answer))): "
-                + "check that the authority points at a token endpoint and that no proxy intercepts the request.")
+                    + "check that the authority points at a token endpoint and that no proxy intercepts the request."
+            )
         }
         // The status decides transient classes whatever the body says.
         if status == 429 {
             code = .throttled
-            message = "the identity provider is throttling this client (HTTP 429); wait \(retryAfter.map { "\($0)" } ?? "a few seconds") before retrying. " + message
+            message =
+                "the identity provider is throttling this client (HTTP 429); wait \(retryAfter.map { "\($0)" } ?? "a few seconds") before retrying. "
+                + message
         } else if status >= 500 {
             code = .serverError
-            message = "the identity provider failed (HTTP \(status)); this is usually transient and is retried. " + (json == nil ? "The body was not JSON." : message)
+            message =
+                "the identity provider failed (HTTP \(status)); this is usually transient and is retried. "
+                + (json == nil ? "The body was not JSON." : message)
         }
         return IdentityError(
-            code, message, aadstsCode: aadsts, oauthError: oauthError, httpStatus: status, correlationID: correlationID,
-            traceID: traceID, retryAfter: retryAfter, serverDescription: serverDescription)
+            code,
+            message,
+            aadstsCode: aadsts,
+            oauthError: oauthError,
+            httpStatus: status,
+            correlationID: correlationID,
+            traceID: traceID,
+            retryAfter: retryAfter,
+            serverDescription: serverDescription
+        )
     }
 
     static func aadstsCode(in text: String) -> Int? {
@@ -100,7 +132,8 @@ enum TokenResponse {
     }
 
     static func firstLine(_ text: String) -> String {
-        String(text.split(whereSeparator: \.isNewline).first ?? "").trimmingCharacters(in: .whitespaces).prefix(300).description
+        String(text.split(whereSeparator: \.isNewline).first ?? "").trimmingCharacters(in: .whitespaces).prefix(300)
+            .description
     }
 
     static func redact(_ text: some StringProtocol, _ sensitive: [String]) -> String {

@@ -7,13 +7,15 @@ import TesseraJOSE
 struct CallCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "call",
-        abstract: "Call an API with the app's token (settings: flags, AZURE_* environment, appsettings.json) and print the JSON answer.",
+        abstract:
+            "Call an API with the app's token (settings: flags, AZURE_* environment, appsettings.json) and print the JSON answer.",
         discussion: """
             Examples:
               tessera call GET https://graph.microsoft.com/v1.0/users --all-pages
               tessera call POST https://api.contoso.example/reports --scope api://reports/.default --data '{"month":11}'
               AZURE_AUTHORITY_HOST=https://localhost:8443 tessera call GET https://localhost:8443/v1.0/users --ca-file ~/.tessera/emulator/ca.pem
-            """)
+            """
+    )
 
     @Argument(help: "HTTP method.")
     var method: String
@@ -21,7 +23,9 @@ struct CallCommand: AsyncParsableCommand {
     @Argument(help: "URL, or a path relative to --api's BaseUrl.")
     var url: String
 
-    @Option(help: "The scope of the token, '{resource}/.default'. Default: --api's Scopes; Graph's only for a Graph URL.")
+    @Option(
+        help: "The scope of the token, '{resource}/.default'. Default: --api's Scopes; Graph's only for a Graph URL."
+    )
     var scope: String?
 
     @Option(help: "A DownstreamApis entry of the configuration file (its BaseUrl, RelativePath and Scopes).")
@@ -40,8 +44,12 @@ struct CallCommand: AsyncParsableCommand {
         guard ["GET", "POST", "PUT", "PATCH", "DELETE"].contains(method.uppercased()) else {
             throw ValidationError("METHOD must be GET, POST, PUT, PATCH or DELETE")
         }
-        if api == nil, URLComponents(string: url).map({ ["https", "http"].contains($0.scheme ?? "") && $0.host != nil }) != true {
-            throw ValidationError("URL must be an absolute http(s) URL, e.g. https://graph.microsoft.com/v1.0/users (or use --api <name>)")
+        if api == nil,
+            URLComponents(string: url).map({ ["https", "http"].contains($0.scheme ?? "") && $0.host != nil }) != true
+        {
+            throw ValidationError(
+                "URL must be an absolute http(s) URL, e.g. https://graph.microsoft.com/v1.0/users (or use --api <name>)"
+            )
         }
         if let data, (try? StrictJSON.parse(Array(data.utf8))) == nil { throw ValidationError("--data must be JSON") }
     }
@@ -57,7 +65,11 @@ struct CallCommand: AsyncParsableCommand {
         var target = url
         var scope = self.scope
         if let api {
-            guard let file = self.client.configFile() else { throw ValidationError("--api needs a configuration file (--config / TESSERA_CONFIG) with DownstreamApis") }
+            guard let file = self.client.configFile() else {
+                throw ValidationError(
+                    "--api needs a configuration file (--config / TESSERA_CONFIG) with DownstreamApis"
+                )
+            }
             let downstream: AppSettingsFile.DownstreamAPI
             do {
                 downstream = try AppSettingsFile.downstreamAPI(named: api, path: file)
@@ -65,7 +77,9 @@ struct CallCommand: AsyncParsableCommand {
                 throw ValidationError("\(error)")
             }
             let relative = url.isEmpty || url == "-" ? downstream.relativePath : url
-            target = url.hasPrefix("http") ? url : downstream.baseURL.trimmingSuffix("/") + "/" + relative.trimmingPrefix("/")
+            target =
+                url.hasPrefix("http")
+                ? url : downstream.baseURL.trimmingSuffix("/") + "/" + relative.trimmingPrefix("/")
             scope = self.scope ?? downstream.scopes.first
         }
         let logger = global.makeLogger()
@@ -73,13 +87,22 @@ struct CallCommand: AsyncParsableCommand {
         var apiConfiguration = DownstreamAPIClient.Configuration()
         apiConfiguration.http.caFile = global.resolvedCAFile
         // A Graph token is assumed only for Graph itself: another API never gets one by default.
-        guard let scope = scope ?? configuration.authority.cloud.flatMap({ $0.isGraph(target) ? $0.graphResource + "/.default" : nil }) else {
-            throw ValidationError("\(target) is not Microsoft Graph: give the token's scope with --scope (e.g. api://reports/.default) or in DownstreamApis Scopes")
+        guard
+            let scope = scope
+                ?? configuration.authority.cloud.flatMap({ $0.isGraph(target) ? $0.graphResource + "/.default" : nil })
+        else {
+            throw ValidationError(
+                "\(target) is not Microsoft Graph: give the token's scope with --scope (e.g. api://reports/.default) or in DownstreamApis Scopes"
+            )
         }
         var caller: DownstreamAPIClient?
         do {
             let api = try DownstreamAPIClient(
-                api: DownstreamAPI(baseURL: target, scopes: [scope]), tokenSource: client, configuration: apiConfiguration, logger: logger)
+                api: DownstreamAPI(baseURL: target, scopes: [scope]),
+                tokenSource: client,
+                configuration: apiConfiguration,
+                logger: logger
+            )
             caller = api
             let output: JSONValue
             if allPages {

@@ -9,7 +9,8 @@ struct CertCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cert",
         abstract: "Create a self-signed certificate for an app registration, or print a certificate's thumbprints.",
-        subcommands: [New.self, Thumbprint.self])
+        subcommands: [New.self, Thumbprint.self]
+    )
 
     struct New: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -21,7 +22,8 @@ struct CertCommand: ParsableCommand {
                 Examples:
                   tessera cert new --subject CN=contoso-daemon --days 365 --out ./certs
                   tessera cert new --subject CN=daemon --pfx-password "$PFX_PASSWORD"
-                """)
+                """
+        )
 
         @OptionGroup var global: GlobalOptions
 
@@ -38,7 +40,9 @@ struct CertCommand: ParsableCommand {
         var pfxPassword: String?
 
         func run() throws {
-            guard subject.hasPrefix("CN="), subject.count > 3 else { throw ValidationError("--subject must look like CN=<name>, e.g. CN=contoso-daemon") }
+            guard subject.hasPrefix("CN="), subject.count > 3 else {
+                throw ValidationError("--subject must look like CN=<name>, e.g. CN=contoso-daemon")
+            }
             guard (1...3650).contains(days) else { throw ValidationError("--days must be between 1 and 3650") }
             let certificate = try CertificateFactory.selfSigned(commonName: String(subject.dropFirst(3)), days: days)
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
@@ -49,9 +53,14 @@ struct CertCommand: ParsableCommand {
             let password = pfxPassword ?? ProcessInfo.processInfo.environment["TESSERA_PFX_PASSWORD"] ?? ""
             let bundle = NIOSSLPKCS12Bundle(
                 certificateChain: [try NIOSSLCertificate(bytes: Array(certPEM.utf8), format: .pem)],
-                privateKey: try NIOSSLPrivateKey(bytes: Array(certificate.privateKeyPEM.utf8), format: .pem))
+                privateKey: try NIOSSLPrivateKey(bytes: Array(certificate.privateKeyPEM.utf8), format: .pem)
+            )
             let pfx = try bundle.serialize(passphrase: Array(password.utf8))
-            FileManager.default.createFile(atPath: out + "/daemon.pfx", contents: Data(pfx), attributes: [.posixPermissions: 0o600])
+            FileManager.default.createFile(
+                atPath: out + "/daemon.pfx",
+                contents: Data(pfx),
+                attributes: [.posixPermissions: 0o600]
+            )
             print("Created \(out)/cert.pem (upload this), \(out)/key.pem, \(out)/combined.pem and \(out)/daemon.pfx")
             print("Thumbprint (SHA-1):   \(certificate.thumbprint.sha1Hex)")
             print("Thumbprint (SHA-256): \(certificate.thumbprint.sha256Hex)")
@@ -59,7 +68,13 @@ struct CertCommand: ParsableCommand {
         }
 
         func write(_ text: String, _ name: String, mode: Int) throws {
-            guard FileManager.default.createFile(atPath: out + "/" + name, contents: Data(text.utf8), attributes: [.posixPermissions: mode]) else {
+            guard
+                FileManager.default.createFile(
+                    atPath: out + "/" + name,
+                    contents: Data(text.utf8),
+                    attributes: [.posixPermissions: mode]
+                )
+            else {
                 throw ValidationError("cannot write \(out)/\(name)")
             }
         }
@@ -67,8 +82,11 @@ struct CertCommand: ParsableCommand {
 
     struct Thumbprint: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "thumbprint", abstract: "Print a certificate's thumbprints (PEM certificate, combined PEM or PFX).",
-            discussion: "Examples:\n  tessera cert thumbprint cert.pem\n  tessera cert thumbprint daemon.pfx --password \"$PFX_PASSWORD\"")
+            commandName: "thumbprint",
+            abstract: "Print a certificate's thumbprints (PEM certificate, combined PEM or PFX).",
+            discussion:
+                "Examples:\n  tessera cert thumbprint cert.pem\n  tessera cert thumbprint daemon.pfx --password \"$PFX_PASSWORD\""
+        )
 
         @OptionGroup var global: GlobalOptions
 
@@ -80,9 +98,13 @@ struct CertCommand: ParsableCommand {
 
         func run() throws {
             let der: [UInt8]
-            if let text = try? String(contentsOfFile: file, encoding: .utf8), text.contains("-----BEGIN CERTIFICATE-----"),
-               let pem = text.components(separatedBy: "-----END CERTIFICATE-----").first.map({ $0 + "-----END CERTIFICATE-----" }),
-               let certificate = try? NIOSSLCertificate(bytes: Array(pem.utf8), format: .pem) {
+            if let text = try? String(contentsOfFile: file, encoding: .utf8),
+                text.contains("-----BEGIN CERTIFICATE-----"),
+                let pem = text.components(separatedBy: "-----END CERTIFICATE-----").first.map({
+                    $0 + "-----END CERTIFICATE-----"
+                }),
+                let certificate = try? NIOSSLCertificate(bytes: Array(pem.utf8), format: .pem)
+            {
                 der = try certificate.toDERBytes()
             } else {
                 do {

@@ -15,7 +15,8 @@ struct ConsentURLCommand: ParsableCommand {
             Examples:
               tessera consent-url --tenant organizations --client-id <app-id> --redirect-uri https://contoso.example/consent-done
               tessera consent-url --tenant fabrikam.onmicrosoft.com --client-id <app-id> --redirect-uri https://localhost/consent-done --state 42
-            """)
+            """
+    )
 
     @OptionGroup var global: GlobalOptions
 
@@ -36,7 +37,15 @@ struct ConsentURLCommand: ParsableCommand {
 
     func run() throws {
         do {
-            print(try AdminConsent.url(tenant: tenant, clientID: clientId, redirectURI: redirectUri, state: state, cloud: try AzureCloud.named(cloud)))
+            print(
+                try AdminConsent.url(
+                    tenant: tenant,
+                    clientID: clientId,
+                    redirectURI: redirectUri,
+                    state: state,
+                    cloud: try AzureCloud.named(cloud)
+                )
+            )
         } catch {
             throw ValidationError(error.message)
         }

@@ -14,7 +14,8 @@ struct DecodeCommand: ParsableCommand {
               tessera decode eyJ0eXAiOi...
               tessera token --scope api://reports/.default | tessera decode -
             To validate instead, use `tessera validate`.
-            """)
+            """
+    )
 
     @OptionGroup var global: GlobalOptions
 
@@ -22,11 +23,13 @@ struct DecodeCommand: ParsableCommand {
     var token: String
 
     func run() throws {
-        let text = (token == "-" ? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self) : token)
+        let text =
+            (token == "-" ? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self) : token)
             .trimmingCharacters(in: .whitespacesAndNewlines)
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, let headerBytes = Base64URL.decode(parts[0]), let claimBytes = Base64URL.decode(parts[1]),
-              let header = try? StrictJSON.parseObject(headerBytes), let claims = try? StrictJSON.parseObject(claimBytes)
+        guard parts.count == 3, let headerBytes = Base64URL.decode(parts[0]),
+            let claimBytes = Base64URL.decode(parts[1]),
+            let header = try? StrictJSON.parseObject(headerBytes), let claims = try? StrictJSON.parseObject(claimBytes)
         else {
             throw ValidationError("not a JWT: expected three base64url segments with JSON header and claims")
         }
@@ -62,10 +65,14 @@ struct DecodeCommand: ParsableCommand {
         var warnings: [String] = []
         if let exp = claims["exp"]?.doubleValue, exp < now.timeIntervalSince1970 { warnings.append("expired") }
         if claims["scp"] != nil { warnings.append("a user (delegated) token: it has scp; daemons get app-only tokens") }
-        if claims["roles"] == nil, claims["scp"] == nil { warnings.append("no roles: no application permission was granted (admin consent?)") }
+        if claims["roles"] == nil, claims["scp"] == nil {
+            warnings.append("no roles: no application permission was granted (admin consent?)")
+        }
         let audience = claims["aud"]?.stringValue ?? ""
         if audience.hasPrefix("https://graph.microsoft.com") || audience == "00000003-0000-0000-c000-000000000000" {
-            warnings.append("a Microsoft Graph token: it is meant for Graph only and is not meant to be validated by third parties")
+            warnings.append(
+                "a Microsoft Graph token: it is meant for Graph only and is not meant to be validated by third parties"
+            )
         }
         return warnings
     }

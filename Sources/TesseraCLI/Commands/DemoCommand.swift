@@ -11,7 +11,8 @@ import TesseraJOSE
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Run the whole daemon scenario offline: emulator, app with a certificate, admin consent, token, Graph call.",
+        abstract:
+            "Run the whole daemon scenario offline: emulator, app with a certificate, admin consent, token, Graph call.",
         discussion: """
             Starts the emulator in-process on a free loopback port (HTTPS, development CA), creates a tenant with users and
             a daemon app with a freshly generated certificate, grants admin consent for Graph's User.Read.All, gets an
@@ -21,7 +22,8 @@ struct DemoCommand: AsyncParsableCommand {
             Examples:
               swift run tessera demo
               swift run tessera demo --multi-tenant      # the ISV flow: one app object, consent and tokens per tenant
-            """)
+            """
+    )
 
     @OptionGroup var global: GlobalOptions
 
@@ -30,8 +32,14 @@ struct DemoCommand: AsyncParsableCommand {
 
     static let daemon = "d0d0d0d0-1111-4222-8333-444444444444"
     static let tenants: [(id: String, domain: String, users: [String])] = [
-        ("9188040d-6c67-4c5b-b112-36a304b66dad", "contoso.example", ["Adele Vance", "Alex Wilber", "Diego Siciliani", "Isaiah Langer", "Megan Bowen"]),
-        ("2a4f1c3e-5b6d-4e7f-8a9b-0c1d2e3f4a5b", "fabrikam.example", ["Lidia Holloway", "Nestor Wilke", "Patti Fernandez"]),
+        (
+            "9188040d-6c67-4c5b-b112-36a304b66dad", "contoso.example",
+            ["Adele Vance", "Alex Wilber", "Diego Siciliani", "Isaiah Langer", "Megan Bowen"]
+        ),
+        (
+            "2a4f1c3e-5b6d-4e7f-8a9b-0c1d2e3f4a5b", "fabrikam.example",
+            ["Lidia Holloway", "Nestor Wilke", "Patti Fernandez"]
+        ),
     ]
 
     func run() async throws {
@@ -46,17 +54,34 @@ struct DemoCommand: AsyncParsableCommand {
         report.detail("thumbprint (SHA-1) \(certificate.thumbprint.sha1Hex)")
         let model = DirectoryModel(
             tenants: tenants.map { tenant in
-                .init(id: tenant.id, domains: [tenant.domain], users: tenant.users.enumerated().map { index, name in
-                    .init(id: String(format: "%@-%04d", String(tenant.id.prefix(8)), index + 1), displayName: name,
-                          userPrincipalName: name.lowercased().replacingOccurrences(of: " ", with: ".") + "@" + tenant.domain)
-                })
+                .init(
+                    id: tenant.id,
+                    domains: [tenant.domain],
+                    users: tenant.users.enumerated().map { index, name in
+                        .init(
+                            id: String(format: "%@-%04d", String(tenant.id.prefix(8)), index + 1),
+                            displayName: name,
+                            userPrincipalName: name.lowercased().replacingOccurrences(of: " ", with: ".") + "@"
+                                + tenant.domain
+                        )
+                    }
+                )
             },
-            applications: [.init(
-                clientId: Self.daemon, displayName: "tessera demo daemon", homeTenant: tenants[0].id, multiTenant: multiTenant,
-                certificates: [.init(pem: try certificate.leaf.serializeAsPEM().pemString)],
-                redirectUris: ["https://localhost/consent-done"],
-                requiredResourceAccess: [.init(resource: "https://graph.microsoft.com", roles: ["User.Read.All"])])])
-        let emulator = try await report.step("start the emulator (in-process, HTTPS on loopback)") { try await Emulator.start(model) }
+            applications: [
+                .init(
+                    clientId: Self.daemon,
+                    displayName: "tessera demo daemon",
+                    homeTenant: tenants[0].id,
+                    multiTenant: multiTenant,
+                    certificates: [.init(pem: try certificate.leaf.serializeAsPEM().pemString)],
+                    redirectUris: ["https://localhost/consent-done"],
+                    requiredResourceAccess: [.init(resource: "https://graph.microsoft.com", roles: ["User.Read.All"])]
+                )
+            ]
+        )
+        let emulator = try await report.step("start the emulator (in-process, HTTPS on loopback)") {
+            try await Emulator.start(model)
+        }
         report.detail("\(emulator.baseURL)  (development CA \(emulator.caFile ?? "-"))")
         defer { Task { await emulator.stop() } }
 
@@ -75,17 +100,23 @@ struct DemoCommand: AsyncParsableCommand {
         await emulator.stop()
         try? FileManager.default.removeItem(atPath: emulator.stateDirectory)
         report.line("")
-        report.line("Done in \(Self.format(ContinuousClock.now - started)). Next: `tessera emulator` to keep one running, `tessera token --help`.")
+        report.line(
+            "Done in \(Self.format(ContinuousClock.now - started)). Next: `tessera emulator` to keep one running, `tessera token --help`."
+        )
     }
 
     func runTenant(
-        _ tenant: (id: String, domain: String, users: [String]), emulator: Emulator, certificate: SigningCertificate, http: HTTPClient,
+        _ tenant: (id: String, domain: String, users: [String]),
+        emulator: Emulator,
+        certificate: SigningCertificate,
+        http: HTTPClient,
         report: DemoReport
     ) async throws {
         report.line("")
         report.line("Tenant \(tenant.domain) (\(tenant.id))")
         // 2. Admin consent, as a tenant administrator would give it in the browser.
-        let consentURL = "\(emulator.baseURL)/\(tenant.id)/adminconsent?client_id=\(Self.daemon)&redirect_uri=https://localhost/consent-done&state=demo"
+        let consentURL =
+            "\(emulator.baseURL)/\(tenant.id)/adminconsent?client_id=\(Self.daemon)&redirect_uri=https://localhost/consent-done&state=demo"
         let redirect = try await report.step("admin consent for Graph User.Read.All") {
             let response = try await http.execute(HTTPClientRequest(url: consentURL), timeout: .seconds(30))
             return response.headers.first(name: "Location") ?? "HTTP \(response.status.code)"
@@ -94,23 +125,33 @@ struct DemoCommand: AsyncParsableCommand {
 
         // 3. The daemon: a confidential client with the certificate (PS256 client assertion).
         var configuration = ConfidentialClient.Configuration(
-            clientID: Self.daemon, authority: try .microsoft(tenant: tenant.id, cloud: .custom(emulator.baseURL)),
-            credential: ClientCertificateCredential(certificate: certificate))
+            clientID: Self.daemon,
+            authority: try .microsoft(tenant: tenant.id, cloud: .custom(emulator.baseURL)),
+            credential: ClientCertificateCredential(certificate: certificate)
+        )
         configuration.http.caFile = emulator.caFile
         let client = try ConfidentialClient(configuration: configuration, logger: global.makeLogger())
         do {
             let token = try await report.step("acquire an app-only token (client credentials, PS256 assertion)") {
                 try await client.token(scope: "https://graph.microsoft.com/.default")
             }
-            report.detail("source: \(token.source), expires \(ISO8601DateFormatter().string(from: token.expiresOn)) (in \(token.lifetime) s), refresh from \(token.refreshOn.map { ISO8601DateFormatter().string(from: $0) } ?? "-")")
+            report.detail(
+                "source: \(token.source), expires \(ISO8601DateFormatter().string(from: token.expiresOn)) (in \(token.lifetime) s), refresh from \(token.refreshOn.map { ISO8601DateFormatter().string(from: $0) } ?? "-")"
+            )
             let claims = try StrictJSON.parseObject(Base64URL.decode(token.token.split(separator: ".")[1]) ?? [])
             let roles = claims["roles"]?.arrayValue?.compactMap(\.stringValue).joined(separator: ", ") ?? "(none)"
-            report.detail("claims: aud \(claims["aud"]?.stringValue ?? "-"), tid \(claims["tid"]?.stringValue ?? "-"), appid \(claims["appid"]?.stringValue ?? "-"), appidacr \(claims["appidacr"]?.stringValue ?? "-") (certificate), idtyp \(claims["idtyp"]?.stringValue ?? "-"), roles \(roles)")
+            report.detail(
+                "claims: aud \(claims["aud"]?.stringValue ?? "-"), tid \(claims["tid"]?.stringValue ?? "-"), appid \(claims["appid"]?.stringValue ?? "-"), appidacr \(claims["appidacr"]?.stringValue ?? "-") (certificate), idtyp \(claims["idtyp"]?.stringValue ?? "-"), roles \(roles)"
+            )
 
             // 4. Graph: every page of users, through the downstream caller (the cached token, paging, typed JSON).
             var graphConfiguration = DownstreamAPIClient.Configuration()
             graphConfiguration.http.caFile = emulator.caFile
-            let graph = try DownstreamAPIClient(api: .graph(cloud: .custom(emulator.baseURL)), tokenSource: client, configuration: graphConfiguration)
+            let graph = try DownstreamAPIClient(
+                api: .graph(cloud: .custom(emulator.baseURL)),
+                tokenSource: client,
+                configuration: graphConfiguration
+            )
             let users: [DemoUser]
             do {
                 users = try await report.step("list users through the Graph-like API (every page)") {
@@ -124,8 +165,12 @@ struct DemoCommand: AsyncParsableCommand {
             for user in users { report.detail("\(user.displayName ?? "?")  <\(user.userPrincipalName ?? "?")>") }
 
             // 5. Again: the cache answers.
-            let again = try await report.step("acquire again") { try await client.token(scope: "https://graph.microsoft.com/.default") }
-            report.detail("source: \(again.source) (same token: \(again.token == token.token ? "yes" : "no"), cache time \(Self.format(again.cacheDuration)))")
+            let again = try await report.step("acquire again") {
+                try await client.token(scope: "https://graph.microsoft.com/.default")
+            }
+            report.detail(
+                "source: \(again.source) (same token: \(again.token == token.token ? "yes" : "no"), cache time \(Self.format(again.cacheDuration)))"
+            )
             try await client.shutdown()
         } catch {
             try? await client.shutdown()

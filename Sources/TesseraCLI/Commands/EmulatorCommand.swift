@@ -8,7 +8,8 @@ import TesseraJOSE
 struct EmulatorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "emulator",
-        abstract: "Run a local Entra-compatible identity platform (client credentials, discovery, JWKS, admin consent).",
+        abstract:
+            "Run a local Entra-compatible identity platform (client credentials, discovery, JWKS, admin consent).",
         discussion: """
             Serves HTTPS on 127.0.0.1 with a development CA it creates in the state folder (MSAL and azure-identity
             require https), or plain HTTP with --http. Connection details, secrets included, go to
@@ -20,7 +21,8 @@ struct EmulatorCommand: AsyncParsableCommand {
               tessera emulator --http --port 8080
             Then, for azure-identity: AZURE_AUTHORITY_HOST=<base URL>, REQUESTS_CA_BUNDLE=<ca.pem>,
             and disable_instance_discovery=True in code; for MSAL: authority=<base URL>/<tenant>, instance_discovery=False.
-            """)
+            """
+    )
 
     @OptionGroup var global: GlobalOptions
 
@@ -55,13 +57,17 @@ struct EmulatorCommand: AsyncParsableCommand {
             do {
                 model = try DirectoryModel.load(path: persisted)
             } catch {
-                throw ValidationError("cannot load the saved directory '\(persisted)': \(error). Remove it to start from the demo directory.")
+                throw ValidationError(
+                    "cannot load the saved directory '\(persisted)': \(error). Remove it to start from the demo directory."
+                )
             }
         } else if let config {
             do {
                 model = try DirectoryModel.load(path: config)
             } catch {
-                throw ValidationError("cannot load the directory configuration '\(config)': \(error). See README, \"The emulator\".")
+                throw ValidationError(
+                    "cannot load the directory configuration '\(config)': \(error). See README, \"The emulator\"."
+                )
             }
         } else {
             let secret = "demo~" + Base64URL.encode((0..<24).map { _ in UInt8.random(in: 0...255) })
@@ -75,7 +81,11 @@ struct EmulatorCommand: AsyncParsableCommand {
         options.tokenLifetime = tokenLifetime
         options.tokenLifetimeJitter = tokenLifetimeJitter
         options.rejectReplayedAssertions = rejectReplayedAssertions
-        let emulator = try await Emulator.start(model, options: options, logger: global.makeLogger(label: "tessera.emulator"))
+        let emulator = try await Emulator.start(
+            model,
+            options: options,
+            logger: global.makeLogger(label: "tessera.emulator")
+        )
         let connectionFile = try ConnectionFile.write(emulator: emulator, model: model, demoSecret: demoSecret)
         print("Tessera emulator listening on \(emulator.baseURL)")
         if let caFile = emulator.caFile { print("Development CA: \(caFile)") }

@@ -11,7 +11,8 @@ import TesseraJOSE
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run the configuration file's jobs (call a downstream API, all pages, write JSON lines) on schedules until SIGTERM/SIGINT.",
+        abstract:
+            "Run the configuration file's jobs (call a downstream API, all pages, write JSON lines) on schedules until SIGTERM/SIGINT.",
         discussion: """
             The file holds the client's settings (AzureAd, as for every command), DownstreamApis, and:
               "Daemon": {
@@ -22,12 +23,19 @@ struct RunCommand: AsyncParsableCommand {
               }
             Schedule: "once" or "every <n>s|m|h". Output: "-" (stdout, the default) or a file, replaced atomically each run.
             A job may name "Url" and "Scopes" instead of "Api". Under systemd (Type=notify) it sends READY, WATCHDOG, STOPPING.
-            """)
+            """
+    )
 
-    @Option(help: "Serve /healthz and /metrics (Prometheus) on 127.0.0.1:<port>; 0 picks a free port. Overrides Daemon.MetricsPort.")
+    @Option(
+        help:
+            "Serve /healthz and /metrics (Prometheus) on 127.0.0.1:<port>; 0 picks a free port. Overrides Daemon.MetricsPort."
+    )
     var metricsPort: Int?
 
-    @Option(help: "Seconds an in-flight job may run on after SIGTERM/SIGINT. Overrides Daemon.ShutdownTimeoutSeconds (default 10).")
+    @Option(
+        help:
+            "Seconds an in-flight job may run on after SIGTERM/SIGINT. Overrides Daemon.ShutdownTimeoutSeconds (default 10)."
+    )
     var shutdownTimeout: Int?
 
     @OptionGroup var client: ClientOptions
@@ -38,7 +46,11 @@ struct RunCommand: AsyncParsableCommand {
         let settings: DaemonSettings
         var configuration: ConfidentialClient.Configuration
         do {
-            guard let file = client.configFile() else { throw ClientSettings.SettingError("tessera run needs a configuration file with Daemon.Jobs: --config daemon.json (or TESSERA_CONFIG)") }
+            guard let file = client.configFile() else {
+                throw ClientSettings.SettingError(
+                    "tessera run needs a configuration file with Daemon.Jobs: --config daemon.json (or TESSERA_CONFIG)"
+                )
+            }
             settings = try DaemonSettings(path: file)
             configuration = try client.configuration(caFile: global.resolvedCAFile)
         } catch {
@@ -52,7 +64,8 @@ struct RunCommand: AsyncParsableCommand {
             guard let cloud = configuration.authority.cloud, cloud.isGraph(configuredJobs[index].api.baseURL) else {
                 throw ValidationError(
                     "job \(configuredJobs[index].name): \(configuredJobs[index].api.baseURL) is not Microsoft Graph, so its token's scope "
-                        + "must be configured: Scopes in the job or its DownstreamApis entry, e.g. [\"api://reports/.default\"]")
+                        + "must be configured: Scopes in the job or its DownstreamApis entry, e.g. [\"api://reports/.default\"]"
+                )
             }
             configuredJobs[index].api.scopes = [cloud.graphResource + "/.default"]
         }
@@ -69,26 +82,53 @@ struct RunCommand: AsyncParsableCommand {
             let tenants = try TenantRegistry(path: settings.onboarding?.tenantsFile)
             let home = configuration.authority.defaultTenant
             for job in configuredJobs {
-                let api = try DownstreamAPIClient(api: job.api, tokenSource: tokens, configuration: apiConfiguration, logger: logger, metricsFactory: metrics)
+                let api = try DownstreamAPIClient(
+                    api: job.api,
+                    tokenSource: tokens,
+                    configuration: apiConfiguration,
+                    logger: logger,
+                    metricsFactory: metrics
+                )
                 apis.append(api)
-                jobs.append(DaemonJob(name: job.name, schedule: job.schedule) { context in
-                    guard job.perTenant else {
-                        return try await Self.copy(api: api, path: job.api.relativePath, tenant: nil, paged: job.paged, to: job.output, logger: context.logger)
-                    }
-                    // The configured tenant and every onboarded one, read at each run: new tenants need no restart.
-                    var failures: [String] = []
-                    for tenant in ([home].compactMap { $0 } + tenants.tenants).uniqued() {
-                        do {
-                            try await Self.copy(
-                                api: api, path: job.api.relativePath, tenant: tenant, paged: job.paged,
-                                to: job.output.replacingOccurrences(of: "{tenant}", with: tenant), logger: context.logger)
-                        } catch {
-                            context.logger.error("tenant run failed", metadata: ["tenant": "\(tenant)", "error": "\(error)"])
-                            failures.append(tenant)
+                jobs.append(
+                    DaemonJob(name: job.name, schedule: job.schedule) { context in
+                        guard job.perTenant else {
+                            return try await Self.copy(
+                                api: api,
+                                path: job.api.relativePath,
+                                tenant: nil,
+                                paged: job.paged,
+                                to: job.output,
+                                logger: context.logger
+                            )
+                        }
+                        // The configured tenant and every onboarded one, read at each run: new tenants need no restart.
+                        var failures: [String] = []
+                        for tenant in ([home].compactMap { $0 } + tenants.tenants).uniqued() {
+                            do {
+                                try await Self.copy(
+                                    api: api,
+                                    path: job.api.relativePath,
+                                    tenant: tenant,
+                                    paged: job.paged,
+                                    to: job.output.replacingOccurrences(of: "{tenant}", with: tenant),
+                                    logger: context.logger
+                                )
+                            } catch {
+                                context.logger.error(
+                                    "tenant run failed",
+                                    metadata: ["tenant": "\(tenant)", "error": "\(error)"]
+                                )
+                                failures.append(tenant)
+                            }
+                        }
+                        if !failures.isEmpty {
+                            throw ClientSettings.SettingError(
+                                "the run failed for tenant(s) \(failures.joined(separator: ", "))"
+                            )
                         }
                     }
-                    if !failures.isEmpty { throw ClientSettings.SettingError("the run failed for tenant(s) \(failures.joined(separator: ", "))") }
-                })
+                )
             }
             var daemon = Daemon.Configuration()
             daemon.shutdownTimeout = .seconds(shutdownTimeout ?? settings.shutdownTimeoutSeconds)
@@ -99,12 +139,19 @@ struct RunCommand: AsyncParsableCommand {
                     throw ClientSettings.SettingError("Daemon.Onboarding needs a Microsoft authority")
                 }
                 let scope = configuredJobs.first?.api.scopes.first ?? cloud.graphResource + "/.default"
-                daemon.onboarding = Onboarding(clientID: configuration.clientID, cloud: cloud, redirectURI: onboarding.redirectURI, registry: tenants) { tenant in
+                daemon.onboarding = Onboarding(
+                    clientID: configuration.clientID,
+                    cloud: cloud,
+                    redirectURI: onboarding.redirectURI,
+                    registry: tenants
+                ) { tenant in
                     _ = try await tokens.token(for: TokenRequest(scope: scope, tenant: tenant, forceRefresh: true))
                 }
             }
             daemon.onListening = { port in
-                FileHandle.standardError.write(Data("tessera run: operator endpoint on http://127.0.0.1:\(port) (/healthz, /metrics)\n".utf8))
+                FileHandle.standardError.write(
+                    Data("tessera run: operator endpoint on http://127.0.0.1:\(port) (/healthz, /metrics)\n".utf8)
+                )
             }
             try await Daemon(jobs: jobs, configuration: daemon, logger: logger, metricsFactory: metrics).run()
         } catch {
@@ -118,7 +165,14 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     /// One run of a job: every item of every page as a JSON line, to stdout or atomically replacing a file.
-    static func copy(api: DownstreamAPIClient, path: String, tenant: String?, paged: Bool, to output: String, logger: Logger) async throws {
+    static func copy(
+        api: DownstreamAPIClient,
+        path: String,
+        tenant: String?,
+        paged: Bool,
+        to output: String,
+        logger: Logger
+    ) async throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         var lines = Data()
@@ -144,7 +198,9 @@ struct RunCommand: AsyncParsableCommand {
         } else {
             let temporary = output + ".tmp-\(getpid())"
             guard FileManager.default.createFile(atPath: temporary, contents: lines) else {
-                throw ClientSettings.SettingError("cannot write '\(temporary)': check that the Output folder exists and is writable")
+                throw ClientSettings.SettingError(
+                    "cannot write '\(temporary)': check that the Output folder exists and is writable"
+                )
             }
             if rename(temporary, output) != 0 {
                 let reason = String(cString: strerror(errno))
@@ -152,6 +208,9 @@ struct RunCommand: AsyncParsableCommand {
                 throw ClientSettings.SettingError("cannot replace '\(output)': \(reason)")
             }
         }
-        logger.info("job wrote items", metadata: ["items": "\(count)", "output": "\(output == "-" ? "stdout" : output)"])
+        logger.info(
+            "job wrote items",
+            metadata: ["items": "\(count)", "output": "\(output == "-" ? "stdout" : output)"]
+        )
     }
 }

@@ -19,13 +19,13 @@ struct TokenCommand: AsyncParsableCommand {
               tessera token --scope https://graph.microsoft.com/.default
               tessera token --scope api://my-api/.default --json
               AZURE_AUTHORITY_HOST=https://localhost:8443 tessera token --ca-file ~/.tessera/ca.pem
-            """)
+            """
+    )
 
     @Option(help: "The scope, '{resource}/.default'.")
     var scope = "https://graph.microsoft.com/.default"
 
     @OptionGroup var client: ClientOptions
-
 
     @Flag(help: "Print expiry and metadata as JSON instead of the bare token.")
     var json = false

@@ -17,7 +17,8 @@ struct ValidateCommand: AsyncParsableCommand {
                 --issuer https://login.microsoftonline.com/<tenant>/v2.0 --audience <api-client-id> --role Reports.Read.All --app-only
               tessera validate - --jwks keys.json --issuer 'https://login.microsoftonline.com/{tenantid}/v2.0' \\
                 --tenant <tid> --audience api://reports --now 1795618631 < token.txt
-            """)
+            """
+    )
 
     @Argument(help: "The token, or - to read it from standard input.")
     var token: String
@@ -58,17 +59,24 @@ struct ValidateCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
-        guard (jwks == nil) != (authority == nil) else { throw ValidationError("give exactly one of --jwks <file|url> or --authority <discovery url>") }
-        guard ["entra", "rfc9068"].contains(profile) else { throw ValidationError("--profile must be entra or rfc9068") }
+        guard (jwks == nil) != (authority == nil) else {
+            throw ValidationError("give exactly one of --jwks <file|url> or --authority <discovery url>")
+        }
+        guard ["entra", "rfc9068"].contains(profile) else {
+            throw ValidationError("--profile must be entra or rfc9068")
+        }
         guard !audience.isEmpty else { throw ValidationError("give at least one --audience") }
     }
 
     func run() async throws {
-        let text = token == "-" ? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self) : token
+        let text =
+            token == "-" ? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self) : token
         let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
         var policy = ValidationPolicy(
-            issuer: issuer.contains("{tenantid}") ? .multiTenant(template: issuer, allowedTenants: tenant.isEmpty ? nil : Set(tenant)) : .exact(issuer),
-            audiences: Set(audience))
+            issuer: issuer.contains("{tenantid}")
+                ? .multiTenant(template: issuer, allowedTenants: tenant.isEmpty ? nil : Set(tenant)) : .exact(issuer),
+            audiences: Set(audience)
+        )
         policy.profile = profile == "rfc9068" ? .rfc9068 : .entra
         policy.appOnly = appOnly
         policy.clockSkew = .seconds(clockSkew)
@@ -102,11 +110,17 @@ struct ValidateCommand: AsyncParsableCommand {
         case .success(let principal):
             let object: [String: Any] = [
                 "tenant": principal.tenant ?? NSNull(), "callerApplication": principal.callerApplication ?? NSNull(),
-                "roles": principal.roles.sorted(), "objectId": principal.objectID ?? NSNull(), "issuer": principal.issuer,
+                "roles": principal.roles.sorted(), "objectId": principal.objectID ?? NSNull(),
+                "issuer": principal.issuer,
                 "expiresOn": ISO8601DateFormatter().string(from: principal.expiresOn),
-                "claims": (try? JSONSerialization.jsonObject(with: JSONEncoder().encode(JSONValue.object(principal.claims)))) ?? [:],
+                "claims":
+                    (try? JSONSerialization.jsonObject(with: JSONEncoder().encode(JSONValue.object(principal.claims))))
+                    ?? [:],
             ]
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+            let data = try JSONSerialization.data(
+                withJSONObject: object,
+                options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            )
             print(String(decoding: data, as: UTF8.self))
         case .failure(let rejection):
             print("rejected: \(rejection.reason.code): \(rejection.explanation)")

@@ -23,17 +23,27 @@ enum AppSettingsFile {
             // "https://login.microsoftonline.com/" or the sample's "https://login.microsoftonline.com/{0}".
             settings[ClientSettings.authorityHost] = instance.replacingOccurrences(of: "{0}", with: "")
         }
-        if let tenant = (lookup(section, "TenantId") ?? lookup(section, "Tenant"))?.stringValue { settings[ClientSettings.tenant] = tenant }
+        if let tenant = (lookup(section, "TenantId") ?? lookup(section, "Tenant"))?.stringValue {
+            settings[ClientSettings.tenant] = tenant
+        }
         if let client = lookup(section, "ClientId")?.stringValue { settings[ClientSettings.client] = client }
         if let region = lookup(section, "AzureRegion")?.stringValue { settings[ClientSettings.region] = region }
         if let secret = lookup(section, "ClientSecret")?.stringValue { settings[ClientSettings.secret] = secret }
-        if let certificate = lookup(section, "CertificatePath")?.stringValue { settings[ClientSettings.certificatePath] = certificate }
-        if let password = lookup(section, "CertificatePassword")?.stringValue { settings[ClientSettings.certificatePassword] = password }
+        if let certificate = lookup(section, "CertificatePath")?.stringValue {
+            settings[ClientSettings.certificatePath] = certificate
+        }
+        if let password = lookup(section, "CertificatePassword")?.stringValue {
+            settings[ClientSettings.certificatePassword] = password
+        }
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
         for credential in lookup(section, "ClientCredentials")?.arrayValue ?? [] {
-            guard let object = credential.objectValue, let source = lookup(object, "SourceType")?.stringValue?.lowercased() else { continue }
+            guard let object = credential.objectValue,
+                let source = lookup(object, "SourceType")?.stringValue?.lowercased()
+            else { continue }
             func string(_ name: String) -> String? { lookup(object, name)?.stringValue }
-            func resolve(_ file: String) -> String { file.hasPrefix("/") ? file : folder.appendingPathComponent(file).path }
+            func resolve(_ file: String) -> String {
+                file.hasPrefix("/") ? file : folder.appendingPathComponent(file).path
+            }
             switch source {
             case "clientsecret":
                 guard let secret = string("ClientSecret") else { continue }
@@ -43,15 +53,21 @@ enum AppSettingsFile {
                 let file = string("CertificateFileName").map { resolve(directory) + "/" + $0 } ?? resolve(directory)
                 guard FileManager.default.isReadableFile(atPath: file) else { continue }
                 settings[ClientSettings.certificatePath] = file
-                if let password = string("CertificatePassword") { settings[ClientSettings.certificatePassword] = password }
+                if let password = string("CertificatePassword") {
+                    settings[ClientSettings.certificatePassword] = password
+                }
             case "base64encoded":
                 guard let value = string("Base64EncodedValue") else { continue }
                 settings[ClientSettings.certificateBase64] = value
-                if let password = string("CertificatePassword") { settings[ClientSettings.certificatePassword] = password }
+                if let password = string("CertificatePassword") {
+                    settings[ClientSettings.certificatePassword] = password
+                }
             case "signedassertionfrommanagedidentity":
                 settings[ClientSettings.managedIdentityAssertion] = string("ManagedIdentityClientId") ?? "system"
             case "signedassertionfilepath":
-                guard let file = string("SignedAssertionFileDiskPath").map(resolve), FileManager.default.isReadableFile(atPath: file) else { continue }
+                guard let file = string("SignedAssertionFileDiskPath").map(resolve),
+                    FileManager.default.isReadableFile(atPath: file)
+                else { continue }
                 settings[ClientSettings.tokenFile] = file
             default:
                 continue
@@ -70,14 +86,19 @@ enum AppSettingsFile {
 
     /// `DownstreamApis { <name>: { BaseUrl, RelativePath, Scopes, RequestAppToken } }` (names case-insensitive).
     static func downstreamAPI(named name: String, path: String) throws -> DownstreamAPI {
-        guard let data = FileManager.default.contents(atPath: path), let root = try? StrictJSON.parseObject(Array(data)) else {
+        guard let data = FileManager.default.contents(atPath: path), let root = try? StrictJSON.parseObject(Array(data))
+        else {
             throw ClientSettings.SettingError("cannot read the configuration file '\(path)'")
         }
         guard let apis = lookup(root, "DownstreamApis")?.objectValue, let api = lookup(apis, name)?.objectValue else {
-            throw ClientSettings.SettingError("DownstreamApis.\(name) is not in \(path); e.g. \"DownstreamApis\": {\"\(name)\": {\"BaseUrl\": \"https://graph.microsoft.com/v1.0/\", \"RelativePath\": \"users\", \"Scopes\": [\"https://graph.microsoft.com/.default\"], \"RequestAppToken\": true}}")
+            throw ClientSettings.SettingError(
+                "DownstreamApis.\(name) is not in \(path); e.g. \"DownstreamApis\": {\"\(name)\": {\"BaseUrl\": \"https://graph.microsoft.com/v1.0/\", \"RelativePath\": \"users\", \"Scopes\": [\"https://graph.microsoft.com/.default\"], \"RequestAppToken\": true}}"
+            )
         }
         guard let baseURL = lookup(api, "BaseUrl")?.stringValue else {
-            throw ClientSettings.SettingError("DownstreamApis.\(name).BaseUrl is not set in \(path); e.g. https://graph.microsoft.com/v1.0/")
+            throw ClientSettings.SettingError(
+                "DownstreamApis.\(name).BaseUrl is not set in \(path); e.g. https://graph.microsoft.com/v1.0/"
+            )
         }
         let scopes: [String]
         switch lookup(api, "Scopes") {
@@ -85,7 +106,11 @@ enum AppSettingsFile {
         case .string(let value): scopes = value.split(separator: " ").map(String.init)
         default: scopes = []
         }
-        return DownstreamAPI(baseURL: baseURL, relativePath: lookup(api, "RelativePath")?.stringValue ?? "", scopes: scopes)
+        return DownstreamAPI(
+            baseURL: baseURL,
+            relativePath: lookup(api, "RelativePath")?.stringValue ?? "",
+            scopes: scopes
+        )
     }
 
     /// A member by case-insensitive name, as .NET configuration reads JSON.

@@ -14,15 +14,22 @@ struct ClientOptions: ParsableArguments {
     @Option(help: "The cloud: public, usgovernment, china, or a host URL. Overrides AZURE_AUTHORITY_HOST and the file.")
     var authorityHost: String?
 
-    @Option(help: "appsettings.json (Microsoft.Identity.Web's AzureAd section, or the low-level sample form). Also TESSERA_CONFIG.")
+    @Option(
+        help:
+            "appsettings.json (Microsoft.Identity.Web's AzureAd section, or the low-level sample form). Also TESSERA_CONFIG."
+    )
     var config: String?
 
-    func configuration(_ environment: [String: String] = ProcessInfo.processInfo.environment, caFile: String? = nil) throws -> ConfidentialClient.Configuration {
+    func configuration(
+        _ environment: [String: String] = ProcessInfo.processInfo.environment,
+        caFile: String? = nil
+    ) throws -> ConfidentialClient.Configuration {
         var flags: [String: String] = [:]
         flags[ClientSettings.tenant] = tenant
         flags[ClientSettings.client] = clientId
         flags[ClientSettings.authorityHost] = authorityHost
-        return try ClientSettings(flags: flags, environment: environment, file: configFile(environment)).clientConfiguration(caFile: caFile)
+        return try ClientSettings(flags: flags, environment: environment, file: configFile(environment))
+            .clientConfiguration(caFile: caFile)
     }
 
     /// `--config`, else `TESSERA_CONFIG`.

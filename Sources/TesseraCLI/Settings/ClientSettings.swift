@@ -28,10 +28,13 @@ struct ClientSettings {
             InMemoryProvider(name: "flags", values: Self.values(flags)),
             EnvironmentVariablesProvider(
                 environmentVariables: environment.filter { $0.key.hasPrefix("AZURE_") && !$0.value.isEmpty },
-                secretsSpecifier: .specific(["AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PASSWORD"])),
+                secretsSpecifier: .specific(["AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PASSWORD"])
+            ),
         ]
         if let file {
-            providers.append(InMemoryProvider(name: file, values: Self.values(try AppSettingsFile.settings(path: file))))
+            providers.append(
+                InMemoryProvider(name: file, values: Self.values(try AppSettingsFile.settings(path: file)))
+            )
             fileDescription = file
         } else {
             fileDescription = "no configuration file (--config / TESSERA_CONFIG)"
@@ -40,33 +43,58 @@ struct ClientSettings {
     }
 
     static func values(_ settings: [String: String]) -> [AbsoluteConfigKey: ConfigValue] {
-        Dictionary(uniqueKeysWithValues: settings.map { key, value in
-            (AbsoluteConfigKey(key.split(separator: ".").map(String.init)),
-             ConfigValue(.string(value), isSecret: [secret, certificatePassword, certificateBase64].contains(key)))
-        })
+        Dictionary(
+            uniqueKeysWithValues: settings.map { key, value in
+                (
+                    AbsoluteConfigKey(key.split(separator: ".").map(String.init)),
+                    ConfigValue(
+                        .string(value),
+                        isSecret: [secret, certificatePassword, certificateBase64].contains(key)
+                    )
+                )
+            }
+        )
     }
 
     func value(_ key: String, secret: Bool = false) -> String? {
-        reader.string(forKey: ConfigKey(key.split(separator: ".").map(String.init)), isSecret: secret).flatMap { $0.isEmpty ? nil : $0 }
+        reader.string(forKey: ConfigKey(key.split(separator: ".").map(String.init)), isSecret: secret).flatMap {
+            $0.isEmpty ? nil : $0
+        }
     }
 
     func require(_ key: String, flag: String, environment: String, file: String, example: String) throws -> String {
         guard let value = value(key) else {
-            throw SettingError("\(key) is not set: looked in \(flag), \(environment) and \(fileDescription) (\(file)); e.g. \(example)")
+            throw SettingError(
+                "\(key) is not set: looked in \(flag), \(environment) and \(fileDescription) (\(file)); e.g. \(example)"
+            )
         }
         return value
     }
 
     /// The client configuration these settings describe.
     func clientConfiguration(caFile: String? = nil) throws -> ConfidentialClient.Configuration {
-        let tenantID = try require(Self.tenant, flag: "--tenant", environment: "AZURE_TENANT_ID", file: "AzureAd.TenantId or Tenant", example: "contoso.onmicrosoft.com")
-        let clientID = try require(Self.client, flag: "--client-id", environment: "AZURE_CLIENT_ID", file: "AzureAd.ClientId or ClientId", example: "00000000-0000-0000-0000-000000000000")
+        let tenantID = try require(
+            Self.tenant,
+            flag: "--tenant",
+            environment: "AZURE_TENANT_ID",
+            file: "AzureAd.TenantId or Tenant",
+            example: "contoso.onmicrosoft.com"
+        )
+        let clientID = try require(
+            Self.client,
+            flag: "--client-id",
+            environment: "AZURE_CLIENT_ID",
+            file: "AzureAd.ClientId or ClientId",
+            example: "00000000-0000-0000-0000-000000000000"
+        )
         var cloud = AzureCloud.public
         if let host = value(Self.authorityHost) {
             do {
                 cloud = try AzureCloud.named(host)
             } catch {
-                throw SettingError("\(Self.authorityHost) (--authority-host, AZURE_AUTHORITY_HOST, AzureAd.Instance) is not valid: \(error.message)")
+                throw SettingError(
+                    "\(Self.authorityHost) (--authority-host, AZURE_AUTHORITY_HOST, AzureAd.Instance) is not valid: \(error.message)"
+                )
             }
         }
         let credential: any ClientCredential
@@ -75,11 +103,22 @@ struct ClientSettings {
         } else if let path = value(Self.certificatePath) {
             var options = ClientCertificateCredential.AssertionOptions()
             options.sendCertificateChain = ["1", "true"].contains(value(Self.sendChain)?.lowercased() ?? "")
-            credential = try ClientCertificateCredential.load(path: path, password: value(Self.certificatePassword, secret: true), options: options)
+            credential = try ClientCertificateCredential.load(
+                path: path,
+                password: value(Self.certificatePassword, secret: true),
+                options: options
+            )
         } else if let base64 = value(Self.certificateBase64, secret: true) {
-            guard let bytes = Data(base64Encoded: base64) else { throw SettingError("ClientCredentials Base64EncodedValue is not base64 PFX data") }
+            guard let bytes = Data(base64Encoded: base64) else {
+                throw SettingError("ClientCredentials Base64EncodedValue is not base64 PFX data")
+            }
             do {
-                credential = ClientCertificateCredential(certificate: try SigningCertificate.fromPKCS12(Array(bytes), password: value(Self.certificatePassword, secret: true)))
+                credential = ClientCertificateCredential(
+                    certificate: try SigningCertificate.fromPKCS12(
+                        Array(bytes),
+                        password: value(Self.certificatePassword, secret: true)
+                    )
+                )
             } catch {
                 throw SettingError("the Base64Encoded certificate could not be loaded: \(error.message)")
             }
@@ -89,15 +128,23 @@ struct ClientSettings {
             var http = HTTPConfiguration()
             http.caFile = caFile
             let source = try ManagedIdentityTokenSource(
-                identity: identity.lowercased() == "system" ? .system : .clientID(identity), endpoint: .fromEnvironment(environment), http: http)
+                identity: identity.lowercased() == "system" ? .system : .clientID(identity),
+                endpoint: .fromEnvironment(environment),
+                http: http
+            )
             credential = ClientAssertionCredential.managedIdentity(source.cached())
         } else {
             throw SettingError(
                 "no credential: set AZURE_CLIENT_SECRET, AZURE_CLIENT_CERTIFICATE_PATH (a PEM or PFX file) or AZURE_FEDERATED_TOKEN_FILE, "
                     + "or AzureAd.ClientCredentials in \(fileDescription), e.g. [{\"SourceType\": \"ClientSecret\", \"ClientSecret\": \"…\"}] (also Path, Base64Encoded, "
-                    + "SignedAssertionFilePath, SignedAssertionFromManagedIdentity)")
+                    + "SignedAssertionFilePath, SignedAssertionFromManagedIdentity)"
+            )
         }
-        var configuration = ConfidentialClient.Configuration(clientID: clientID, authority: try .microsoft(tenant: tenantID, cloud: cloud), credential: credential)
+        var configuration = ConfidentialClient.Configuration(
+            clientID: clientID,
+            authority: try .microsoft(tenant: tenantID, cloud: cloud),
+            credential: credential
+        )
         if let region = value(Self.region), region.lowercased() != "tryautodetect" {
             do {
                 configuration.region = try AzureRegion.named(region)

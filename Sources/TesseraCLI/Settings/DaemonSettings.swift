@@ -26,33 +26,52 @@ struct DaemonSettings {
     let metricsPort: Int?
     let shutdownTimeoutSeconds: Int
 
-    static let example = #""Daemon": {"Jobs": [{"Name": "users", "Api": "Graph", "RelativePath": "users", "Schedule": "every 5m", "Output": "users.jsonl"}]}"#
+    static let example =
+        #""Daemon": {"Jobs": [{"Name": "users", "Api": "Graph", "RelativePath": "users", "Schedule": "every 5m", "Output": "users.jsonl"}]}"#
 
     init(path: String) throws {
-        guard let data = FileManager.default.contents(atPath: path) else { throw ClientSettings.SettingError("cannot read the configuration file '\(path)'") }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ClientSettings.SettingError("cannot read the configuration file '\(path)'")
+        }
         let root: [String: JSONValue]
         do {
             root = try StrictJSON.parseObject(Array(data))
         } catch {
             throw ClientSettings.SettingError("the configuration file '\(path)' is not a JSON object: \(error)")
         }
-        func fail(_ what: String) -> ClientSettings.SettingError { ClientSettings.SettingError("\(path): \(what); e.g. \(Self.example)") }
+        func fail(_ what: String) -> ClientSettings.SettingError {
+            ClientSettings.SettingError("\(path): \(what); e.g. \(Self.example)")
+        }
         guard let daemon = AppSettingsFile.lookup(root, "Daemon")?.objectValue else { throw fail("no Daemon section") }
-        guard let jobs = AppSettingsFile.lookup(daemon, "Jobs")?.arrayValue, !jobs.isEmpty else { throw fail("Daemon.Jobs is missing or empty") }
+        guard let jobs = AppSettingsFile.lookup(daemon, "Jobs")?.arrayValue, !jobs.isEmpty else {
+            throw fail("Daemon.Jobs is missing or empty")
+        }
         metricsPort = try AppSettingsFile.lookup(daemon, "MetricsPort").map { value in
-            guard let port = value.integerValue.map(Int.init), (0...65535).contains(port) else { throw fail("Daemon.MetricsPort must be a port number 0…65535") }
+            guard let port = value.integerValue.map(Int.init), (0...65535).contains(port) else {
+                throw fail("Daemon.MetricsPort must be a port number 0…65535")
+            }
             return port
         }
-        shutdownTimeoutSeconds = try AppSettingsFile.lookup(daemon, "ShutdownTimeoutSeconds").map { value in
-            guard let seconds = value.integerValue.map(Int.init), (0...3600).contains(seconds) else { throw fail("Daemon.ShutdownTimeoutSeconds must be 0…3600") }
-            return seconds
-        } ?? 10
+        shutdownTimeoutSeconds =
+            try AppSettingsFile.lookup(daemon, "ShutdownTimeoutSeconds").map { value in
+                guard let seconds = value.integerValue.map(Int.init), (0...3600).contains(seconds) else {
+                    throw fail("Daemon.ShutdownTimeoutSeconds must be 0…3600")
+                }
+                return seconds
+            } ?? 10
         if let onboarding = AppSettingsFile.lookup(daemon, "Onboarding")?.objectValue {
             guard let redirect = AppSettingsFile.lookup(onboarding, "RedirectUri")?.stringValue,
-                  let tenants = AppSettingsFile.lookup(onboarding, "TenantsFile")?.stringValue
-            else { throw fail("Daemon.Onboarding needs RedirectUri (the /onboarding/callback URL registered on the app) and TenantsFile") }
+                let tenants = AppSettingsFile.lookup(onboarding, "TenantsFile")?.stringValue
+            else {
+                throw fail(
+                    "Daemon.Onboarding needs RedirectUri (the /onboarding/callback URL registered on the app) and TenantsFile"
+                )
+            }
             let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
-            self.onboarding = OnboardingSettings(redirectURI: redirect, tenantsFile: tenants.hasPrefix("/") ? tenants : folder.appendingPathComponent(tenants).path)
+            self.onboarding = OnboardingSettings(
+                redirectURI: redirect,
+                tenantsFile: tenants.hasPrefix("/") ? tenants : folder.appendingPathComponent(tenants).path
+            )
         } else {
             self.onboarding = nil
         }
@@ -61,8 +80,12 @@ struct DaemonSettings {
             guard let job = value.objectValue else { throw fail("Daemon.Jobs[\(index)] is not an object") }
             func string(_ key: String) -> String? { AppSettingsFile.lookup(job, key)?.stringValue }
             let name = string("Name") ?? "job\(index + 1)"
-            guard name.count <= 64, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }), names.insert(name).inserted else {
-                throw fail("Daemon.Jobs[\(index)].Name '\(name.prefix(64))' must be unique, letters, digits, '-', '_' or '.'")
+            guard name.count <= 64, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }),
+                names.insert(name).inserted
+            else {
+                throw fail(
+                    "Daemon.Jobs[\(index)].Name '\(name.prefix(64))' must be unique, letters, digits, '-', '_' or '.'"
+                )
             }
             var api: DownstreamAPI
             if let reference = string("Api") {
@@ -81,13 +104,17 @@ struct DaemonSettings {
             }
             if let tenant = string("Tenant") { api.tenant = tenant }
             guard let schedule = Self.schedule(string("Schedule") ?? "once") else {
-                throw fail("Daemon.Jobs[\(index)].Schedule '\(string("Schedule") ?? "")' is not 'once' or 'every <n>s|m|h' (e.g. 'every 5m')")
+                throw fail(
+                    "Daemon.Jobs[\(index)].Schedule '\(string("Schedule") ?? "")' is not 'once' or 'every <n>s|m|h' (e.g. 'every 5m')"
+                )
             }
             let paged = AppSettingsFile.lookup(job, "Paged")?.boolValue ?? true
             let perTenant = AppSettingsFile.lookup(job, "PerTenant")?.boolValue ?? false
             let output = string("Output") ?? "-"
             if perTenant, output != "-", !output.contains("{tenant}") {
-                throw fail("Daemon.Jobs[\(index)] (\(name)) runs per tenant: its Output must contain {tenant}, e.g. users-{tenant}.jsonl")
+                throw fail(
+                    "Daemon.Jobs[\(index)] (\(name)) runs per tenant: its Output must contain {tenant}, e.g. users-{tenant}.jsonl"
+                )
             }
             return Job(name: name, api: api, schedule: schedule, output: output, paged: paged, perTenant: perTenant)
         }
@@ -101,8 +128,12 @@ struct DaemonSettings {
         var unit: Int64 = 1
         switch amount.last {
         case "s": amount.removeLast()
-        case "m": unit = 60; amount.removeLast()
-        case "h": unit = 3600; amount.removeLast()
+        case "m":
+            unit = 60
+            amount.removeLast()
+        case "h":
+            unit = 3600
+            amount.removeLast()
         default: break
         }
         guard let value = Int64(amount), value >= 1, value <= 7 * 86400 / unit else { return nil }

@@ -29,12 +29,19 @@ enum ConnectionFile {
         ]
         if let caFile = emulator.caFile {
             object["caFile"] = caFile
-            object["azureIdentity"] = (object["azureIdentity"] as! [String: Any]).merging(["REQUESTS_CA_BUNDLE": caFile]) { $1 }
+            object["azureIdentity"] = (object["azureIdentity"] as! [String: Any]).merging(["REQUESTS_CA_BUNDLE": caFile]
+            ) { $1 }
         }
         if let demoSecret {
-            object["demo"] = ["tenantId": tenant, "clientId": client, "clientSecret": demoSecret, "scope": "https://graph.microsoft.com/.default"]
+            object["demo"] = [
+                "tenantId": tenant, "clientId": client, "clientSecret": demoSecret,
+                "scope": "https://graph.microsoft.com/.default",
+            ]
         }
-        let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        let data = try JSONSerialization.data(
+            withJSONObject: object,
+            options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        )
         FileManager.default.createFile(atPath: path, contents: data, attributes: [.posixPermissions: 0o600])
         return path
     }

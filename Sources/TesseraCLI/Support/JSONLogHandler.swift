@@ -18,8 +18,13 @@ struct JSONLogHandler: LogHandler {
             "time": ISO8601DateFormatter().string(from: Date()), "level": event.level.rawValue, "label": label,
             "message": event.message.description,
         ]
-        for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) { fields[key] = value.description }
-        if let data = try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys, .withoutEscapingSlashes]) {
+        for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) {
+            fields[key] = value.description
+        }
+        if let data = try? JSONSerialization.data(
+            withJSONObject: fields,
+            options: [.sortedKeys, .withoutEscapingSlashes]
+        ) {
             FileHandle.standardError.write(data + Data("\n".utf8))
         }
     }

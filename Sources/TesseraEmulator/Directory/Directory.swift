@@ -12,7 +12,9 @@ public final class Directory: Sendable {
     /// Entra's token-exchange resource: what a managed identity's token must be for to serve as a federated assertion.
     public static let tokenExchangeIdentifier = "api://AzureADTokenExchange"
     static let tokenExchangeClientID = "fb60f99c-7a34-4190-8149-302f77469936"
-    static let graphRoles = ["User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Group.Read.All", "Mail.Send"]
+    static let graphRoles = [
+        "User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Group.Read.All", "Mail.Send",
+    ]
 
     struct RegisteredCertificate: Sendable {
         let der: [UInt8]
@@ -53,7 +55,14 @@ public final class Directory: Sendable {
         for app in model.applications {
             applications[app.clientId.lowercased()] = try Self.parse(app)
         }
-        state = Mutex(State(tenants: model.tenants, applications: applications, grants: model.grants, managedIdentities: model.managedIdentities))
+        state = Mutex(
+            State(
+                tenants: model.tenants,
+                applications: applications,
+                grants: model.grants,
+                managedIdentities: model.managedIdentities
+            )
+        )
     }
 
     static func parse(_ app: DirectoryModel.Application) throws -> Application {
@@ -73,7 +82,9 @@ public final class Directory: Sendable {
             DirectoryModel(
                 tenants: state.tenants,
                 applications: state.applications.values.map(\.model).sorted { $0.clientId < $1.clientId },
-                grants: state.grants, managedIdentities: state.managedIdentities)
+                grants: state.grants,
+                managedIdentities: state.managedIdentities
+            )
         }
     }
 
@@ -90,9 +101,15 @@ public final class Directory: Sendable {
     /// The managed identity a request names (by client ID, object ID or resource ID), or the system-assigned one.
     func managedIdentity(clientID: String?, objectID: String?, resourceID: String?) -> DirectoryModel.ManagedIdentity? {
         state.withLock { state in
-            if let clientID { return state.managedIdentities.first { $0.clientId.lowercased() == clientID.lowercased() } }
-            if let objectID { return state.managedIdentities.first { $0.objectId.lowercased() == objectID.lowercased() } }
-            if let resourceID { return state.managedIdentities.first { $0.resourceId?.lowercased() == resourceID.lowercased() } }
+            if let clientID {
+                return state.managedIdentities.first { $0.clientId.lowercased() == clientID.lowercased() }
+            }
+            if let objectID {
+                return state.managedIdentities.first { $0.objectId.lowercased() == objectID.lowercased() }
+            }
+            if let resourceID {
+                return state.managedIdentities.first { $0.resourceId?.lowercased() == resourceID.lowercased() }
+            }
             return state.managedIdentities.first { $0.systemAssigned == true }
         }
     }
@@ -104,7 +121,10 @@ public final class Directory: Sendable {
     }
 
     /// Changes an application in place; returns `false` when it does not exist.
-    public func modifyApplication(_ clientId: String, _ change: (inout DirectoryModel.Application) -> Void) throws -> Bool {
+    public func modifyApplication(
+        _ clientId: String,
+        _ change: (inout DirectoryModel.Application) -> Void
+    ) throws -> Bool {
         guard var model = application(clientId)?.model else { return false }
         change(&model)
         try upsert(application: model)
@@ -133,21 +153,34 @@ public final class Directory: Sendable {
         let lowered = identifier.lowercased()
         if lowered == Self.tokenExchangeClientID || lowered == Self.tokenExchangeIdentifier.lowercased() {
             return Resource(
-                clientId: Self.tokenExchangeClientID, identifierUris: [Self.tokenExchangeIdentifier], roles: [],
-                accessTokenVersion: 2, appRoleAssignmentRequired: false)
+                clientId: Self.tokenExchangeClientID,
+                identifierUris: [Self.tokenExchangeIdentifier],
+                roles: [],
+                accessTokenVersion: 2,
+                appRoleAssignmentRequired: false
+            )
         }
         if lowered == Self.graphClientID || lowered == Self.graphIdentifier || lowered == Self.graphIdentifier + "/" {
             return Resource(
-                clientId: Self.graphClientID, identifierUris: [Self.graphIdentifier], roles: Self.graphRoles,
-                accessTokenVersion: 1, appRoleAssignmentRequired: false)
+                clientId: Self.graphClientID,
+                identifierUris: [Self.graphIdentifier],
+                roles: Self.graphRoles,
+                accessTokenVersion: 1,
+                appRoleAssignmentRequired: false
+            )
         }
         return state.withLock { state in
             state.applications.values.first { app in
-                app.model.clientId.lowercased() == lowered || app.model.identifierUris.contains { $0.lowercased() == lowered }
+                app.model.clientId.lowercased() == lowered
+                    || app.model.identifierUris.contains { $0.lowercased() == lowered }
             }.map { app in
                 Resource(
-                    clientId: app.model.clientId, identifierUris: app.model.identifierUris, roles: app.model.appRoles.map(\.value),
-                    accessTokenVersion: app.model.accessTokenVersion, appRoleAssignmentRequired: app.model.appRoleAssignmentRequired)
+                    clientId: app.model.clientId,
+                    identifierUris: app.model.identifierUris,
+                    roles: app.model.appRoles.map(\.value),
+                    accessTokenVersion: app.model.accessTokenVersion,
+                    appRoleAssignmentRequired: app.model.appRoleAssignmentRequired
+                )
             }
         }
     }
@@ -160,7 +193,9 @@ public final class Directory: Sendable {
     func hasServicePrincipal(client: Application, tenant: DirectoryModel.Tenant) -> Bool {
         if client.model.homeTenant.lowercased() == tenant.id.lowercased() { return true }
         guard client.model.multiTenant else { return false }
-        return state.withLock { state in state.grants.contains { grantMatches($0, tenant: tenant.id, client: client.model.clientId) } }
+        return state.withLock { state in
+            state.grants.contains { grantMatches($0, tenant: tenant.id, client: client.model.clientId) }
+        }
     }
 
     /// The app roles granted to `client` on `resource` in `tenant`.
@@ -179,7 +214,12 @@ public final class Directory: Sendable {
     /// Admin consent: grants the roles of the app's `requiredResourceAccess` in the tenant.
     func consent(client: Application, tenant: DirectoryModel.Tenant) {
         let grants = client.model.requiredResourceAccess.map {
-            DirectoryModel.Grant(tenant: tenant.id, client: client.model.clientId, resource: $0.resource, roles: $0.roles)
+            DirectoryModel.Grant(
+                tenant: tenant.id,
+                client: client.model.clientId,
+                resource: $0.resource,
+                roles: $0.roles
+            )
         }
         let marker = DirectoryModel.Grant(tenant: tenant.id, client: client.model.clientId, resource: "", roles: [])
         state.withLock { $0.grants += grants.isEmpty ? [marker] : grants }

@@ -9,7 +9,12 @@ public struct DirectoryModel: Codable, Sendable {
     /// Managed identities the IMDS and App Service endpoints serve (`GET /metadata/identity/oauth2/token`, `/msi/token`).
     public var managedIdentities: [ManagedIdentity] = []
 
-    public init(tenants: [Tenant] = [], applications: [Application] = [], grants: [Grant] = [], managedIdentities: [ManagedIdentity] = []) {
+    public init(
+        tenants: [Tenant] = [],
+        applications: [Application] = [],
+        grants: [Grant] = [],
+        managedIdentities: [ManagedIdentity] = []
+    ) {
         self.tenants = tenants
         self.applications = applications
         self.grants = grants
@@ -25,7 +30,13 @@ public struct DirectoryModel: Codable, Sendable {
         public var tenant: String
         public var systemAssigned: Bool?
 
-        public init(clientId: String, objectId: String, resourceId: String? = nil, tenant: String, systemAssigned: Bool? = nil) {
+        public init(
+            clientId: String,
+            objectId: String,
+            resourceId: String? = nil,
+            tenant: String,
+            systemAssigned: Bool? = nil
+        ) {
             self.clientId = clientId
             self.objectId = objectId
             self.resourceId = resourceId
@@ -49,7 +60,9 @@ public struct DirectoryModel: Codable, Sendable {
             self.audiences = audiences
         }
 
-        public var acceptedAudiences: [String] { audiences.flatMap { $0.isEmpty ? nil : $0 } ?? ["api://AzureADTokenExchange"] }
+        public var acceptedAudiences: [String] {
+            audiences.flatMap { $0.isEmpty ? nil : $0 } ?? ["api://AzureADTokenExchange"]
+        }
     }
 
     public init(from decoder: any Decoder) throws {
@@ -141,9 +154,18 @@ public struct DirectoryModel: Codable, Sendable {
         public var federatedCredentials: [FederatedCredential]
 
         public init(
-            clientId: String, displayName: String, homeTenant: String, multiTenant: Bool = false, secrets: [Secret] = [],
-            certificates: [CertificateReference] = [], redirectUris: [String] = [], requiredResourceAccess: [ResourceAccess] = [],
-            identifierUris: [String] = [], appRoles: [AppRole] = [], appRoleAssignmentRequired: Bool = false, accessTokenVersion: Int = 2,
+            clientId: String,
+            displayName: String,
+            homeTenant: String,
+            multiTenant: Bool = false,
+            secrets: [Secret] = [],
+            certificates: [CertificateReference] = [],
+            redirectUris: [String] = [],
+            requiredResourceAccess: [ResourceAccess] = [],
+            identifierUris: [String] = [],
+            appRoles: [AppRole] = [],
+            appRoleAssignmentRequired: Bool = false,
+            accessTokenVersion: Int = 2,
             federatedCredentials: [FederatedCredential] = []
         ) {
             self.federatedCredentials = federatedCredentials
@@ -175,7 +197,8 @@ public struct DirectoryModel: Codable, Sendable {
             appRoles = try c.decodeIfPresent([AppRole].self, forKey: .appRoles) ?? []
             appRoleAssignmentRequired = try c.decodeIfPresent(Bool.self, forKey: .appRoleAssignmentRequired) ?? false
             accessTokenVersion = try c.decodeIfPresent(Int.self, forKey: .accessTokenVersion) ?? 2
-            federatedCredentials = try c.decodeIfPresent([FederatedCredential].self, forKey: .federatedCredentials) ?? []
+            federatedCredentials =
+                try c.decodeIfPresent([FederatedCredential].self, forKey: .federatedCredentials) ?? []
         }
     }
 
@@ -201,8 +224,12 @@ public struct DirectoryModel: Codable, Sendable {
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
         for a in model.applications.indices {
             for c in model.applications[a].certificates.indices {
-                if let relative = model.applications[a].certificates[c].path, model.applications[a].certificates[c].pem == nil {
-                    let url = relative.hasPrefix("/") ? URL(fileURLWithPath: relative) : folder.appendingPathComponent(relative)
+                if let relative = model.applications[a].certificates[c].path,
+                    model.applications[a].certificates[c].pem == nil
+                {
+                    let url =
+                        relative.hasPrefix("/")
+                        ? URL(fileURLWithPath: relative) : folder.appendingPathComponent(relative)
                     model.applications[a].certificates[c].pem = try String(contentsOf: url, encoding: .utf8)
                 }
             }

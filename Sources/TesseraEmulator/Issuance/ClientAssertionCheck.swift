@@ -17,8 +17,8 @@ struct ClientAssertionCheck {
     func verify(_ assertion: String) async throws(EntraError) -> [String: JSONValue] {
         let parts = assertion.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3,
-              let header = Self.lenientBase64URL(parts[0]).flatMap({ try? StrictJSON.parseObject($0) }),
-              let claims = Self.lenientBase64URL(parts[1]).flatMap({ try? StrictJSON.parseObject($0) })
+            let header = Self.lenientBase64URL(parts[0]).flatMap({ try? StrictJSON.parseObject($0) }),
+            let claims = Self.lenientBase64URL(parts[1]).flatMap({ try? StrictJSON.parseObject($0) })
         else { throw .assertionMalformed }
 
         let algorithm: JWSAlgorithm
@@ -28,14 +28,18 @@ struct ClientAssertionCheck {
         default: throw .assertionSignature("Only RS256 and PS256 are accepted.")
         }
         guard let certificate = registeredCertificate(for: header) else {
-            throw .assertionSignature("The certificate used to sign the client assertion is not registered on application '\(application.model.clientId)'.")
+            throw .assertionSignature(
+                "The certificate used to sign the client assertion is not registered on application '\(application.model.clientId)'."
+            )
         }
-        guard let publicKey = try? Certificate(derEncoded: certificate.der).publicKey, let rsa = _RSA.Signing.PublicKey(publicKey),
-              JWSVerifier.verify(assertion, publicKey: rsa, algorithm: algorithm)
+        guard let publicKey = try? Certificate(derEncoded: certificate.der).publicKey,
+            let rsa = _RSA.Signing.PublicKey(publicKey),
+            JWSVerifier.verify(assertion, publicKey: rsa, algorithm: algorithm)
         else { throw .assertionSignature("The signature does not verify with the registered certificate.") }
 
         let clientID = application.model.clientId.lowercased()
-        guard claims["iss"]?.stringValue?.lowercased() == clientID, claims["sub"]?.stringValue?.lowercased() == clientID else {
+        guard claims["iss"]?.stringValue?.lowercased() == clientID, claims["sub"]?.stringValue?.lowercased() == clientID
+        else {
             throw .assertionSubject
         }
         switch claims["aud"] {
@@ -44,13 +48,17 @@ struct ClientAssertionCheck {
         case .array(let audiences) where audiences.count > 1:
             throw .assertionAudiences
         case .array(let audiences):
-            guard let audience = audiences.first?.stringValue, acceptedAudiences.contains(audience) else { throw .assertionAudience }
+            guard let audience = audiences.first?.stringValue, acceptedAudiences.contains(audience) else {
+                throw .assertionAudience
+            }
         default:
             throw .assertionAudience
         }
         let time = now.timeIntervalSince1970
         // exp must not be in the past, nor absurdly far ahead (an assertion is short-lived; bounds replay memory).
-        guard let exp = claims["exp"]?.doubleValue, exp + skew >= time, exp <= time + 3600 + skew else { throw .assertionTime }
+        guard let exp = claims["exp"]?.doubleValue, exp + skew >= time, exp <= time + 3600 + skew else {
+            throw .assertionTime
+        }
         if let nbf = claims["nbf"]?.doubleValue, nbf - skew > time { throw .assertionTime }
         if let iat = claims["iat"]?.doubleValue, iat - skew > time { throw .assertionTime }
         return claims

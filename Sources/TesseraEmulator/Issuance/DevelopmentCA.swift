@@ -22,22 +22,36 @@ enum DevelopmentCA {
         }
         let serverFile = stateDirectory + "/server.pem"
         let server: SigningCertificate
-        if let saved = try? SigningCertificate.load(path: serverFile), saved.leaf.notValidAfter > Date().addingTimeInterval(7 * 86_400),
-           saved.chain.count > 1, saved.chain[1].publicKey == authority.leaf.publicKey {
+        if let saved = try? SigningCertificate.load(path: serverFile),
+            saved.leaf.notValidAfter > Date().addingTimeInterval(7 * 86_400),
+            saved.chain.count > 1, saved.chain[1].publicKey == authority.leaf.publicKey
+        {
             server = saved
         } else {
             server = try CertificateFactory.loopbackServer(issuedBy: authority)
-            let pem = try server.chain.map { try $0.serializeAsPEM().pemString + "\n" }.joined() + server.privateKeyPEM + "\n"
+            let pem =
+                try server.chain.map { try $0.serializeAsPEM().pemString + "\n" }.joined() + server.privateKeyPEM + "\n"
             try write(pem, to: serverFile, mode: 0o600)
         }
-        let chain = try server.chain.map { try NIOSSLCertificate(bytes: Array($0.serializeAsPEM().pemString.utf8), format: .pem) }
+        let chain = try server.chain.map {
+            try NIOSSLCertificate(bytes: Array($0.serializeAsPEM().pemString.utf8), format: .pem)
+        }
         let key = try NIOSSLPrivateKey(bytes: Array(server.privateKeyPEM.utf8), format: .pem)
-        let configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+        let configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: chain.map { .certificate($0) },
+            privateKey: .privateKey(key)
+        )
         return (caFile, configuration)
     }
 
     static func write(_ text: String, to path: String, mode: Int) throws {
-        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: mode]) else {
+        guard
+            FileManager.default.createFile(
+                atPath: path,
+                contents: Data(text.utf8),
+                attributes: [.posixPermissions: mode]
+            )
+        else {
             throw EmulatorError("cannot write \(path): check the state folder's permissions")
         }
     }

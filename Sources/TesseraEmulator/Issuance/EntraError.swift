@@ -8,56 +8,168 @@ struct EntraError: Error, Sendable {
     let description: String
 
     static func unsupportedGrant(_ grant: String) -> EntraError {
-        EntraError(status: 400, error: "unsupported_grant_type", code: 70003, description: "The app requested an unsupported grant type '\(grant.prefix(64))'.")
+        EntraError(
+            status: 400,
+            error: "unsupported_grant_type",
+            code: 70003,
+            description: "The app requested an unsupported grant type '\(grant.prefix(64))'."
+        )
     }
     static func tenantNotFound(_ tenant: String) -> EntraError {
-        EntraError(status: 400, error: "invalid_tenant", code: 90002, description: "Tenant '\(tenant.prefix(64))' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.")
+        EntraError(
+            status: 400,
+            error: "invalid_tenant",
+            code: 90002,
+            description:
+                "Tenant '\(tenant.prefix(64))' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."
+        )
     }
     static func applicationNotFound(_ client: String, tenant: String) -> EntraError {
-        EntraError(status: 400, error: "unauthorized_client", code: 700016, description: "Application with identifier '\(client.prefix(64))' was not found in the directory '\(tenant)'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant.")
+        EntraError(
+            status: 400,
+            error: "unauthorized_client",
+            code: 700016,
+            description:
+                "Application with identifier '\(client.prefix(64))' was not found in the directory '\(tenant)'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant."
+        )
     }
-    static let invalidSecret = EntraError(status: 401, error: "invalid_client", code: 7000215, description: "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.")
-    static let expiredSecret = EntraError(status: 401, error: "invalid_client", code: 7000222, description: "The provided client secret keys are expired. Visit the Azure portal to create new keys for your app.")
-    static let noCredential = EntraError(status: 401, error: "invalid_client", code: 7000218, description: "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
-    static let bothCredentials = EntraError(status: 400, error: "invalid_request", code: 90014, description: "Only one client authentication method may be used: a secret or a client assertion, not both.")
+    static let invalidSecret = EntraError(
+        status: 401,
+        error: "invalid_client",
+        code: 7_000_215,
+        description:
+            "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID."
+    )
+    static let expiredSecret = EntraError(
+        status: 401,
+        error: "invalid_client",
+        code: 7_000_222,
+        description:
+            "The provided client secret keys are expired. Visit the Azure portal to create new keys for your app."
+    )
+    static let noCredential = EntraError(
+        status: 401,
+        error: "invalid_client",
+        code: 7_000_218,
+        description: "The request body must contain the following parameter: 'client_assertion' or 'client_secret'."
+    )
+    static let bothCredentials = EntraError(
+        status: 400,
+        error: "invalid_request",
+        code: 90014,
+        description: "Only one client authentication method may be used: a secret or a client assertion, not both."
+    )
     static func assertionSignature(_ detail: String) -> EntraError {
-        EntraError(status: 401, error: "invalid_client", code: 700027, description: "Client assertion failed signature validation. \(detail)")
+        EntraError(
+            status: 401,
+            error: "invalid_client",
+            code: 700027,
+            description: "Client assertion failed signature validation. \(detail)"
+        )
     }
-    static let assertionTime = EntraError(status: 401, error: "invalid_client", code: 700024, description: "Client assertion is not within its valid time range.")
-    static let assertionAudience = EntraError(status: 401, error: "invalid_client", code: 700023, description: "Client assertion audience claim does not match Realm issuer.")
-    static let assertionAudiences = EntraError(status: 401, error: "invalid_client", code: 5002741, description: "Client assertion contains multiple audiences.")
-    static let assertionSubject = EntraError(status: 401, error: "invalid_client", code: 700021, description: "Client assertion application identifier doesn't match 'client_id' parameter.")
-    static let assertionMalformed = EntraError(status: 401, error: "invalid_client", code: 50027, description: "Invalid JWT token. The client assertion is not a well-formed JWT.")
-    static let assertionType = EntraError(status: 400, error: "invalid_request", code: 700025, description: "client_assertion_type must be urn:ietf:params:oauth:client-assertion-type:jwt-bearer.")
+    static let assertionTime = EntraError(
+        status: 401,
+        error: "invalid_client",
+        code: 700024,
+        description: "Client assertion is not within its valid time range."
+    )
+    static let assertionAudience = EntraError(
+        status: 401,
+        error: "invalid_client",
+        code: 700023,
+        description: "Client assertion audience claim does not match Realm issuer."
+    )
+    static let assertionAudiences = EntraError(
+        status: 401,
+        error: "invalid_client",
+        code: 5_002_741,
+        description: "Client assertion contains multiple audiences."
+    )
+    static let assertionSubject = EntraError(
+        status: 401,
+        error: "invalid_client",
+        code: 700021,
+        description: "Client assertion application identifier doesn't match 'client_id' parameter."
+    )
+    static let assertionMalformed = EntraError(
+        status: 401,
+        error: "invalid_client",
+        code: 50027,
+        description: "Invalid JWT token. The client assertion is not a well-formed JWT."
+    )
+    static let assertionType = EntraError(
+        status: 400,
+        error: "invalid_request",
+        code: 700025,
+        description: "client_assertion_type must be urn:ietf:params:oauth:client-assertion-type:jwt-bearer."
+    )
     static func federatedNoMatch(_ what: String, issuer: String, subject: String, audience: String) -> EntraError {
         let code = ["issuer": 700211, "subject": 700213, "audience": 700212][what] ?? 70021
         let which = code == 70021 ? "" : " \(what)"
         return EntraError(
-            status: 400, error: "invalid_client", code: code,
-            description: "No matching federated identity record found for presented assertion\(which). Assertion Issuer: '\(issuer.prefix(200))'. "
-                + "Assertion Subject: '\(subject.prefix(200))'. Assertion Audience: '\(audience.prefix(200))'.")
+            status: 400,
+            error: "invalid_client",
+            code: code,
+            description:
+                "No matching federated identity record found for presented assertion\(which). Assertion Issuer: '\(issuer.prefix(200))'. "
+                + "Assertion Subject: '\(subject.prefix(200))'. Assertion Audience: '\(audience.prefix(200))'."
+        )
     }
     static func federatedKeys(_ issuer: String) -> EntraError {
-        EntraError(status: 401, error: "invalid_client", code: 50166, description: "Request to External OIDC endpoint failed. Issuer: '\(issuer.prefix(200))'.")
+        EntraError(
+            status: 401,
+            error: "invalid_client",
+            code: 50166,
+            description: "Request to External OIDC endpoint failed. Issuer: '\(issuer.prefix(200))'."
+        )
     }
     static func federatedSignature(_ detail: String) -> EntraError {
-        EntraError(status: 401, error: "invalid_client", code: 50013, description: "Assertion failed signature validation. \(detail)")
+        EntraError(
+            status: 401,
+            error: "invalid_client",
+            code: 50013,
+            description: "Assertion failed signature validation. \(detail)"
+        )
     }
     static func scopeWithoutDefault(_ scope: String) -> EntraError {
-        EntraError(status: 400, error: "invalid_scope", code: 1002012, description: "The provided value for scope \(scope.prefix(200)) is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).")
+        EntraError(
+            status: 400,
+            error: "invalid_scope",
+            code: 1_002_012,
+            description:
+                "The provided value for scope \(scope.prefix(200)) is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)."
+        )
     }
     static func resourceNotFound(_ resource: String, tenant: String) -> EntraError {
-        EntraError(status: 400, error: "invalid_resource", code: 500011, description: "The resource principal named \(resource.prefix(200)) was not found in the tenant named \(tenant). This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant.")
+        EntraError(
+            status: 400,
+            error: "invalid_resource",
+            code: 500011,
+            description:
+                "The resource principal named \(resource.prefix(200)) was not found in the tenant named \(tenant). This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant."
+        )
     }
-    static let roleAssignmentRequired = EntraError(status: 400, error: "invalid_grant", code: 501051, description: "Application is not assigned to a role for the application.")
-    static let redirectURIMismatch = EntraError(status: 400, error: "invalid_request", code: 50011, description: "The redirect URI specified in the request does not match the redirect URIs configured for the application.")
+    static let roleAssignmentRequired = EntraError(
+        status: 400,
+        error: "invalid_grant",
+        code: 501051,
+        description: "Application is not assigned to a role for the application."
+    )
+    static let redirectURIMismatch = EntraError(
+        status: 400,
+        error: "invalid_request",
+        code: 50011,
+        description:
+            "The redirect URI specified in the request does not match the redirect URIs configured for the application."
+    )
 
     func json(correlationID: String, now: Date = Date()) -> [String: Any] {
         let timestamp = ISO8601DateFormatter().string(from: now)
         let traceID = UUID().uuidString.lowercased()
         return [
             "error": error,
-            "error_description": "AADSTS\(code): \(description) Trace ID: \(traceID) Correlation ID: \(correlationID) Timestamp: \(timestamp)",
+            "error_description":
+                "AADSTS\(code): \(description) Trace ID: \(traceID) Correlation ID: \(correlationID) Timestamp: \(timestamp)",
             "error_codes": [code], "timestamp": timestamp, "trace_id": traceID, "correlation_id": correlationID,
             "error_uri": "https://login.microsoftonline.com/error?code=\(code)",
         ]

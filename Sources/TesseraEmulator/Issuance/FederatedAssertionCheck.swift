@@ -18,8 +18,8 @@ struct FederatedAssertionCheck {
     static func externalIssuer(_ assertion: String, clientID: String) -> String? {
         let parts = assertion.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let claims = Base64URL.decode(parts[1]).flatMap({ try? StrictJSON.parseObject($0) }),
-              let issuer = claims["iss"]?.stringValue, issuer.lowercased() != clientID.lowercased(),
-              issuer.lowercased().hasPrefix("https://") || issuer.lowercased().hasPrefix("http://")
+            let issuer = claims["iss"]?.stringValue, issuer.lowercased() != clientID.lowercased(),
+            issuer.lowercased().hasPrefix("https://") || issuer.lowercased().hasPrefix("http://")
         else { return nil }
         return issuer
     }
@@ -27,12 +27,13 @@ struct FederatedAssertionCheck {
     func verify(_ assertion: String) async throws(EntraError) -> [String: JSONValue] {
         let parts = assertion.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3,
-              let header = Base64URL.decode(parts[0]).flatMap({ try? StrictJSON.parseObject($0) }),
-              let claims = Base64URL.decode(parts[1]).flatMap({ try? StrictJSON.parseObject($0) }),
-              let issuer = claims["iss"]?.stringValue
+            let header = Base64URL.decode(parts[0]).flatMap({ try? StrictJSON.parseObject($0) }),
+            let claims = Base64URL.decode(parts[1]).flatMap({ try? StrictJSON.parseObject($0) }),
+            let issuer = claims["iss"]?.stringValue
         else { throw .assertionMalformed }
         let subject = claims["sub"]?.stringValue ?? ""
-        let audiences: [String] = claims["aud"]?.stringValue.map { [$0] } ?? claims["aud"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        let audiences: [String] =
+            claims["aud"]?.stringValue.map { [$0] } ?? claims["aud"]?.arrayValue?.compactMap(\.stringValue) ?? []
         func noMatch(_ what: String) -> EntraError {
             .federatedNoMatch(what, issuer: issuer, subject: subject, audience: audiences.joined(separator: ","))
         }
@@ -43,16 +44,26 @@ struct FederatedAssertionCheck {
         let bySubject = byIssuer.filter { $0.subject == subject }
         guard !bySubject.isEmpty else { throw noMatch("subject") }
         // The token-exchange audience matches by identifier URI or by its application ID (a managed identity's token).
-        let presented = Set(audiences.map { $0 == Directory.tokenExchangeClientID ? Directory.tokenExchangeIdentifier : $0 })
-        guard bySubject.contains(where: { !Set($0.acceptedAudiences).isDisjoint(with: presented) }) else { throw noMatch("audience") }
+        let presented = Set(
+            audiences.map { $0 == Directory.tokenExchangeClientID ? Directory.tokenExchangeIdentifier : $0 }
+        )
+        guard bySubject.contains(where: { !Set($0.acceptedAudiences).isDisjoint(with: presented) }) else {
+            throw noMatch("audience")
+        }
 
-        guard header["alg"]?.stringValue == "RS256" else { throw .federatedSignature("Only RS256 federated assertions are accepted.") }
-        guard let kid = header["kid"]?.stringValue else { throw .federatedSignature("The assertion's header has no kid.") }
+        guard header["alg"]?.stringValue == "RS256" else {
+            throw .federatedSignature("Only RS256 federated assertions are accepted.")
+        }
+        guard let kid = header["kid"]?.stringValue else {
+            throw .federatedSignature("The assertion's header has no kid.")
+        }
         let key: VerificationKey
         do {
             key = try await issuers.keySet(for: issuer).key(kid, now: now)
         } catch {
-            if error.reason == .unknownKey { throw .federatedSignature("The issuer publishes no key '\(kid.prefix(64))'.") }
+            if error.reason == .unknownKey {
+                throw .federatedSignature("The issuer publishes no key '\(kid.prefix(64))'.")
+            }
             throw .federatedKeys(issuer)
         }
         guard JWSVerifier.verify(assertion, publicKey: key.publicKey, algorithm: .rs256) else {

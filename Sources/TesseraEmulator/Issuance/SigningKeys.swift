@@ -18,19 +18,28 @@ final class SigningKeys: Sendable {
     init(stateDirectory: String) async throws {
         let path = stateDirectory + "/signing-key.pem"
         let key: Key
-        if let saved = try? SigningCertificate.load(path: path), saved.leaf.notValidAfter > Date().addingTimeInterval(86_400) {
+        if let saved = try? SigningCertificate.load(path: path),
+            saved.leaf.notValidAfter > Date().addingTimeInterval(86_400)
+        {
             key = Key(certificate: saved, signer: try await JWSSigner(privateKey: saved.privateKey, algorithm: .rs256))
         } else {
             key = try await Self.makeKey()
             let pem = try key.certificate.leaf.serializeAsPEM().pemString + "\n" + key.certificate.privateKeyPEM + "\n"
-            FileManager.default.createFile(atPath: path, contents: Data(pem.utf8), attributes: [.posixPermissions: 0o600])
+            FileManager.default.createFile(
+                atPath: path,
+                contents: Data(pem.utf8),
+                attributes: [.posixPermissions: 0o600]
+            )
         }
         keys = Mutex((key, []))
     }
 
     static func makeKey() async throws -> Key {
         let certificate = try CertificateFactory.selfSigned(commonName: "Tessera emulator token signing", days: 365)
-        return Key(certificate: certificate, signer: try await JWSSigner(privateKey: certificate.privateKey, algorithm: .rs256))
+        return Key(
+            certificate: certificate,
+            signer: try await JWSSigner(privateKey: certificate.privateKey, algorithm: .rs256)
+        )
     }
 
     var current: Key { keys.withLock { $0.current } }
@@ -47,13 +56,15 @@ final class SigningKeys: Sendable {
     /// The JWKS document for an issuer.
     func jwks(issuer: String) throws -> [String: Any] {
         let all = keys.withLock { [$0.current] + $0.previous }
-        return ["keys": try all.map { key -> [String: Any] in
-            let primitives = try key.certificate.privateKey.publicKey.getKeyPrimitives()
-            return [
-                "kty": "RSA", "use": "sig", "kid": key.kid, "x5t": key.kid,
-                "n": Base64URL.encode(primitives.modulus), "e": Base64URL.encode(primitives.publicExponent),
-                "x5c": [Data(key.certificate.leafDER).base64EncodedString()], "issuer": issuer,
-            ]
-        }]
+        return [
+            "keys": try all.map { key -> [String: Any] in
+                let primitives = try key.certificate.privateKey.publicKey.getKeyPrimitives()
+                return [
+                    "kty": "RSA", "use": "sig", "kid": key.kid, "x5t": key.kid,
+                    "n": Base64URL.encode(primitives.modulus), "e": Base64URL.encode(primitives.publicExponent),
+                    "x5c": [Data(key.certificate.leafDER).base64EncodedString()], "issuer": issuer,
+                ]
+            }
+        ]
     }
 }

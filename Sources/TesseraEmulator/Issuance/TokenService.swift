@@ -39,7 +39,7 @@ struct TokenService: Sendable {
             secret = basic.password
         }
         guard let clientID, let application = directory.application(clientID),
-              directory.hasServicePrincipal(client: application, tenant: tenant)
+            directory.hasServicePrincipal(client: application, tenant: tenant)
         else { throw .applicationNotFound(clientID ?? "", tenant: tenant.id) }
 
         let authenticationLevel: String
@@ -49,14 +49,21 @@ struct TokenService: Sendable {
             try checkSecret(secret, application: application)
             authenticationLevel = "1"
         case (nil, .some(let assertion)):
-            guard form["client_assertion_type"] == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" else { throw .assertionType }
+            guard form["client_assertion_type"] == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" else {
+                throw .assertionType
+            }
             if FederatedAssertionCheck.externalIssuer(assertion, clientID: application.model.clientId) != nil {
                 // Workload identity federation: a token of a trusted external issuer (Kubernetes, GitHub, a managed identity),
                 // which may be presented many times while it is valid (as Entra allows).
-                _ = try await FederatedAssertionCheck(application: application, issuers: federation, now: now()).verify(assertion)
+                _ = try await FederatedAssertionCheck(application: application, issuers: federation, now: now()).verify(
+                    assertion
+                )
             } else {
                 let check = ClientAssertionCheck(
-                    application: application, acceptedAudiences: acceptedAudiences(tenant: tenant, version: request.version), now: now())
+                    application: application,
+                    acceptedAudiences: acceptedAudiences(tenant: tenant, version: request.version),
+                    now: now()
+                )
                 let claims = try await check.verify(assertion)
                 if let replays, !replays.firstUse(claims: claims, now: now()) {
                     throw .assertionSignature("The client assertion's jti was already used (replay protection is on).")
@@ -74,7 +81,10 @@ struct TokenService: Sendable {
             guard scope.hasSuffix("/.default"), !scope.contains(" ") else { throw .scopeWithoutDefault(scope) }
             resourceName = String(scope.dropLast("/.default".count))
         }
-        guard let resource = directory.resource(resourceName) ?? directory.resource(resourceName + "/") ?? trimmedResource(resourceName) else {
+        guard
+            let resource = directory.resource(resourceName) ?? directory.resource(resourceName + "/")
+                ?? trimmedResource(resourceName)
+        else {
             throw .resourceNotFound(resourceName, tenant: tenant.id)
         }
         let roles = directory.grantedRoles(client: application.model.clientId, resource: resource, tenant: tenant.id)
@@ -82,8 +92,15 @@ struct TokenService: Sendable {
 
         let lifetime = tokenLifetime - (lifetimeJitter > 0 ? Int.random(in: 0...lifetimeJitter) : 0)
         let token = try await mint(
-            tenant: tenant.id, client: application.model.clientId, resource: resource, roles: roles, level: authenticationLevel,
-            lifetime: lifetime, extra: Self.capabilities(form["claims"]), notBefore: Self.requestedNotBefore(form["claims"]))
+            tenant: tenant.id,
+            client: application.model.clientId,
+            resource: resource,
+            roles: roles,
+            level: authenticationLevel,
+            lifetime: lifetime,
+            extra: Self.capabilities(form["claims"]),
+            notBefore: Self.requestedNotBefore(form["claims"])
+        )
         return ["token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime, "access_token": token]
     }
 
@@ -113,7 +130,8 @@ struct TokenService: Sendable {
     /// tokens may then be challenged (CAE) instead of expiring early.
     static func capabilities(_ claims: String?) -> [String: JSONValue] {
         guard let claims, let object = try? StrictJSON.parseObject(Array(claims.utf8)),
-              let values = object["access_token"]?["xms_cc"]?["values"]?.arrayValue?.compactMap(\.stringValue), !values.isEmpty
+            let values = object["access_token"]?["xms_cc"]?["values"]?.arrayValue?.compactMap(\.stringValue),
+            !values.isEmpty
         else { return [:] }
         return ["xms_cc": .array(values.prefix(8).map { .string(String($0.prefix(32))) })]
     }
@@ -127,26 +145,47 @@ struct TokenService: Sendable {
 
     /// A managed identity's token for `resource` (IMDS and App Service): the identity's own object ID, roles granted to
     /// its client ID, `xms_mirid` when it has a resource ID.
-    func issue(managedIdentity identity: DirectoryModel.ManagedIdentity, resource name: String) async throws(EntraError) -> (token: String, lifetime: Int, resource: String) {
+    func issue(
+        managedIdentity identity: DirectoryModel.ManagedIdentity,
+        resource name: String
+    ) async throws(EntraError) -> (token: String, lifetime: Int, resource: String) {
         let trimmed = name.hasSuffix("/.default") ? String(name.dropLast("/.default".count)) : name
-        guard let resource = directory.resource(trimmed) ?? trimmedResource(trimmed) else { throw .resourceNotFound(trimmed, tenant: identity.tenant) }
+        guard let resource = directory.resource(trimmed) ?? trimmedResource(trimmed) else {
+            throw .resourceNotFound(trimmed, tenant: identity.tenant)
+        }
         let roles = directory.grantedRoles(client: identity.clientId, resource: resource, tenant: identity.tenant)
         let token = try await mint(
-            tenant: identity.tenant, client: identity.clientId, resource: resource, roles: roles, level: "2", lifetime: tokenLifetime,
-            objectID: identity.objectId, extra: identity.resourceId.map { ["xms_mirid": .string($0)] } ?? [:])
+            tenant: identity.tenant,
+            client: identity.clientId,
+            resource: resource,
+            roles: roles,
+            level: "2",
+            lifetime: tokenLifetime,
+            objectID: identity.objectId,
+            extra: identity.resourceId.map { ["xms_mirid": .string($0)] } ?? [:]
+        )
         return (token, tokenLifetime, trimmed)
     }
 
     private func mint(
-        tenant: String, client: String, resource: Directory.Resource, roles: [String], level: String, lifetime: Int,
-        objectID: String? = nil, extra: [String: JSONValue] = [:], notBefore: Int64? = nil
+        tenant: String,
+        client: String,
+        resource: Directory.Resource,
+        roles: [String],
+        level: String,
+        lifetime: Int,
+        objectID: String? = nil,
+        extra: [String: JSONValue] = [:],
+        notBefore: Int64? = nil
     ) async throws(EntraError) -> String {
         var issuedAt = Int64(now().timeIntervalSince1970)
         if let notBefore, notBefore >= issuedAt, notBefore < issuedAt + 5 { issuedAt = notBefore + 1 }
         let servicePrincipal = objectID ?? Self.objectID(tenant: tenant, client: client)
         var claims: [String: JSONValue] = [
-            "aud": .string(resource.audience), "iss": .string(issuer(tenant: tenant, version: resource.accessTokenVersion)),
-            "iat": .number(Double(issuedAt)), "nbf": .number(Double(issuedAt)), "exp": .number(Double(issuedAt + Int64(lifetime))),
+            "aud": .string(resource.audience),
+            "iss": .string(issuer(tenant: tenant, version: resource.accessTokenVersion)),
+            "iat": .number(Double(issuedAt)), "nbf": .number(Double(issuedAt)),
+            "exp": .number(Double(issuedAt + Int64(lifetime))),
             "aio": .string(Base64URL.encode((0..<24).map { _ in UInt8.random(in: 0...255) })),
             "idtyp": "app", "oid": .string(servicePrincipal), "sub": .string(servicePrincipal), "tid": .string(tenant),
             "uti": .string(Base64URL.encode((0..<16).map { _ in UInt8.random(in: 0...255) })),
@@ -177,22 +216,29 @@ struct TokenService: Sendable {
         var bytes = Array(SHA256.hash(data: Array("\(tenant.lowercased())|\(client.lowercased())".utf8)).prefix(16))
         bytes[6] = (bytes[6] & 0x0F) | 0x50
         bytes[8] = (bytes[8] & 0x3F) | 0x80
-        let uuid = UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7], bytes[8], bytes[9],
-                               bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
+        let uuid = UUID(
+            uuid: (
+                bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7], bytes[8], bytes[9],
+                bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]
+            )
+        )
         return uuid.uuidString.lowercased()
     }
 
     static func basicCredentials(_ header: String?) -> (user: String, password: String)? {
         guard let header, header.lowercased().hasPrefix("basic "),
-              let data = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
-              let decoded = String(data: data, encoding: .utf8), let colon = decoded.firstIndex(of: ":")
+            let data = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
+            let decoded = String(data: data, encoding: .utf8), let colon = decoded.firstIndex(of: ":")
         else { return nil }
-        func formDecode(_ text: Substring) -> String { text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(text) }
+        func formDecode(_ text: Substring) -> String {
+            text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(text)
+        }
         return (formDecode(decoded[..<colon]), formDecode(decoded[decoded.index(after: colon)...]))
     }
 
     static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
-        let left = Array(a.utf8), right = Array(b.utf8)
+        let left = Array(a.utf8)
+        let right = Array(b.utf8)
         guard left.count == right.count else { return false }
         return zip(left, right).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
     }

@@ -14,28 +14,42 @@ struct AdminRoutes: Sendable {
         let admin = router.group("admin")
         admin.get("directory") { request, _ in try self.authorized(request) { json(redacted(directory.snapshot())) } }
         admin.post("tenants") { request, context in
-            try await self.mutate(request, context) { (tenant: DirectoryModel.Tenant) in directory.upsert(tenant: tenant) }
+            try await self.mutate(request, context) { (tenant: DirectoryModel.Tenant) in
+                directory.upsert(tenant: tenant)
+            }
         }
         admin.post("tenants/:tenant/users") { request, context in
             let tenantName = try context.parameters.require("tenant")
             return try await self.mutate(request, context) { (user: DirectoryModel.User) in
-                guard var tenant = directory.tenant(tenantName) else { throw HTTPError(.notFound, message: "no tenant \(tenantName)") }
+                guard var tenant = directory.tenant(tenantName) else {
+                    throw HTTPError(.notFound, message: "no tenant \(tenantName)")
+                }
                 tenant.users.removeAll { $0.id == user.id }
                 tenant.users.append(user)
                 directory.upsert(tenant: tenant)
             }
         }
         admin.post("applications") { request, context in
-            try await self.mutate(request, context) { (application: DirectoryModel.Application) in try directory.upsert(application: application) }
+            try await self.mutate(request, context) { (application: DirectoryModel.Application) in
+                try directory.upsert(application: application)
+            }
         }
         admin.post("applications/:client/secrets") { request, context in
             let client = try context.parameters.require("client")
-            struct NewSecret: Codable { var value: String?; var expires: Date? }
+            struct NewSecret: Codable {
+                var value: String?
+                var expires: Date?
+            }
             var created = ""
             let response = try await self.mutate(request, context) { (secret: NewSecret) in
                 created = secret.value ?? Base64URL.encode((0..<30).map { _ in UInt8.random(in: 0...255) })
                 let value = created
-                guard try directory.modifyApplication(client, { $0.secrets.append(.init(value: value, expires: secret.expires)) }) else {
+                guard
+                    try directory.modifyApplication(
+                        client,
+                        { $0.secrets.append(.init(value: value, expires: secret.expires)) }
+                    )
+                else {
                     throw HTTPError(.notFound, message: "no application \(client)")
                 }
             }
@@ -44,7 +58,12 @@ struct AdminRoutes: Sendable {
         admin.post("applications/:client/certificates") { request, context in
             let client = try context.parameters.require("client")
             return try await self.mutate(request, context) { (certificate: DirectoryModel.CertificateReference) in
-                guard let pem = certificate.pem else { throw HTTPError(.badRequest, message: "give the certificate as {\"pem\": \"-----BEGIN CERTIFICATE-----…\"}") }
+                guard let pem = certificate.pem else {
+                    throw HTTPError(
+                        .badRequest,
+                        message: "give the certificate as {\"pem\": \"-----BEGIN CERTIFICATE-----…\"}"
+                    )
+                }
                 guard try directory.modifyApplication(client, { $0.certificates.append(.init(pem: pem)) }) else {
                     throw HTTPError(.notFound, message: "no application \(client)")
                 }
@@ -55,7 +74,9 @@ struct AdminRoutes: Sendable {
         }
         // CAE: {"client": "<client id>"} revokes the client's sessions now; Graph challenges its older tokens.
         admin.post("cae/revoke") { request, context in
-            try await self.mutate(request, context, persisting: false) { (event: RevocationEvent) in directory.revokeSessions(client: event.client, at: Date()) }
+            try await self.mutate(request, context, persisting: false) { (event: RevocationEvent) in
+                directory.revokeSessions(client: event.client, at: Date())
+            }
         }
         admin.post("keys/rotate") { request, _ in
             try self.check(request)
@@ -63,7 +84,13 @@ struct AdminRoutes: Sendable {
             return json(["kid": keys.current.kid])
         }
         admin.get("faults") { request, _ in
-            try self.authorized(request) { json(["faults": faults.current.map { (try? JSONSerialization.jsonObject(with: JSONEncoder().encode($0))) ?? [:] }]) }
+            try self.authorized(request) {
+                json([
+                    "faults": faults.current.map {
+                        (try? JSONSerialization.jsonObject(with: JSONEncoder().encode($0))) ?? [:]
+                    }
+                ])
+            }
         }
         admin.post("faults") { request, context in
             try await self.mutate(request, context, persisting: false) { (fault: Fault) in
@@ -73,14 +100,23 @@ struct AdminRoutes: Sendable {
                 faults.add(fault)
             }
         }
-        admin.delete("faults") { request, _ in try self.authorized(request) { faults.set([]); return json(["faults": [Any]()]) } }
+        admin.delete("faults") { request, _ in
+            try self.authorized(request) {
+                faults.set([])
+                return json(["faults": [Any]()])
+            }
+        }
     }
 
     func check(_ request: Request) throws {
-        let presented = request.headers[.authorization].map { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : "" } ?? ""
+        let presented =
+            request.headers[.authorization].map { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : "" } ?? ""
         guard TokenService.constantTimeEquals(presented, adminKey) else {
-            throw HTTPError(.unauthorized, headers: [.wwwAuthenticate: "Bearer realm=\"tessera-emulator-admin\""],
-                            message: "the admin API needs 'Authorization: Bearer <adminKey>' (adminKey is in connection.json)")
+            throw HTTPError(
+                .unauthorized,
+                headers: [.wwwAuthenticate: "Bearer realm=\"tessera-emulator-admin\""],
+                message: "the admin API needs 'Authorization: Bearer <adminKey>' (adminKey is in connection.json)"
+            )
         }
     }
 
@@ -90,7 +126,10 @@ struct AdminRoutes: Sendable {
     }
 
     func mutate<Body: Decodable>(
-        _ request: Request, _ context: EmulatorRequestContext, persisting: Bool = true, _ apply: (Body) throws -> Void
+        _ request: Request,
+        _ context: EmulatorRequestContext,
+        persisting: Bool = true,
+        _ apply: (Body) throws -> Void
     ) async throws -> Response {
         try check(request)
         let buffer = try await request.body.collect(upTo: 1 << 20)
@@ -111,10 +150,13 @@ struct AdminRoutes: Sendable {
     func redacted(_ model: DirectoryModel) -> [String: Any] {
         var copy = model
         for index in copy.applications.indices {
-            copy.applications[index].secrets = copy.applications[index].secrets.map { .init(value: String($0.value.prefix(3)) + "…", expires: $0.expires) }
+            copy.applications[index].secrets = copy.applications[index].secrets.map {
+                .init(value: String($0.value.prefix(3)) + "…", expires: $0.expires)
+            }
         }
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
-        return ((try? encoder.encode(copy)).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }) ?? [:]
+        return ((try? encoder.encode(copy)).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] })
+            ?? [:]
     }
 }

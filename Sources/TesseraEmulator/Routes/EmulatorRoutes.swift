@@ -14,7 +14,8 @@ struct EmulatorRoutes: Sendable {
     func register(on router: Router<EmulatorRequestContext>) {
         // Registered under the tenant parameter: a static "/common" branch would shadow "/common/v2.0/…" in the trie.
         router.get("/:tenant/discovery/instance") { request, context in
-            try Self.aliases.contains(context.parameters.require("tenant").lowercased()) ? self.instanceDiscovery(request) : Response(status: .notFound)
+            try Self.aliases.contains(context.parameters.require("tenant").lowercased())
+                ? self.instanceDiscovery(request) : Response(status: .notFound)
         }
         router.get("/:tenant/v2.0/.well-known/openid-configuration") { _, context in
             try self.discovery(tenant: context.parameters.require("tenant"), version: 2)
@@ -22,16 +23,24 @@ struct EmulatorRoutes: Sendable {
         router.get("/:tenant/.well-known/openid-configuration") { _, context in
             try self.discovery(tenant: context.parameters.require("tenant"), version: 1)
         }
-        router.get("/:tenant/discovery/v2.0/keys") { _, context in try self.jwks(tenant: context.parameters.require("tenant"), version: 2) }
-        router.get("/:tenant/discovery/keys") { _, context in try self.jwks(tenant: context.parameters.require("tenant"), version: 1) }
+        router.get("/:tenant/discovery/v2.0/keys") { _, context in
+            try self.jwks(tenant: context.parameters.require("tenant"), version: 2)
+        }
+        router.get("/:tenant/discovery/keys") { _, context in
+            try self.jwks(tenant: context.parameters.require("tenant"), version: 1)
+        }
         router.post("/:tenant/oauth2/v2.0/token") { request, context in
             try await self.token(request, tenant: context.parameters.require("tenant"), version: 2)
         }
         router.post("/:tenant/oauth2/token") { request, context in
             try await self.token(request, tenant: context.parameters.require("tenant"), version: 1)
         }
-        router.get("/:tenant/adminconsent") { request, context in try self.adminConsent(request, tenant: context.parameters.require("tenant")) }
-        router.get("/:tenant/v2.0/adminconsent") { request, context in try self.adminConsent(request, tenant: context.parameters.require("tenant")) }
+        router.get("/:tenant/adminconsent") { request, context in
+            try self.adminConsent(request, tenant: context.parameters.require("tenant"))
+        }
+        router.get("/:tenant/v2.0/adminconsent") { request, context in
+            try self.adminConsent(request, tenant: context.parameters.require("tenant"))
+        }
     }
 
     static let aliases: Set<String> = ["common", "organizations", "consumers"]
@@ -62,9 +71,13 @@ struct EmulatorRoutes: Sendable {
             "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
             "scopes_supported": ["openid", "profile", "email", "offline_access"],
             "grant_types_supported": ["client_credentials"],
-            "claims_supported": ["sub", "iss", "aud", "exp", "iat", "nbf", "tid", "oid", "roles", "azp", "azpacr", "idtyp", "ver"],
-            "request_uri_parameter_supported": false, "http_logout_supported": true, "frontchannel_logout_supported": true,
-            "tenant_region_scope": "NA", "cloud_instance_name": "tessera.emulator", "cloud_graph_host_name": "graph.windows.net",
+            "claims_supported": [
+                "sub", "iss", "aud", "exp", "iat", "nbf", "tid", "oid", "roles", "azp", "azpacr", "idtyp", "ver",
+            ],
+            "request_uri_parameter_supported": false, "http_logout_supported": true,
+            "frontchannel_logout_supported": true,
+            "tenant_region_scope": "NA", "cloud_instance_name": "tessera.emulator",
+            "cloud_graph_host_name": "graph.windows.net",
             "msgraph_host": "graph.microsoft.com", "rbac_url": "https://pas.windows.net",
         ]
         return json(document)
@@ -72,7 +85,11 @@ struct EmulatorRoutes: Sendable {
 
     func jwks(tenant name: String, version: Int) throws -> Response {
         let issuerTenant = directory.tenant(name)?.id ?? "{tenantid}"
-        return json(try keys.jwks(issuer: version == 2 ? "\(base.primary)/\(issuerTenant)/v2.0" : "\(base.primary)/\(issuerTenant)/"))
+        return json(
+            try keys.jwks(
+                issuer: version == 2 ? "\(base.primary)/\(issuerTenant)/v2.0" : "\(base.primary)/\(issuerTenant)/"
+            )
+        )
     }
 
     /// MSAL's instance discovery. MSAL drops the port from `authorization_endpoint`, so endpoints are built from our
@@ -85,7 +102,9 @@ struct EmulatorRoutes: Sendable {
         return json([
             "tenant_discovery_endpoint": "\(base.primary)/\(tenant)/v2.0/.well-known/openid-configuration",
             "api-version": request.uri.queryParameters.get("api-version") ?? "1.1",
-            "metadata": [["preferred_network": hostAndPort, "preferred_cache": hostAndPort, "aliases": [hostAndPort, host]]],
+            "metadata": [
+                ["preferred_network": hostAndPort, "preferred_cache": hostAndPort, "aliases": [hostAndPort, host]]
+            ],
         ])
     }
 
@@ -94,7 +113,9 @@ struct EmulatorRoutes: Sendable {
         let body = try await request.body.collect(upTo: 256 * 1024)
         let form = FormEncoding.decode(String(buffer: body))
         do {
-            let answer = try await service.issue(.init(tenant: tenant, form: form, authorization: request.headers[.authorization], version: version))
+            let answer = try await service.issue(
+                .init(tenant: tenant, form: form, authorization: request.headers[.authorization], version: version)
+            )
             return json(answer, extraHeaders: [HTTPField.Name("client-request-id")!: correlationID])
         } catch {
             return self.error(error, correlationID: correlationID)
@@ -110,7 +131,8 @@ struct EmulatorRoutes: Sendable {
         guard let application = directory.application(clientID) else {
             return error(.applicationNotFound(clientID, tenant: tenant.id), correlationID: "")
         }
-        guard application.model.redirectUris.contains(redirectURI), var target = URLComponents(string: redirectURI) else {
+        guard application.model.redirectUris.contains(redirectURI), var target = URLComponents(string: redirectURI)
+        else {
             return error(.redirectURIMismatch, correlationID: "")
         }
         directory.consent(client: application, tenant: tenant)

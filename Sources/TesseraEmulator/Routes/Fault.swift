@@ -21,7 +21,15 @@ public struct Fault: Codable, Sendable {
     /// Close the connection without answering.
     public var dropConnection: Bool?
 
-    public init(endpoint: String, status: Int? = nil, retryAfter: String? = nil, count: Int? = nil, fraction: Double? = nil, latencyMilliseconds: Int? = nil, dropConnection: Bool? = nil) {
+    public init(
+        endpoint: String,
+        status: Int? = nil,
+        retryAfter: String? = nil,
+        count: Int? = nil,
+        fraction: Double? = nil,
+        latencyMilliseconds: Int? = nil,
+        dropConnection: Bool? = nil
+    ) {
         self.dropConnection = dropConnection
         self.endpoint = endpoint
         self.status = status

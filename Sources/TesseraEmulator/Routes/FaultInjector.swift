@@ -28,7 +28,9 @@ final class FaultInjector: Sendable {
         let endpoint = Self.endpoint(of: path)
         guard endpoint != "admin" else { return nil }
         return faults.withLock { faults in
-            guard let index = faults.firstIndex(where: { $0.endpoint == endpoint || $0.endpoint == "any" }) else { return nil }
+            guard let index = faults.firstIndex(where: { $0.endpoint == endpoint || $0.endpoint == "any" }) else {
+                return nil
+            }
             let fault = faults[index]
             if let count = fault.count {
                 if count <= 1 { faults.remove(at: index) } else { faults[index].count = count - 1 }

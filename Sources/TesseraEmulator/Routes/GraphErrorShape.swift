@@ -11,14 +11,26 @@ import TesseraValidation
 struct GraphErrorShape: RouterMiddleware {
     typealias Context = EmulatorRequestContext
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(
+        _ request: Request,
+        context: Context,
+        next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
         let response = try await next(request, context)
-        guard [400, 401, 403].contains(response.status.code), response.headers[.wwwAuthenticate] != nil else { return response }
-        let (code, message) = switch response.status.code {
-        case 400: ("BadRequest", "The Authorization header is malformed.")
-        case 403: ("Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
-        default: ("InvalidAuthenticationToken", request.headers[.authorization] == nil ? "Access token is empty." : "Access token validation failure.")
+        guard [400, 401, 403].contains(response.status.code), response.headers[.wwwAuthenticate] != nil else {
+            return response
         }
+        let (code, message) =
+            switch response.status.code {
+            case 400: ("BadRequest", "The Authorization header is malformed.")
+            case 403: ("Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+            default:
+                (
+                    "InvalidAuthenticationToken",
+                    request.headers[.authorization] == nil
+                        ? "Access token is empty." : "Access token validation failure."
+                )
+            }
         var shaped = GraphRoutes.error(response.status, code, message)
         shaped.headers[.wwwAuthenticate] = response.headers[.wwwAuthenticate]
         return shaped

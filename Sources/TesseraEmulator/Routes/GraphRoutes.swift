@@ -19,17 +19,28 @@ struct GraphRoutes: Sendable {
 
     func register(on router: Router<EmulatorRequestContext>) {
         let validator = LazyGraphValidator(keys: keys, base: base, now: now)
-        let graph = router.group("v1.0").add(middleware: GraphErrorShape()).add(middleware: AppTokenMiddleware(validator: validator, realm: "graph"))
+        let graph = router.group("v1.0").add(middleware: GraphErrorShape()).add(
+            middleware: AppTokenMiddleware(validator: validator, realm: "graph")
+        )
         graph.get("users") { request, context in try self.users(request, context) }
         graph.get("users/:id") { _, context in try self.user(context.parameters.require("id"), context) }
     }
 
     func authorized(_ context: EmulatorRequestContext) -> (tenant: String, denied: Response?) {
         let token = context.appToken
-        guard let tenant = token?.tenant else { return ("", Self.error(.unauthorized, "InvalidAuthenticationToken", "Access token validation failure.")) }
+        guard let tenant = token?.tenant else {
+            return ("", Self.error(.unauthorized, "InvalidAuthenticationToken", "Access token validation failure."))
+        }
         if let challenge = continuousAccessEvaluation(token) { return (tenant, challenge) }
         guard let roles = token?.roles, !roles.isDisjoint(with: Self.readRoles) else {
-            return (tenant, Self.error(.forbidden, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."))
+            return (
+                tenant,
+                Self.error(
+                    .forbidden,
+                    "Authorization_RequestDenied",
+                    "Insufficient privileges to complete the operation."
+                )
+            )
         }
         return (tenant, nil)
     }
@@ -57,8 +68,16 @@ struct GraphRoutes: Sendable {
     func user(_ id: String, _ context: EmulatorRequestContext) throws -> Response {
         let (tenant, denied) = authorized(context)
         if let denied { return denied }
-        guard let user = directory.users(tenant: tenant).first(where: { $0.id == id || $0.userPrincipalName.lowercased() == id.lowercased() }) else {
-            return Self.error(.notFound, "Request_ResourceNotFound", "Resource '\(id.prefix(64))' does not exist or one of its queried reference-property objects are not present.")
+        guard
+            let user = directory.users(tenant: tenant).first(where: {
+                $0.id == id || $0.userPrincipalName.lowercased() == id.lowercased()
+            })
+        else {
+            return Self.error(
+                .notFound,
+                "Request_ResourceNotFound",
+                "Resource '\(id.prefix(64))' does not exist or one of its queried reference-property objects are not present."
+            )
         }
         var body = Self.json(user)
         body["@odata.context"] = "\(base.primary)/v1.0/$metadata#users/$entity"
@@ -69,16 +88,22 @@ struct GraphRoutes: Sendable {
     /// gets a claims challenge (`nbf` = the revocation time) it can answer with a fresh token, others a plain 401.
     func continuousAccessEvaluation(_ token: ValidatedToken?) -> Response? {
         guard let token, let client = token.callerApplication, let revoked = directory.revocation(client: client),
-              let issuedAt = token.claims["iat"]?.doubleValue, issuedAt <= revoked.timeIntervalSince1970.rounded(.down)
+            let issuedAt = token.claims["iat"]?.doubleValue, issuedAt <= revoked.timeIntervalSince1970.rounded(.down)
         else { return nil }
         let capable = token.claims["xms_cc"]?.arrayValue?.contains(.string("cp1")) == true
         var response = Self.error(
-            .unauthorized, "InvalidAuthenticationToken",
-            capable ? "Continuous access evaluation resulted in challenge with result: InteractionRequired and code: TokenIssuedBeforeRevocationTimestamp"
-                : "Lifetime validation failed, the token is expired.")
-        var challenge = "Bearer realm=\"\", authorization_uri=\"\(base.primary)/common/oauth2/authorize\", client_id=\"\(Directory.graphClientID)\""
+            .unauthorized,
+            "InvalidAuthenticationToken",
+            capable
+                ? "Continuous access evaluation resulted in challenge with result: InteractionRequired and code: TokenIssuedBeforeRevocationTimestamp"
+                : "Lifetime validation failed, the token is expired."
+        )
+        var challenge =
+            "Bearer realm=\"\", authorization_uri=\"\(base.primary)/common/oauth2/authorize\", client_id=\"\(Directory.graphClientID)\""
         if capable {
-            let claims = #"{"access_token":{"nbf":{"essential":true,"value":""# + "\(Int64(revoked.timeIntervalSince1970))" + #""}}}"#
+            let claims =
+                #"{"access_token":{"nbf":{"essential":true,"value":""# + "\(Int64(revoked.timeIntervalSince1970))"
+                + #""}}}"#
             challenge += ", error=\"insufficient_claims\", claims=\"\(Data(claims.utf8).base64EncodedString())\""
         } else {
             challenge += ", error=\"invalid_token\""
@@ -92,7 +117,9 @@ struct GraphRoutes: Sendable {
     }
 
     static func error(_ status: HTTPResponse.Status, _ code: String, _ message: String) -> Response {
-        var response = TesseraEmulator.json(["error": ["code": code, "message": message, "innerError": ["request-id": UUID().uuidString.lowercased()]]])
+        var response = TesseraEmulator.json([
+            "error": ["code": code, "message": message, "innerError": ["request-id": UUID().uuidString.lowercased()]]
+        ])
         response.status = status
         return response
     }

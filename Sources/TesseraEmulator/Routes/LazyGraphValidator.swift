@@ -30,7 +30,8 @@ final class LazyGraphValidator: AccessTokenValidator {
             if let built { return built }
             var policy = ValidationPolicy(
                 issuer: .multiTenant(template: "\(base.primary)/{tenantid}/", allowedTenants: nil),
-                audiences: [Directory.graphIdentifier, Directory.graphClientID])
+                audiences: [Directory.graphIdentifier, Directory.graphClientID]
+            )
             policy.now = clock
             let validator = TokenValidator(policy: policy, keys: keySet)
             built = validator
@@ -38,7 +39,9 @@ final class LazyGraphValidator: AccessTokenValidator {
         }
     }
 
-    func validate(_ token: String) async throws(TokenRejection) -> ValidatedToken { try await validator.validate(token) }
+    func validate(_ token: String) async throws(TokenRejection) -> ValidatedToken {
+        try await validator.validate(token)
+    }
     var keyGeneration: Int { keySet.generation }
     func now() -> Date { clock() }
 }
