@@ -1,7 +1,6 @@
-// A daemon that syncs a tenant's users from Microsoft Graph on a schedule, as JSON lines on stdout.
-// Environment: AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET, optionally AZURE_AUTHORITY_HOST (a cloud name or
-// URL, e.g. the emulator's), TESSERA_CA_FILE, SYNC_INTERVAL_SECONDS (default 300).
-// Try it on the emulator: see README, "Running as a daemon".
+// A daemon that syncs a tenant's users from Microsoft Graph on a schedule, as JSON lines on stdout. Try it: README,
+// "Running as a daemon". Environment: AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET, optionally
+// AZURE_AUTHORITY_HOST (a cloud name or URL, e.g. the emulator's), TESSERA_CA_FILE, SYNC_INTERVAL_SECONDS (300).
 import Foundation
 import Logging
 import Tessera
@@ -41,7 +40,6 @@ struct UserSync {
             configuration: graphConfiguration,
             logger: logger
         )
-
         let interval = Int(environment["SYNC_INTERVAL_SECONDS"] ?? "") ?? 300
         let sync = DaemonJob(name: "sync-users", schedule: .every(.seconds(interval))) { context in
             let users = try await graph.allPages("users?$top=100", of: User.self)
