@@ -35,6 +35,7 @@ public final class ConfidentialClient: TokenSource {
         /// The token cache's policy (its clock is replaced by ``now``).
         public var cache = TokenCachePolicy()
 
+        /// A configuration with these three settings and every other at its default.
         public init(clientID: String, authority: Authority, credential: any ClientCredential) {
             self.clientID = clientID
             self.authority = authority
@@ -42,6 +43,7 @@ public final class ConfidentialClient: TokenSource {
         }
     }
 
+    /// The configuration the client was made with.
     public let configuration: Configuration
     /// The uncached source: every call is one request to the identity provider.
     public let identityProvider: IdentityProviderTokenSource

@@ -3,8 +3,10 @@ import TesseraJOSE
 
 /// Anything that hands out access tokens: the identity provider itself, a cache in front of it, or your own.
 ///
-/// One method, composable wrappers, like `golang.org/x/oauth2`'s `TokenSource`: credential → request → cache → caller.
+/// One method, composable wrappers, like `golang.org/x/oauth2`'s `TokenSource`: credential → request → cache →
+/// caller.
 public protocol TokenSource: Sendable {
+    /// A token for `request`, or an error that says why there is none (``IdentityError`` for Tessera's own sources).
     func token(for request: TokenRequest) async throws -> AccessToken
 }
 

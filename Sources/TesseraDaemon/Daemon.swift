@@ -11,6 +11,7 @@ import ServiceLifecycle
 /// try await daemon.run()
 /// ```
 public struct Daemon: Sendable {
+    /// How the daemon shuts down and whether it serves the operator endpoint.
     public struct Configuration: Sendable {
         /// How long an in-flight job may run on after SIGTERM/SIGINT. Default 10 s.
         public var shutdownTimeout: Duration = .seconds(10)
@@ -22,14 +23,18 @@ public struct Daemon: Sendable {
         public var onboarding: Onboarding?
         /// Called with the operator endpoint's port once it listens.
         public var onListening: @Sendable (Int) async -> Void = { _ in }
+        /// The defaults: 10 s shutdown timeout, no operator endpoint, no onboarding.
         public init() {}
     }
 
+    /// The jobs the daemon runs.
     public let jobs: [DaemonJob]
+    /// How it shuts down and what the operator endpoint serves.
     public let configuration: Configuration
     let logger: Logger
     let metricsFactory: any MetricsFactory
 
+    /// A daemon running `jobs`; job metrics go to `metricsFactory` (default: discarded).
     public init(
         jobs: [DaemonJob],
         configuration: Configuration = Configuration(),
@@ -65,7 +70,8 @@ public struct Daemon: Sendable {
             )
             services.append(.init(service: application))
         }
-        // The scheduler ending (all `.once` jobs done) stops the daemon; the systemd service, last, hears SIGTERM first.
+        // The scheduler ending (all `.once` jobs done) stops the daemon; the systemd service, last, hears SIGTERM
+        // first.
         services.append(
             .init(
                 service: scheduler,

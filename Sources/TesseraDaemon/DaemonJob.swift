@@ -11,6 +11,7 @@ public struct DaemonJob: Sendable {
         /// runs never overlap).
         case every(Duration)
 
+        /// `once`, or `every` and the interval, e.g. `every 300.0 seconds`.
         public var description: String {
             switch self {
             case .once: return "once"
@@ -21,6 +22,7 @@ public struct DaemonJob: Sendable {
 
     /// The job's name, used in logs, metrics (`job` label) and `/healthz`.
     public let name: String
+    /// When the job runs.
     public let schedule: Schedule
     let work: @Sendable (JobContext) async throws -> Void
 

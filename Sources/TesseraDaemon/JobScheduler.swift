@@ -11,24 +11,31 @@ import Synchronization
 /// `ServiceGroup`) no new run starts, an in-flight run may finish within ``Configuration/shutdownTimeout``, then it is
 /// cancelled. With only `.once` jobs, ``run()`` returns when they are done, and throws if any failed.
 public final class JobScheduler: Service, Sendable {
+    /// How the scheduler shuts down.
     public struct Configuration: Sendable {
         /// How long an in-flight run may continue after shutdown begins before it is cancelled. Default 10 s.
         public var shutdownTimeout: Duration = .seconds(10)
+        /// The defaults: a 10 s shutdown timeout.
         public init() {}
     }
 
     /// `.once` jobs that failed.
     public struct JobsFailed: Error, CustomStringConvertible {
+        /// The names of the failed jobs.
         public let jobs: [String]
+        /// The failed jobs' names, and a pointer to the log for the reasons.
         public var description: String { "job(s) \(jobs.joined(separator: ", ")) failed; see the log above for why" }
     }
 
+    /// The jobs the scheduler runs.
     public let jobs: [DaemonJob]
+    /// How it shuts down.
     public let configuration: Configuration
     let logger: Logger
     let factory: any MetricsFactory
     private let state: Mutex<[String: JobStatus]>
 
+    /// A scheduler for `jobs`; run metrics go to `metricsFactory` (default: discarded).
     public init(
         jobs: [DaemonJob],
         configuration: Configuration = Configuration(),
@@ -53,6 +60,8 @@ public final class JobScheduler: Service, Sendable {
         state.withLock { state in jobs.compactMap { state[$0.name] } }
     }
 
+    /// Runs every job on its schedule until graceful shutdown, or until all jobs are done; throws ``JobsFailed`` if a
+    /// `.once` job failed.
     public func run() async throws {
         let failed = await withTaskGroup(of: String?.self) { group in
             for job in jobs { group.addTask { await self.loop(job) } }

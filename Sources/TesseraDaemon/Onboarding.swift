@@ -6,22 +6,26 @@ import Synchronization
 import Tessera
 import TesseraJOSE
 
-/// ISV onboarding over the admin-consent flow: `GET /onboarding/start[?tenant=…]` redirects a customer's administrator
-/// to Entra's consent page with a fresh `state`, also set as an HttpOnly cookie; `GET /onboarding/callback` is the app's
-/// redirect URI: the state must be pending and match the browser's cookie (no forged callbacks), and consent is proven
-/// by getting a token in the new tenant (``verify``) before the tenant is recorded in the ``TenantRegistry``. The daemon
-/// serves it from its next run — no restart.
+/// ISV onboarding over the admin-consent flow: `GET /onboarding/start[?tenant=…]` redirects a customer's
+/// administrator to Entra's consent page with a fresh `state`, also set as an HttpOnly cookie;
+/// `GET /onboarding/callback` is the app's redirect URI: the state must be pending and match the browser's cookie (no
+/// forged callbacks), and consent is proven by getting a token in the new tenant (``verify``) before the tenant is
+/// recorded in the ``TenantRegistry``. The daemon serves it from its next run — no restart.
 public struct Onboarding: Sendable {
+    /// The app's client (application) ID the consent is for.
     public let clientID: String
+    /// The cloud whose consent page administrators are sent to.
     public let cloud: AzureCloud
     /// The callback's public URL, registered on the app (e.g. behind a reverse proxy to the loopback endpoint).
     public let redirectURI: String
+    /// Where onboarded tenants are recorded.
     public let registry: TenantRegistry
     /// Proves consent in a tenant, e.g. by getting an app token there; throwing refuses the tenant.
     let verify: @Sendable (String) async throws -> Void
     let pending = PendingStates()
     static let cookie = "tessera_onboarding"
 
+    /// Onboarding for app `clientID` in `cloud`; `verify` proves consent before a tenant is added to `registry`.
     public init(
         clientID: String,
         cloud: AzureCloud,

@@ -18,6 +18,7 @@ public struct SystemdNotifier: Sendable {
     /// Half of `WATCHDOG_USEC` when the watchdog is on for this process (`WATCHDOG_PID` absent or ours).
     public let watchdogInterval: Duration?
 
+    /// Reads `NOTIFY_SOCKET`, `WATCHDOG_USEC` and `WATCHDOG_PID` from `environment` (default: the process's).
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         socketPath = environment["NOTIFY_SOCKET"].flatMap { $0.isEmpty ? nil : $0 }
         let forUs = environment["WATCHDOG_PID"].map { $0 == String(getpid()) } ?? true

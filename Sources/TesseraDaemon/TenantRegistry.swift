@@ -5,13 +5,17 @@ import Tessera
 /// The customer tenants a multi-tenant daemon (ISV) serves, learnt from admin-consent redirects while it runs and kept
 /// in a JSON file (`{"tenants":[{"id":…,"onboardedAt":…}]}`, written atomically, mode 0600) across restarts.
 public final class TenantRegistry: Sendable {
+    /// An onboarded tenant.
     public struct Entry: Codable, Sendable, Hashable {
+        /// The tenant ID (a GUID).
         public let id: String
+        /// When the tenant was onboarded.
         public let onboardedAt: Date
     }
 
     /// A registry that cannot be read or written, or a tenant that is not a GUID.
     public struct RegistryError: Error, CustomStringConvertible {
+        /// What went wrong, and what to do about it.
         public let description: String
         init(_ description: String) { self.description = description }
     }

@@ -22,14 +22,15 @@ public final class Emulator: Sendable {
         public var tokenLifetime = 3599
         /// Randomise each token's lifetime by up to this many seconds less (as Entra does for user tokens). Default 0.
         public var tokenLifetimeJitter = 0
-        /// Reject a client assertion whose `jti` was already used (until it expires). Entra accepts reuse, and MSAL Python
-        /// reuses its assertion for minutes, so this is opt-in. Default `false`.
+        /// Reject a client assertion whose `jti` was already used (until it expires). Entra accepts reuse, and MSAL
+        /// Python reuses its assertion for minutes, so this is opt-in. Default `false`.
         public var rejectReplayedAssertions = false
         /// The wall clock. Default: the system clock.
         public var now: @Sendable () -> Date = { Date() }
         /// The admin API's key. Default: a random one (see ``Emulator/adminKey`` and `connection.json`).
         public var adminKey: String?
-        /// The App Service identity secret (`IDENTITY_HEADER`) `/msi/token` requires. Default: random (``Emulator/identityHeader``).
+        /// The App Service identity secret (`IDENTITY_HEADER`) `/msi/token` requires. Default: random
+        /// (``Emulator/identityHeader``).
         public var identityHeader: String?
         /// Extra trust roots (PEM) for fetching federated issuers' discovery and keys over HTTPS. Default none.
         public var federationCAFile: String?
@@ -37,6 +38,8 @@ public final class Emulator: Sendable {
         public var faults: [Fault] = []
         /// Write the directory to `<state>/directory.json` (0600) after every admin change. Default `true`.
         public var persistDirectory = true
+        /// The defaults: HTTPS on a free loopback port, a temporary state folder, 3599 s tokens, a random admin key and
+        /// identity secret.
         public init() {}
     }
 

@@ -8,12 +8,16 @@ import TesseraValidation
 /// `error="invalid_token"` with the reason code (never token material); a missing permission → 403
 /// `error="insufficient_scope"`; a malformed header → 400 `error="invalid_request"`. The scheme is case-insensitive.
 public struct AppTokenMiddleware<Context: AppTokenContext>: RouterMiddleware {
+    /// Validates each bearer token that the cache does not already hold.
     public let validator: any AccessTokenValidator
+    /// The `realm` named in `WWW-Authenticate` challenges. Default `api`.
     public let realm: String
+    /// Accepted tokens, so a reused token skips validation; `nil` validates every request. Default: a new cache.
     public let cache: ValidatedTokenCache?
     /// Largest `Authorization` header accepted. Default 16 KiB.
     public var maximumHeaderBytes = 16 * 1024
 
+    /// Validates with `validator`, names `realm` in challenges and keeps accepted tokens in `cache` (`nil`: none).
     public init(
         validator: any AccessTokenValidator,
         realm: String = "api",
@@ -24,6 +28,8 @@ public struct AppTokenMiddleware<Context: AppTokenContext>: RouterMiddleware {
         self.cache = cache
     }
 
+    /// Validates the bearer token and passes the request on with the caller on the context; otherwise answers with the
+    /// RFC 6750 response (400, 401 or 403) without calling `next`.
     public func handle(
         _ request: Request,
         context: Context,

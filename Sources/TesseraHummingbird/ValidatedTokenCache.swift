@@ -19,6 +19,7 @@ public final class ValidatedTokenCache: Sendable {
 
     private let state: Mutex<State>
 
+    /// An empty cache of at most `capacity` tokens, evicting the least recently used. Default 10 000.
     public init(capacity: Int = 10_000) {
         state = Mutex(State(entries: LRUMap(capacity: capacity), generation: 0))
     }

@@ -13,11 +13,13 @@ public enum JSONValue: Sendable, Hashable {
         return nil
     }
 
+    /// The string when this is a string.
     public var stringValue: String? {
         if case .string(let value) = self { return value }
         return nil
     }
 
+    /// The number when this is a number.
     public var doubleValue: Double? {
         if case .number(let value) = self { return value }
         return nil
@@ -31,16 +33,19 @@ public enum JSONValue: Sendable, Hashable {
         return nil
     }
 
+    /// The Boolean when this is a Boolean.
     public var boolValue: Bool? {
         if case .bool(let value) = self { return value }
         return nil
     }
 
+    /// The members when this is an object.
     public var objectValue: [String: JSONValue]? {
         if case .object(let value) = self { return value }
         return nil
     }
 
+    /// The elements when this is an array.
     public var arrayValue: [JSONValue]? {
         if case .array(let value) = self { return value }
         return nil
@@ -48,6 +53,8 @@ public enum JSONValue: Sendable, Hashable {
 }
 
 extension JSONValue: Codable {
+    /// Decodes null, a Boolean, a number, a string, an array or an object, tried in that order (no duplicate-member
+    /// check of its own: use ``StrictJSON`` for that).
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() {
@@ -65,6 +72,7 @@ extension JSONValue: Codable {
         }
     }
 
+    /// Encodes the value; a number with no fractional part (magnitude under 9e15) is written as an integer.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {
@@ -81,7 +89,10 @@ extension JSONValue: Codable {
 }
 
 extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral {
+    /// The literal as a `.string`.
     public init(stringLiteral value: String) { self = .string(value) }
+    /// The literal as a `.number`.
     public init(integerLiteral value: Int) { self = .number(Double(value)) }
+    /// The literal as a `.bool`.
     public init(booleanLiteral value: Bool) { self = .bool(value) }
 }

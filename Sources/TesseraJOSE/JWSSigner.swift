@@ -5,8 +5,10 @@ import _CryptoExtras
 /// (jwt-kit's default date encoding writes fractional seconds, which servers such as Glewlwyd reject).
 public struct JWSSigner: Sendable {
     private let keys: JWTKeyCollection
+    /// The algorithm every signature uses (written as the header's `alg`).
     public let algorithm: JWSAlgorithm
 
+    /// Signs with `privateKey` using `algorithm`, which must be RS256 or PS256; throws when the key is under 2048 bits.
     public init(privateKey: _RSA.Signing.PrivateKey, algorithm: JWSAlgorithm) async throws {
         let key = try Insecure.RSA.PrivateKey(backing: privateKey)
         let keys = JWTKeyCollection()

@@ -13,7 +13,8 @@ public enum JWSVerifier {
         publicKey: _RSA.Signing.PublicKey,
         algorithm: JWSAlgorithm
     ) -> Bool {
-        // RSA signatures are exactly the modulus length; anything else (e.g. a zero-length or all-zero blob) is invalid.
+        // RSA signatures are exactly the modulus length; anything else (e.g. a zero-length or all-zero blob) is
+        // invalid.
         guard signature.count == (publicKey.keySizeInBits + 7) / 8 else { return false }
         let rsaSignature = _RSA.Signing.RSASignature(rawRepresentation: signature)
         let digest = SHA256.hash(data: signingInput)

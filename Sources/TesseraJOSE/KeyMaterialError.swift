@@ -1,12 +1,14 @@
 /// A certificate or key could not be loaded. The message names the cause and the fix; it never contains key material
 /// or a password.
 public struct KeyMaterialError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// A stable code for the kind of failure, to match on.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         enum Backing: String, Sendable {
             case unreadable, noCertificate, noPrivateKey, unsupportedKey, passwordRequired,
                 wrongPasswordOrFormat, keyDoesNotMatchCertificate, malformed
         }
         let backing: Backing
+        /// The code's name, e.g. `noPrivateKey`.
         public var description: String { backing.rawValue }
         /// The file could not be read.
         public static let unreadable = Code(backing: .unreadable)
@@ -26,7 +28,9 @@ public struct KeyMaterialError: Error, Sendable, Hashable, CustomStringConvertib
         public static let malformed = Code(backing: .malformed)
     }
 
+    /// What kind of failure it was.
     public let code: Code
+    /// The cause and the fix, in plain words; never key material or a password.
     public let message: String
 
     init(_ code: Code, _ message: String) {
@@ -34,5 +38,6 @@ public struct KeyMaterialError: Error, Sendable, Hashable, CustomStringConvertib
         self.message = message
     }
 
+    /// `KeyMaterialError.<code>: <message>`; never key material or a password.
     public var description: String { "KeyMaterialError.\(code): \(message)" }
 }

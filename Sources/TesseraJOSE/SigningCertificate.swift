@@ -20,7 +20,8 @@ public struct SigningCertificate: Sendable {
     /// The leaf certificate.
     public var leaf: Certificate { chain[0] }
 
-    /// Pairs `privateKey` with the certificate in `certificates` whose public key it matches; the rest follow as the chain.
+    /// Pairs `privateKey` with the certificate in `certificates` whose public key it matches; the rest follow as the
+    /// chain.
     public init(certificates: [Certificate], privateKey: _RSA.Signing.PrivateKey) throws(KeyMaterialError) {
         guard !certificates.isEmpty else {
             throw KeyMaterialError(.noCertificate, "no certificate was given with the private key")
@@ -54,6 +55,7 @@ public struct SigningCertificate: Sendable {
 }
 
 extension SigningCertificate: CustomStringConvertible {
+    /// The leaf's subject, SHA-1 thumbprint (hex) and expiry; never the private key.
     public var description: String {
         "SigningCertificate(subject: \(leaf.subject), sha1: \(thumbprint.sha1Hex), notAfter: \(leaf.notValidAfter))"
     }

@@ -9,6 +9,7 @@ public enum StrictJSON {
 
     /// Why a document was refused, with the byte offset where parsing stopped.
     public struct ParseError: Error, Sendable, Hashable, CustomStringConvertible {
+        /// Which rule the document broke; the raw value is the wording ``description`` uses.
         public enum Reason: String, Sendable {
             case unexpectedEnd = "unexpected end of input"
             case unexpectedCharacter = "unexpected character"
@@ -19,8 +20,11 @@ public enum StrictJSON {
             case trailingData = "data after the JSON value"
             case notAnObject = "not a JSON object"
         }
+        /// What was wrong.
         public let reason: Reason
+        /// The byte offset where the fault was found (for a duplicate member, where its name begins).
         public let offset: Int
+        /// The reason and the byte offset (e.g. `duplicate member name at byte 12`); never the document's content.
         public var description: String { "\(reason.rawValue) at byte \(offset)" }
     }
 

@@ -7,6 +7,7 @@ public struct Thumbprint: Sendable, Hashable {
     /// SHA-256 of the DER certificate (`x5t#S256`).
     public let sha256: [UInt8]
 
+    /// The thumbprints of the DER-encoded certificate `der`.
     public init(der: some Sequence<UInt8>) {
         let bytes = Array(der)
         self.sha1 = Array(Insecure.SHA1.hash(data: bytes))

@@ -10,7 +10,8 @@ import Tessera
 ///
 /// ```swift
 /// let client = Client(serverURL: url, transport: AsyncHTTPClientTransport(),
-///                     middlewares: [BearerTokenMiddleware(tokenSource: confidentialClient, scopes: ["api://reports/.default"])])
+///                     middlewares: [BearerTokenMiddleware(tokenSource: confidentialClient,
+///                                                         scopes: ["api://reports/.default"])])
 /// ```
 public struct BearerTokenMiddleware: ClientMiddleware {
     let tokenSource: any TokenSource
@@ -46,6 +47,8 @@ public struct BearerTokenMiddleware: ClientMiddleware {
     /// Bodies up to this size are buffered so that a request can be sent again; a larger single-pass body is sent once.
     static let replayableBodyLimit = 4 << 20
 
+    /// Sends the request with a bearer token for `scopes`, answers one claims challenge with a new token, and retries
+    /// `429`/`503` within the bounds; a single-pass body over 4 MiB or of unknown length is sent only once.
     public func intercept(
         _ request: HTTPRequest,
         body: HTTPBody?,

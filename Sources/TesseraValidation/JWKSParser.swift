@@ -9,6 +9,8 @@ import _CryptoExtras
 /// Parses a JWKS strictly: duplicate members rejected; RSA keys of at least 2048 bits for signing; a key's own `alg`
 /// must be allowed, else the key is skipped.
 public enum JWKSParser {
+    /// The usable keys of a JWKS document, by `kid`; entries that ``key(_:allowed:)`` refuses or that have no `kid` are
+    /// skipped. Throws for invalid JSON or a missing `keys` array.
     public static func parse(_ bytes: [UInt8], allowed: Set<JWSAlgorithm>) throws -> [String: VerificationKey] {
         let document = try StrictJSON.parseObject(bytes)
         guard let entries = document["keys"]?.arrayValue else {

@@ -30,10 +30,13 @@ public final class SigningKeySet: Sendable {
     private let state: Mutex<State>
     /// HTTP settings for fetching keys; a client is made per fetch (fetches are rare) so nothing needs shutting down.
     private let http: HTTPClient.Configuration?
+    /// Age at which fetched keys are stale and fetched again: 24 hours (fixed keys never are).
     public let refreshInterval: Duration = .seconds(24 * 3600)
+    /// Least time between two fetches for an unknown `kid`. Default 5 minutes.
     public let unknownKeyRefreshInterval: Duration
     /// Changes whenever the key set changes (the validated-token cache flushes on it).
     private let generationCounter = Atomic<Int>(0)
+    /// Goes up whenever a fetch changes the keys: caches of accepted tokens flush on it.
     public var generation: Int { generationCounter.load(ordering: .acquiring) }
 
     /// Fixed keys (a JWKS document, e.g. from a file).
@@ -45,8 +48,8 @@ public final class SigningKeySet: Sendable {
         self.unknownKeyRefreshInterval = .seconds(300)
     }
 
-    /// Keys from your code (e.g. an in-process issuer), asked again when stale or for an unknown `kid` (at most once per
-    /// `unknownKeyRefreshInterval`).
+    /// Keys from your code (e.g. an in-process issuer), asked again when stale or for an unknown `kid` (at most once
+    /// per `unknownKeyRefreshInterval`).
     public init(
         algorithms: Set<JWSAlgorithm> = [.rs256],
         unknownKeyRefreshInterval: Duration = .seconds(300),
@@ -85,7 +88,6 @@ public final class SigningKeySet: Sendable {
     /// The key for `kid`. Fetches when the set is stale (at most once per ``minimumAttemptInterval``; a stale set keeps
     /// serving meanwhile and through an outage) or, for an unknown `kid` in a fresh set, at most once per
     /// ``unknownKeyRefreshInterval``.
-    /// The key named `kid`, fetching the set when it is not known yet (within the refresh limits).
     public func key(_ kid: String, now: Date) async throws(TokenRejection) -> VerificationKey {
         enum Decision {
             case use(VerificationKey)

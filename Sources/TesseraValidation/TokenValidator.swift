@@ -1,22 +1,28 @@
 import Foundation
 import TesseraJOSE
 
-/// Validates incoming access tokens (BRIEF §5), in this order: bounds and strict parsing; header (algorithm allow-list,
-/// `typ`, `crit`, `kid`); issuer and tenant (before any key fetch, so random tenants cannot trigger fetches); the key by
-/// `kid` (never a default key), whose allowed algorithms and issuer must fit; the signature; audience; lifetime;
-/// profile, app-only, caller and roles.
+/// Validates incoming access tokens (BRIEF §5), in this order: bounds and strict parsing; header (algorithm
+/// allow-list, `typ`, `crit`, `kid`); issuer and tenant (before any key fetch, so random tenants cannot trigger
+/// fetches); the key by `kid` (never a default key), whose allowed algorithms and issuer must fit; the signature;
+/// audience; lifetime; profile, app-only, caller and roles.
 public struct TokenValidator: AccessTokenValidator {
+    /// The checks a token must pass.
     public let policy: ValidationPolicy
+    /// Where the signing keys come from.
     public let keys: SigningKeySet
 
+    /// The key set's ``SigningKeySet/generation``.
     public var keyGeneration: Int { keys.generation }
+    /// The policy's clock (``ValidationPolicy/now``).
     public func now() -> Date { policy.now() }
 
+    /// A validator that checks tokens against `policy` with keys from `keys`.
     public init(policy: ValidationPolicy, keys: SigningKeySet) {
         self.policy = policy
         self.keys = keys
     }
 
+    /// Runs the checks in the order above; returns the caller, or throws the first failed check's rejection.
     public func validate(_ token: String) async throws(TokenRejection) -> ValidatedToken {
         let now = policy.now()
         let (header, claims) = try Self.parse(token, maximumBytes: policy.maximumTokenBytes)

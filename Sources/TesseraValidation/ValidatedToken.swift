@@ -15,6 +15,7 @@ public struct ValidatedToken: Sendable {
     public let issuer: String
     /// When it expires.
     public let expiresOn: Date
-    /// Every claim, for the rare check this type does not model. Never authorize on `email`, `upn` or `preferred_username`.
+    /// Every claim, for the rare check this type does not model. Never authorize on `email`, `upn` or
+    /// `preferred_username`.
     public let claims: [String: JSONValue]
 }

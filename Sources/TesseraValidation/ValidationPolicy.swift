@@ -12,8 +12,9 @@ public struct ValidationPolicy: Sendable {
         let backing: Backing
         /// Exactly this issuer (a single-tenant API, or a non-Entra server).
         public static func exact(_ issuer: String) -> Issuer { Issuer(backing: .exact(issuer)) }
-        /// Entra multi-tenant: the template with `{tenantid}` (e.g. `https://login.microsoftonline.com/{tenantid}/v2.0`),
-        /// filled with the token's `tid` (which must be a GUID), limited to `tenants` when given.
+        /// Entra multi-tenant: the template with `{tenantid}` (e.g.
+        /// `https://login.microsoftonline.com/{tenantid}/v2.0`), filled with the token's `tid` (which must be a GUID),
+        /// limited to `tenants` when given.
         public static func multiTenant(template: String, allowedTenants: Set<String>?) -> Issuer {
             Issuer(backing: .template(template, tenants: allowedTenants.map { Set($0.map { $0.lowercased() }) }))
         }
@@ -32,21 +33,28 @@ public struct ValidationPolicy: Sendable {
     public struct Roles: Sendable, Hashable {
         let values: Set<String>
         let all: Bool
+        /// No role required.
         public static let none = Roles(values: [], all: true)
+        /// Every role in `roles` required.
         public static func allOf(_ roles: Set<String>) -> Roles { Roles(values: roles, all: true) }
+        /// At least one role in `roles` required (an empty set requires none).
         public static func anyOf(_ roles: Set<String>) -> Roles { Roles(values: roles, all: false) }
     }
 
+    /// Which issuers are accepted (checked before any key is fetched).
     public var issuer: Issuer
     /// Accepted audiences (the API's client ID and/or App ID URI), compared exactly.
     public var audiences: Set<String>
     /// Signature algorithms keys may be used with. Default RS256 (Entra's).
     public var algorithms: Set<JWSAlgorithm> = [.rs256]
+    /// The token profile. Default ``Profile/entra``.
     public var profile: Profile = .entra
+    /// Leeway for `exp`, `nbf` and `iat`. Default 5 minutes.
     public var clockSkew: Duration = .seconds(300)
     /// Require an app-only token (Entra: `idtyp == app` and no `scp`; without `idtyp`: `oid == sub` and no `scp`;
     /// RFC 9068: `sub == client_id`). Default `true` — this toolkit's APIs serve daemons.
     public var appOnly = true
+    /// The roles the caller must have. Default ``Roles/none``.
     public var roles: Roles = .none
     /// Accepted callers (`azp` / `appid` / `client_id`). `nil`: any.
     public var allowedCallers: Set<String>?
@@ -57,6 +65,7 @@ public struct ValidationPolicy: Sendable {
     /// The clock. Default: the system clock.
     public var now: @Sendable () -> Date = { Date() }
 
+    /// A policy accepting `issuer` and `audiences`; every other setting keeps its strict default.
     public init(issuer: Issuer, audiences: Set<String>) {
         self.issuer = issuer
         self.audiences = audiences

@@ -12,8 +12,8 @@ public enum AdminConsent {
         case denied(error: String, description: String?, state: String?)
     }
 
-    /// `https://{host}/{tenant}/adminconsent?client_id=…&redirect_uri=…&state=…` (`tenant` may be `organizations` to
-    /// let any administrator pick their tenant).
+    /// `https://{host}/{tenant}/adminconsent?client_id=…&redirect_uri=…&state=…` (`tenant` may be `organizations`
+    /// to let any administrator pick their tenant).
     public static func url(
         tenant: String,
         clientID: String,

@@ -14,8 +14,9 @@ public struct Authority: Sendable, Hashable, CustomStringConvertible {
 
     let kind: Kind
 
-    /// A Microsoft tenant by GUID or verified domain. `common`, `organizations` and `consumers` are accepted as a default
-    /// for an app object that names the tenant per request; a token request that would use one of them is refused.
+    /// A Microsoft tenant by GUID or verified domain. `common`, `organizations` and `consumers` are accepted as a
+    /// default for an app object that names the tenant per request; a token request that would use one of them is
+    /// refused.
     public static func microsoft(tenant: String, cloud: AzureCloud = .public) throws(IdentityError) -> Authority {
         try TenantName.checkSyntax(tenant)
         return Authority(kind: .microsoft(cloud: cloud, tenant: tenant))
@@ -54,13 +55,13 @@ public struct Authority: Sendable, Hashable, CustomStringConvertible {
         return false
     }
 
-    /// The configured default tenant (Microsoft only).
     /// The Microsoft cloud of this authority; `nil` for a generic OpenID Connect issuer.
     public var cloud: AzureCloud? {
         if case .microsoft(let cloud, _) = kind { return cloud }
         return nil
     }
 
+    /// The configured default tenant (Microsoft only).
     public var defaultTenant: String? {
         if case .microsoft(_, let tenant) = kind { return tenant }
         return nil
@@ -74,6 +75,8 @@ public struct Authority: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// The cloud's base URL and the tenant for Microsoft (`https://login.microsoftonline.com/{tenant}`), else the
+    /// issuer URL.
     public var description: String {
         switch kind {
         case .microsoft(let cloud, let tenant): return "\(cloud.baseURL)/\(tenant)"

@@ -32,6 +32,7 @@ public struct AzureCloud: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// The base URL.
     public var description: String { baseURL }
 
     /// Microsoft Graph's URL in this cloud (a custom host such as the emulator serves Graph itself).

@@ -36,8 +36,8 @@ public struct AzureRegion: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The regional base URL in `cloud`: `https://{region}.login.microsoft.com` (public),
-    /// `{region}.login.microsoftonline.us` (US Government), `{region}.login.chinacloudapi.cn` (China); none for a custom
-    /// cloud unless given explicitly.
+    /// `{region}.login.microsoftonline.us` (US Government), `{region}.login.chinacloudapi.cn` (China); none for a
+    /// custom cloud unless given explicitly.
     public func baseURL(in cloud: AzureCloud) -> String? {
         if let explicitBaseURL { return explicitBaseURL }
         switch cloud {
@@ -48,5 +48,6 @@ public struct AzureRegion: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// The region's name, followed by the explicit base URL in parentheses for a custom region.
     public var description: String { explicitBaseURL.map { "\(name) (\($0))" } ?? name }
 }

@@ -14,6 +14,7 @@ public struct TokenEndpoint: Sendable, Hashable {
     /// Whether the endpoint belongs to the Microsoft identity platform.
     public var isMicrosoft: Bool { tenant != nil }
 
+    /// An endpoint at `url` for `issuer`; `tenant` is `nil` off the Microsoft identity platform.
     public init(url: String, issuer: String, tenant: String?) {
         self.url = url
         self.issuer = issuer

@@ -8,6 +8,8 @@ public struct ClientAssertionCredential: ClientCredential, CustomStringConvertib
     public typealias Provider = @Sendable (CredentialContext) async throws -> String
 
     private let provider: Provider
+    /// `assertion:static:` and the assertion's fingerprint, `assertion:provider:` and the name, or `assertion:file:`
+    /// and the path; never the assertion.
     public let identity: String
 
     /// A fixed, pre-signed assertion (it must outlive the daemon's use of it).
@@ -40,6 +42,8 @@ public struct ClientAssertionCredential: ClientCredential, CustomStringConvertib
         self.identity = "assertion:file:" + path
     }
 
+    /// The provider's assertion, trimmed, as `client_assertion` (jwt-bearer) and marked sensitive; an empty assertion
+    /// or a failing provider is ``IdentityError/Code/credentialUnavailable``.
     public func authentication(for context: CredentialContext) async throws -> ClientAuthentication {
         let assertion: String
         do {
@@ -64,5 +68,6 @@ public struct ClientAssertionCredential: ClientCredential, CustomStringConvertib
         )
     }
 
+    /// `ClientAssertionCredential(…)` with its ``identity``; never the assertion.
     public var description: String { "ClientAssertionCredential(\(identity))" }
 }

@@ -9,6 +9,7 @@ public struct ClientAuthentication: Sendable {
     /// Values that must never appear in logs or errors (secrets, assertions): server text echoing them is redacted.
     public var sensitiveValues: [String]
 
+    /// An authentication of these parts; each defaults to none.
     public init(
         formFields: [(name: String, value: String)] = [],
         basic: (user: String, password: String)? = nil,

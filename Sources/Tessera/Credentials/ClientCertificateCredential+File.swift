@@ -11,7 +11,8 @@ extension ClientCertificateCredential {
         password: String? = nil,
         options: AssertionOptions = AssertionOptions()
     ) throws(IdentityError) -> some ClientCredential {
-        let initial = try load(path: path, keyPath: keyPath, password: password, options: options)  // fail now, with the reason
+        // Fail now, with the reason; later changes that do not load keep this value.
+        let initial = try load(path: path, keyPath: keyPath, password: password, options: options)
         let value = FileBackedValue(
             paths: [path] + (keyPath.map { [$0] } ?? []),
             onReloadFailure: .keepLastGood,

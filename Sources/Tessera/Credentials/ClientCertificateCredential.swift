@@ -29,14 +29,18 @@ public struct ClientCertificateCredential: ClientCredential, CustomStringConvert
         /// Extra claims signed into the assertion (MSAL's "client claims"); registered claims cannot be overridden.
         public var extraClaims: [String: JSONValue] = [:]
 
+        /// The defaults: `PS256`, no `x5c`, the token endpoint as audience, 10 minutes, no extra claims.
         public init() {}
     }
 
     /// The certificate and key.
     public let certificate: SigningCertificate
+    /// The shape of the assertions it signs.
     public let options: AssertionOptions
+    /// `certificate:` and the certificate's `x5t#S256` thumbprint.
     public let identity: String
 
+    /// A credential that signs with `certificate`'s key, in the shape of `options` (default: Entra's current form).
     public init(certificate: SigningCertificate, options: AssertionOptions = AssertionOptions()) {
         self.certificate = certificate
         self.options = options
@@ -63,6 +67,7 @@ public struct ClientCertificateCredential: ClientCredential, CustomStringConvert
         }
     }
 
+    /// A freshly signed assertion (``makeAssertion(for:)``) as `client_assertion` (jwt-bearer), marked sensitive.
     public func authentication(for context: CredentialContext) async throws -> ClientAuthentication {
         let assertion = try await makeAssertion(for: context)
         return ClientAuthentication(
@@ -102,6 +107,7 @@ public struct ClientCertificateCredential: ClientCredential, CustomStringConvert
         return try await signer.sign(claims: claims, header: header)
     }
 
+    /// `ClientCertificateCredential(…)` with the algorithm and the certificate's SHA-1 thumbprint; never the key.
     public var description: String {
         "ClientCertificateCredential(\(options.algorithm), sha1: \(certificate.thumbprint.sha1Hex))"
     }

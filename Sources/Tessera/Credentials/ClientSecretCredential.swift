@@ -15,14 +15,17 @@ public struct ClientSecretCredential: ClientCredential, CustomStringConvertible 
     private let secret: String
     /// The chosen method; `nil` picks by authority (post for Microsoft, basic for generic OIDC).
     public let method: Method?
+    /// `secret:` and the secret's fingerprint; never the secret.
     public let identity: String
 
+    /// A credential for `secret`, sent by `method` (default `nil`: chosen by the authority).
     public init(secret: String, method: Method? = nil) {
         self.secret = secret
         self.method = method
         self.identity = "secret:" + secretFingerprint(secret)
     }
 
+    /// The secret as the `client_secret` form field (post) or as the HTTP Basic password (basic), marked sensitive.
     public func authentication(for context: CredentialContext) async throws -> ClientAuthentication {
         let usePost = method.map { $0 == .post } ?? context.endpoint.isMicrosoft
         if usePost {
@@ -31,5 +34,6 @@ public struct ClientSecretCredential: ClientCredential, CustomStringConvertible 
         return ClientAuthentication(basic: (context.clientID, secret), sensitiveValues: [secret])
     }
 
+    /// `ClientSecretCredential(…)` with its ``identity``; never the secret.
     public var description: String { "ClientSecretCredential(\(identity))" }
 }

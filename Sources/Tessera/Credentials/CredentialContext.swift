@@ -9,6 +9,7 @@ public struct CredentialContext: Sendable {
     /// The current time (from the client's clock).
     public let now: Date
 
+    /// The context of one token request by `clientID` to `endpoint` at `now`.
     public init(clientID: String, endpoint: TokenEndpoint, now: Date) {
         self.clientID = clientID
         self.endpoint = endpoint

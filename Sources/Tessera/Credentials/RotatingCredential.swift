@@ -4,9 +4,9 @@ import TesseraJOSE
 
 /// Several credentials of one app, in order of preference — the current secret and its successor, an old and a new
 /// certificate. When the identity provider rejects the one in use (`invalid_client`: AADSTS7000215 wrong secret,
-/// 7000222 expired secret, 700027 unknown key or bad signature, 7000274 …) the next is tried at once, and the one that
-/// works is remembered for later requests. Neither MSAL nor Azure Identity rotates credentials; with this, a daemon
-/// whose secret is rotated in the portal heals itself if it was given the new one (e.g. a second file).
+/// 7000222 expired secret, 700027 unknown key or bad signature, 7000274 …) the next is tried at once, and the one
+/// that works is remembered for later requests. Neither MSAL nor Azure Identity rotates credentials; with this, a
+/// daemon whose secret is rotated in the portal heals itself if it was given the new one (e.g. a second file).
 ///
 /// ```swift
 /// let credential = RotatingCredential([
@@ -15,11 +15,13 @@ import TesseraJOSE
 /// ])
 /// ```
 public final class RotatingCredential: ClientCredential, CustomStringConvertible {
+    /// The credentials, in order of preference.
     public let credentials: [any ClientCredential]
     /// Stable across rotation (the cache partition must not change when the credential in use does).
     public let identity: String
     private let current = Mutex<Int>(0)
 
+    /// Rotates through `credentials`, starting with the first; at least one is required (a precondition).
     public init(_ credentials: [any ClientCredential]) {
         precondition(!credentials.isEmpty, "RotatingCredential needs at least one credential")
         self.credentials = credentials
@@ -32,6 +34,7 @@ public final class RotatingCredential: ClientCredential, CustomStringConvertible
         return (index, credentials[index])
     }
 
+    /// The active credential's authentication; ``IdentityProviderTokenSource`` moves on when it is rejected.
     public func authentication(for context: CredentialContext) async throws -> ClientAuthentication {
         try await active.credential.authentication(for: context)
     }
@@ -46,5 +49,6 @@ public final class RotatingCredential: ClientCredential, CustomStringConvertible
         return (next, credentials[next])
     }
 
+    /// `RotatingCredential(…)` with each credential's identity, in order; never a secret.
     public var description: String { "RotatingCredential(\(credentials.map(\.identity).joined(separator: ", ")))" }
 }

@@ -2,8 +2,8 @@ import Foundation
 import TesseraJOSE
 
 /// A claims challenge from a resource API (Continuous Access Evaluation, conditional access): a `401` whose
-/// `WWW-Authenticate: Bearer … error="insufficient_claims", claims="<base64 JSON>"` asks for a new token carrying those
-/// claims. Answer it by requesting a token with ``claims`` (``TokenRequest/claims``) and retrying the call once.
+/// `WWW-Authenticate: Bearer … error="insufficient_claims", claims="<base64 JSON>"` asks for a new token carrying
+/// those claims. Answer it by requesting a token with ``claims`` (``TokenRequest/claims``) and retrying the call once.
 public struct ClaimsChallenge: Sendable, Hashable {
     /// The claims request, decoded JSON (e.g. `{"access_token":{"nbf":{"essential":true,"value":"1700000000"}}}`).
     public let claims: String
@@ -43,7 +43,8 @@ public struct ClaimsChallenge: Sendable, Hashable {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// Splits a `WWW-Authenticate` value into challenges (RFC 9110 §11.6.1): `scheme param=value, param="quoted", …`.
+    /// Splits a `WWW-Authenticate` value into challenges (RFC 9110 §11.6.1):
+    /// `scheme param=value, param="quoted", …`.
     static func challenges(_ header: String) -> [(scheme: String, parameters: [String: String])] {
         var result: [(scheme: String, parameters: [String: String])] = []
         var scanner = Substring(header)

@@ -10,6 +10,7 @@ public struct DownstreamAPI: Sendable, Hashable {
     /// The tenant whose token to use, overriding the authority's (multi-tenant daemons).
     public var tenant: String?
 
+    /// An API at `baseURL` that takes a token for `scopes`; by default no default path and the authority's tenant.
     public init(baseURL: String, scopes: [String], relativePath: String = "", tenant: String? = nil) {
         self.baseURL = baseURL
         self.scopes = scopes

@@ -47,8 +47,8 @@ extension DownstreamAPIClient {
         }
     }
 
-    /// The error for a non-success answer, with Graph's `{"error":{"code","message","innerError":{"request-id"}}}` or an
-    /// OAuth-style `{"error","error_description"}` read when present.
+    /// The error for a non-success answer, with Graph's `{"error":{"code","message","innerError":{"request-id"}}}` or
+    /// an OAuth-style `{"error","error_description"}` read when present.
     static func failure(
         _ answer: HTTPTransport.Answer,
         what: String,

@@ -20,8 +20,8 @@ public final class DownstreamAPIClient: Sendable {
     public struct Configuration: Sendable {
         /// HTTP settings. Defaults as ``HTTPConfiguration`` except a 60 s request timeout and a 16 MiB answer bound.
         public var http: HTTPConfiguration
-        /// The longest `Retry-After` the caller waits out; a longer one fails at once with ``DownstreamAPIError/Code/throttled``
-        /// and the server's value. Default 60 s.
+        /// The longest `Retry-After` the caller waits out; a longer one fails at once with
+        /// ``DownstreamAPIError/Code/throttled`` and the server's value. Default 60 s.
         public var maximumRetryAfter: Duration = .seconds(60)
         /// Retries of a `429`/`503` answer. Default 2.
         public var maximumRetries = 2
@@ -32,6 +32,7 @@ public final class DownstreamAPIClient: Sendable {
         /// How the caller waits (tests inject one). Default `Task.sleep`.
         public var sleep: @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
 
+        /// A configuration with every default.
         public init() {
             http = HTTPConfiguration()
             http.requestTimeout = .seconds(60)
@@ -41,13 +42,20 @@ public final class DownstreamAPIClient: Sendable {
 
     /// One call: method, path (relative to the API's base URL, or absolute on its origin), headers and body.
     public struct Request: Sendable {
+        /// The HTTP method (the initializer upper-cases it). Default `GET`.
         public var method: String
+        /// Relative to the API's base URL, or absolute on its origin; empty means the API's
+        /// ``DownstreamAPI/relativePath``. Default empty.
         public var path: String
+        /// Headers to send; `Authorization` is always the app's token, and `Accept` is `application/json` unless set.
+        /// Default none.
         public var headers: [String: String]
+        /// The body, if any. Default none.
         public var body: [UInt8]?
         /// The tenant whose token to use, overriding the API's (a multi-tenant daemon serving several customers).
         public var tenant: String?
 
+        /// A request; by default a `GET` of the API's default path, without headers or body, for the API's tenant.
         public init(
             method: String = "GET",
             path: String = "",
@@ -75,8 +83,11 @@ public final class DownstreamAPIClient: Sendable {
 
     /// A successful answer.
     public struct Response: Sendable {
+        /// The HTTP status (2xx).
         public let status: Int
+        /// The answer's headers.
         public let headers: HTTPHeaders
+        /// The answer's body.
         public let body: [UInt8]
         let what: String
 
@@ -111,6 +122,7 @@ public final class DownstreamAPIClient: Sendable {
 
     /// Where the API is and which token it takes.
     public let api: DownstreamAPI
+    /// Retry, paging and HTTP settings.
     public let configuration: Configuration
     /// The base URL's origin: the only one the token is sent to (parsed once).
     let origin: String

@@ -4,10 +4,13 @@ public struct DownstreamAPIError: Error, Sendable, CustomStringConvertible {
     /// The kind of failure.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         let rawValue: String
+        /// The code's name, e.g. `httpStatus`.
         public var description: String { rawValue }
-        /// The API answered an HTTP error status (see ``DownstreamAPIError/status`` and ``DownstreamAPIError/apiCode``).
+        /// The API answered an HTTP error status (see ``DownstreamAPIError/status`` and
+        /// ``DownstreamAPIError/apiCode``).
         public static let httpStatus = Code(rawValue: "httpStatus")
-        /// `401` even with a fresh token: wrong audience, missing app role, or a claims challenge that was answered once.
+        /// `401` even with a fresh token: wrong audience, missing app role, or a claims challenge that was answered
+        /// once.
         public static let unauthorized = Code(rawValue: "unauthorized")
         /// `429`/`503` with a `Retry-After` longer than the caller may wait, or still throttled after the retries.
         public static let throttled = Code(rawValue: "throttled")
@@ -25,6 +28,7 @@ public struct DownstreamAPIError: Error, Sendable, CustomStringConvertible {
         public static let invalidRequest = Code(rawValue: "invalidRequest")
     }
 
+    /// The kind of failure.
     public let code: Code
     /// The cause and the fix.
     public let message: String
@@ -39,6 +43,7 @@ public struct DownstreamAPIError: Error, Sendable, CustomStringConvertible {
     /// How long the API asked to wait (`Retry-After`).
     public let retryAfter: Duration?
 
+    /// An error of `code` with `message`, and what the API said when it answered.
     public init(
         _ code: Code,
         _ message: String,
@@ -57,6 +62,7 @@ public struct DownstreamAPIError: Error, Sendable, CustomStringConvertible {
         self.retryAfter = retryAfter
     }
 
+    /// The code and message, then the API's code and request ID when known; never a token or query string.
     public var description: String {
         var text = "\(code): \(message)"
         if let apiCode { text += " [\(apiCode)]" }

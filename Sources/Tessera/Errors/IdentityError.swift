@@ -16,6 +16,7 @@ public struct IdentityError: Error, Sendable, CustomStringConvertible {
                 protocolViolation, requestRejected
         }
         let backing: Backing
+        /// The code's name, e.g. `invalidClient`.
         public var description: String { backing.rawValue }
 
         /// A setting is missing or wrong (authority, client ID, URL scheme …). Fix the configuration.
@@ -124,6 +125,8 @@ public struct IdentityError: Error, Sendable, CustomStringConvertible {
         [.serverError, .network, .timeout, .throttled].contains(code)
     }
 
+    /// `IdentityError.{code}`, then the AADSTS code, HTTP status, message, server description, correlation and trace
+    /// IDs that are known; never a secret or token (the server's text has what was sent as a secret redacted).
     public var description: String {
         var text = "IdentityError.\(code)"
         if let aadstsCode { text += " (AADSTS\(aadstsCode))" }

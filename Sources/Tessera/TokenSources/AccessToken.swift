@@ -6,8 +6,11 @@ public struct AccessToken: Sendable, CustomStringConvertible {
     /// Where a token came from.
     public struct Source: Sendable, Hashable, CustomStringConvertible {
         let name: String
+        /// Fetched from the identity provider, not from a cache.
         public static let identityProvider = Source(name: "identityProvider")
+        /// Served from a ``CachingTokenSource`` (a hit, or a cached token served through an outage).
         public static let cache = Source(name: "cache")
+        /// The source's name: `identityProvider` or `cache`.
         public var description: String { name }
     }
 
@@ -25,6 +28,7 @@ public struct AccessToken: Sendable, CustomStringConvertible {
     public let lifetime: Int64
     /// The tenant and scopes it was issued for.
     public let tenant: String?
+    /// The scopes it was requested for.
     public let scopes: [String]
     /// Cache or identity provider.
     public var source: Source
@@ -35,6 +39,7 @@ public struct AccessToken: Sendable, CustomStringConvertible {
     /// Time spent in the cache.
     public var cacheDuration: Duration
 
+    /// A token and what is known about it; only the token, expiry, lifetime and scopes are required.
     public init(
         token: String,
         tokenType: String = "Bearer",
@@ -63,6 +68,7 @@ public struct AccessToken: Sendable, CustomStringConvertible {
         self.cacheDuration = cacheDuration
     }
 
+    /// The token type, expiry, source and ``fingerprint``; never the token.
     public var description: String {
         "AccessToken(\(tokenType), expiresOn: \(expiresOn), source: \(source), fingerprint: \(fingerprint))"
     }

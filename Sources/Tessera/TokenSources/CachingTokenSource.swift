@@ -46,7 +46,9 @@ public final class CachingTokenSource: TokenSource {
         case fail(IdentityError)
     }
 
+    /// The source asked on a miss or a refresh.
     public let upstream: any TokenSource
+    /// When to refresh, retry and back off.
     public let policy: TokenCachePolicy
     /// The tenant of requests that name none.
     public let defaultTenant: String
@@ -59,6 +61,8 @@ public final class CachingTokenSource: TokenSource {
     private let logger: Logger
     private let metrics: CacheMetrics
 
+    /// A cache in front of `upstream` (a `nil` `defaultTenant` is kept as an empty tenant). Logs and metrics go nowhere
+    /// by default.
     public init(
         upstream: any TokenSource,
         defaultTenant: String?,
@@ -107,6 +111,9 @@ public final class CachingTokenSource: TokenSource {
         text.utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) ? text.lowercased() : text
     }
 
+    /// The cached token while usable (starting a background refresh from its refresh point), else the result of one
+    /// shared upstream request. A claims request or ``TokenRequest/forceRefresh`` bypasses the cache and replaces the
+    /// entry.
     public func token(for request: TokenRequest) async throws -> AccessToken {
         let started = ContinuousClock.now
         let key = key(for: request)

@@ -15,6 +15,8 @@ import Synchronization
 public final class ChainedTokenSource: TokenSource {
     /// One way of getting tokens, made on first use.
     public struct Step: Sendable {
+        /// Names the step in logs, errors and ``ChainedTokenSource/chosen``; unique within a chain (made sources are
+        /// kept by name).
         public let name: String
         let make: @Sendable () throws -> (source: any TokenSource, shutdown: @Sendable () async throws -> Void)
 
@@ -29,6 +31,7 @@ public final class ChainedTokenSource: TokenSource {
         }
     }
 
+    /// The steps, tried in this order.
     public let steps: [Step]
     let logger: Logger
     private let state = Mutex<
@@ -38,6 +41,7 @@ public final class ChainedTokenSource: TokenSource {
         )
     >((nil, [:], []))
 
+    /// A chain of `steps`, tried in order. Logs go nowhere by default.
     public init(_ steps: [Step], logger: Logger = Logger(label: "tessera", factory: { _ in SwiftLogNoOpLogHandler() }))
     {
         self.steps = steps
@@ -47,6 +51,8 @@ public final class ChainedTokenSource: TokenSource {
     /// The step that worked, once one has.
     public var chosen: String? { state.withLock { $0.chosen?.name } }
 
+    /// A token from the step chosen earlier, else from the first step that is not
+    /// ``IdentityError/Code/credentialUnavailable`` (which is then chosen); any other error stops the chain.
     public func token(for request: TokenRequest) async throws -> AccessToken {
         if let chosen = state.withLock({ $0.chosen }) { return try await chosen.source.token(for: request) }
         var reasons: [String] = []

@@ -6,10 +6,14 @@ import Synchronization
 import TesseraJOSE
 
 /// The token source that asks the identity provider: one client-credentials request, as a straight line —
-/// endpoint → credential → assertion → HTTP → parsed answer. Caches and retry policies wrap it; it does neither.
+/// endpoint → credential → assertion → HTTP → parsed answer. Caches and retry policies wrap it; it does
+/// neither.
 public final class IdentityProviderTokenSource: TokenSource {
+    /// The application (client) ID.
     public let clientID: String
+    /// Where tokens come from.
     public let authority: Authority
+    /// How the client proves its identity (a ``RotatingCredential`` moves on when one is rejected).
     public let credential: any ClientCredential
     let resolver: TokenEndpointResolver
     let transport: HTTPTransport
@@ -42,6 +46,9 @@ public final class IdentityProviderTokenSource: TokenSource {
         self.metrics = metrics
     }
 
+    /// One client-credentials request, never cached. It is repeated at the global endpoint after a regional failure,
+    /// once with the server's time after a clock-skew rejection, and with the next credential of a rejected
+    /// ``RotatingCredential``.
     public func token(for request: TokenRequest) async throws -> AccessToken {
         let correlationID = UUID().uuidString.lowercased()
         var logger = self.logger
@@ -66,8 +73,8 @@ public final class IdentityProviderTokenSource: TokenSource {
                 return token
             } catch {
                 let failure: AttemptFailure = error
-                // Clock skew (AADSTS700024: the assertion is outside its validity window by the server's clock): adopt the
-                // server's time from its Date header and retry once.
+                // Clock skew (AADSTS700024: the assertion is outside its validity window by the server's clock): adopt
+                // the server's time from its Date header and retry once.
                 let error = failure.error
                 // Regional endpoint unreachable or failing: the global endpoint, now and for a while.
                 if let regional, failure.regional, RegionalRouting.shouldFallBack(error) {
@@ -181,7 +188,8 @@ public final class IdentityProviderTokenSource: TokenSource {
                 ]
             )
             let httpStarted = ContinuousClock.now
-            regionalEndpoint = toRegion  // failures before this point (the credential's own) say nothing about the region
+            // Failures before this point (the credential's own) say nothing about the region.
+            regionalEndpoint = toRegion
             let answer = try await transport.send(httpRequest, what: "token")
             serverDate = answer.headers.first(name: "Date").flatMap(HTTPDate.parse)
             let context = TokenResponse.Context(

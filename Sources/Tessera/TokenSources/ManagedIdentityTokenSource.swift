@@ -8,8 +8,8 @@ import TesseraJOSE
 
 /// Tokens of an Azure managed identity: no secret at all. From IMDS on VMs, VM scale sets and AKS
 /// (`GET {IMDS}/metadata/identity/oauth2/token`, `Metadata: true`), or from App Service / Functions / Container Apps
-/// (`IDENTITY_ENDPOINT` with `X-IDENTITY-HEADER: $IDENTITY_HEADER`). Uncached: put a ``CachingTokenSource`` in front, or
-/// use ``ManagedIdentityTokenSource/cached(logger:metricsFactory:)``.
+/// (`IDENTITY_ENDPOINT` with `X-IDENTITY-HEADER: $IDENTITY_HEADER`). Uncached: put a ``CachingTokenSource`` in front,
+/// or use ``ManagedIdentityTokenSource/cached(logger:metricsFactory:)``.
 ///
 /// ```swift
 /// let identity = try ManagedIdentityTokenSource(identity: .clientID("…"))   // or .system
@@ -18,11 +18,16 @@ import TesseraJOSE
 public final class ManagedIdentityTokenSource: TokenSource {
     /// Which identity: the host's system-assigned one, or a user-assigned one by client ID, object ID or resource ID.
     public enum Identity: Sendable, Hashable, CustomStringConvertible {
+        /// The host's system-assigned identity.
         case system
+        /// A user-assigned identity by its client ID.
         case clientID(String)
+        /// A user-assigned identity by its object (principal) ID.
         case objectID(String)
+        /// A user-assigned identity by its Azure resource ID.
         case resourceID(String)
 
+        /// `system-assigned`, or the kind of ID and the ID (e.g. `client_id …`).
         public var description: String {
             switch self {
             case .system: return "system-assigned"
@@ -66,6 +71,7 @@ public final class ManagedIdentityTokenSource: TokenSource {
             )
         }
 
+        /// `IMDS at …` or `App Service identity endpoint …`; never the identity header.
         public var description: String {
             switch kind {
             case .imds(let base): return "IMDS at \(base)"
@@ -74,10 +80,13 @@ public final class ManagedIdentityTokenSource: TokenSource {
         }
     }
 
+    /// Which identity's tokens are requested.
     public let identity: Identity
+    /// Where they are requested.
     public let endpoint: Endpoint
-    /// How long connecting to IMDS may take until it has answered once; longer means IMDS is absent (not on Azure). Later
-    /// requests use the normal timeouts; an absent IMDS is asked again next time (a failed probe is not remembered).
+    /// How long connecting to IMDS may take until it has answered once; longer means IMDS is absent (not on Azure).
+    /// Later requests use the normal timeouts; an absent IMDS is asked again next time (a failed probe is not
+    /// remembered).
     public let probeTimeout: Duration
     let http: HTTPConfiguration
     let target: (scheme: String, host: String)
@@ -85,6 +94,9 @@ public final class ManagedIdentityTokenSource: TokenSource {
     let logger: Logger
     private let reachable = Mutex(false)
 
+    /// A source for `identity` (default system-assigned) at `endpoint` (default: from the environment), never through a
+    /// proxy. An endpoint that is not a URL, or App Service's over plain HTTP off this host, is
+    /// ``IdentityError/Code/invalidConfiguration``.
     public init(
         identity: Identity = .system,
         endpoint: Endpoint = .fromEnvironment(),
@@ -142,6 +154,9 @@ public final class ManagedIdentityTokenSource: TokenSource {
     /// so the source has no lifecycle to manage. Kept for symmetry with the clients.
     public func shutdown() async throws {}
 
+    /// One uncached token for the request's single scope (its resource: the scope without `/.default`), from the
+    /// identity's own tenant. An IMDS that has never answered and does not now is
+    /// ``IdentityError/Code/credentialUnavailable``.
     public func token(for request: TokenRequest) async throws -> AccessToken {
         guard request.scopes.count == 1, let scope = request.scopes.first, !scope.isEmpty else {
             throw IdentityError(

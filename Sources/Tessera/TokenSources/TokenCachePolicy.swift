@@ -9,13 +9,17 @@ public struct TokenCachePolicy: Sendable {
     public var expiryBuffer: Duration = .seconds(300)
     /// While the identity provider fails, a cached token is served until this long before its `exp`. Default 1 min.
     public var outageMargin: Duration = .seconds(60)
-    /// Without `refresh_in`, refresh starts after this fraction of the lifetime, jittered uniformly. Default 0.35–0.45:
-    /// a 3599-s token has more than 30 minutes left when refreshing starts.
+    /// Without `refresh_in`, refresh starts after this fraction of the lifetime, jittered uniformly. Default
+    /// 0.35–0.45: a 3599-s token has more than 30 minutes left when refreshing starts.
     public var refreshFraction: ClosedRange<Double> = 0.35...0.45
-    /// Foreground (a caller waits, nothing usable cached): one retry of a 5xx or timeout after this delay, as MSAL. Default 1 s.
+    /// Foreground (a caller waits, nothing usable cached): one retry of a 5xx or timeout after this delay, as MSAL.
+    /// Default 1 s.
     public var foregroundRetryDelay: Duration = .seconds(1)
-    /// Background refresh back-off: full jitter between `minimumBackoff` and min(cap, minimum × 2^failures). Default 5 s … 5 min.
+    /// Background refresh back-off: full jitter between `minimumBackoff` and min(cap, minimum × 2^failures).
+    /// Default 5 s … 5 min.
     public var minimumBackoff: Duration = .seconds(5)
+    /// The back-off's cap (a longer `Retry-After` is still honoured); also the least time between refresh-failure
+    /// warnings. Default 5 min.
     public var maximumBackoff: Duration = .seconds(300)
     /// How long a 429 without `Retry-After` blocks identical requests. Default 5 s (MSAL Python's).
     public var defaultThrottle: Duration = .seconds(5)
@@ -31,6 +35,7 @@ public struct TokenCachePolicy: Sendable {
     /// A uniform random number in 0..<1 (jitter). Default: the system generator.
     public var random: @Sendable () -> Double = { Double.random(in: 0..<1) }
 
+    /// A policy with every default.
     public init() {}
 
     /// The expiry buffer for a token of this lifetime: ``expiryBuffer``, but never more than half the lifetime (a

@@ -12,6 +12,7 @@ public struct TokenRequest: Sendable, Hashable {
     /// Skip any cache and ask the identity provider.
     public var forceRefresh: Bool
 
+    /// A request for `scopes`; by default for the authority's tenant, with no claims request, cache allowed.
     public init(scopes: [String], tenant: String? = nil, claims: String? = nil, forceRefresh: Bool = false) {
         self.scopes = scopes
         self.tenant = tenant
@@ -19,6 +20,7 @@ public struct TokenRequest: Sendable, Hashable {
         self.forceRefresh = forceRefresh
     }
 
+    /// A request for one scope (`{resource}/.default` for Microsoft).
     public init(scope: String, tenant: String? = nil, claims: String? = nil, forceRefresh: Bool = false) {
         self.init(scopes: [scope], tenant: tenant, claims: claims, forceRefresh: forceRefresh)
     }

@@ -8,8 +8,8 @@ public struct HTTPConfiguration: Sendable {
             case server(host: String, port: Int)
         }
         let backing: Backing
-        /// `HTTPS_PROXY`/`HTTP_PROXY` and `NO_PROXY` (either case), as curl and Azure SDKs read them. Loopback hosts are
-        /// never proxied. The default.
+        /// `HTTPS_PROXY`/`HTTP_PROXY` and `NO_PROXY` (either case), as curl and Azure SDKs read them. Loopback hosts
+        /// are never proxied. The default.
         public static let environment = Proxy(backing: .environment)
         /// Connect directly.
         public static let none = Proxy(backing: .none)
@@ -28,5 +28,6 @@ public struct HTTPConfiguration: Sendable {
     /// Largest answer body read from the identity provider; anything larger is a protocol error. Default 256 KiB.
     public var maximumResponseBytes: Int = 256 * 1024
 
+    /// A configuration with every default.
     public init() {}
 }

@@ -40,7 +40,7 @@ struct DecodeCommand: ParsableCommand {
         let warnings = Self.warnings(claims)
         if !warnings.isEmpty {
             print("Warnings:")
-            warnings.forEach { print("  - \($0)") }
+            for warning in warnings { print("  - \(warning)") }
         }
     }
 

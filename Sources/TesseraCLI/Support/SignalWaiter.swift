@@ -17,6 +17,6 @@ enum SignalWaiter {
             sources.append(source)
         }
         _ = await task.result
-        sources.forEach { $0.cancel() }
+        for source in sources { source.cancel() }
     }
 }

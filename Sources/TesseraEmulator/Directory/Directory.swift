@@ -8,6 +8,7 @@ import X509
 public final class Directory: Sendable {
     /// Microsoft Graph's well-known application ID and identifier, present in every tenant.
     public static let graphClientID = "00000003-0000-0000-c000-000000000000"
+    /// Microsoft Graph's identifier URI (the resource of `https://graph.microsoft.com/.default`).
     public static let graphIdentifier = "https://graph.microsoft.com"
     /// Entra's token-exchange resource: what a managed identity's token must be for to serve as a federated assertion.
     public static let tokenExchangeIdentifier = "api://AzureADTokenExchange"
@@ -50,6 +51,7 @@ public final class Directory: Sendable {
 
     private let state: Mutex<State>
 
+    /// The directory `model` describes; throws if an application's registered certificate is not valid PEM.
     public init(_ model: DirectoryModel) throws {
         var applications: [String: Application] = [:]
         for app in model.applications {

@@ -14,7 +14,8 @@ struct FederatedAssertionCheck {
     let skew: TimeInterval = 300
 
     /// The issuer of an assertion issued by another party (an `https://` or `http://` URL, as federated credential
-    /// issuers are): a federated one. Unverified. Any other `iss` is the app's own assertion (700021 if not the client).
+    /// issuers are): a federated one. Unverified. Any other `iss` is the app's own assertion (700021 if not the
+    /// client).
     static func externalIssuer(_ assertion: String, clientID: String) -> String? {
         let parts = assertion.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let claims = Base64URL.decode(parts[1]).flatMap({ try? StrictJSON.parseObject($0) }),

@@ -53,8 +53,8 @@ struct TokenService: Sendable {
                 throw .assertionType
             }
             if FederatedAssertionCheck.externalIssuer(assertion, clientID: application.model.clientId) != nil {
-                // Workload identity federation: a token of a trusted external issuer (Kubernetes, GitHub, a managed identity),
-                // which may be presented many times while it is valid (as Entra allows).
+                // Workload identity federation: a token of a trusted external issuer (Kubernetes, GitHub, a managed
+                // identity), which may be presented many times while it is valid (as Entra allows).
                 _ = try await FederatedAssertionCheck(application: application, issuers: federation, now: now()).verify(
                     assertion
                 )

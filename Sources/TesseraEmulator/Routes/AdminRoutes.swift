@@ -3,6 +3,10 @@ import HTTPTypes
 import Hummingbird
 import TesseraJOSE
 
+/// The admin REST API (loopback only — the emulator binds 127.0.0.1 — and protected by
+/// `Authorization: Bearer <admin key>`): registers tenants, users, applications, secrets, certificates and grants at
+/// run time, reads the directory back (secret values as hints), rotates signing keys, and sets faults. Changes persist
+/// to the state folder.
 struct AdminRoutes: Sendable {
     let directory: Directory
     let keys: SigningKeys

@@ -21,6 +21,7 @@ public struct Fault: Codable, Sendable {
     /// Close the connection without answering.
     public var dropConnection: Bool?
 
+    /// A fault for requests to `endpoint`; every other setting defaults to `nil` (see each property for its meaning).
     public init(
         endpoint: String,
         status: Int? = nil,

@@ -84,8 +84,9 @@ struct GraphRoutes: Sendable {
         return TesseraEmulator.json(body)
     }
 
-    /// CAE: a token of a client whose sessions were revoked after it was issued is refused; a client that declared `cp1`
-    /// gets a claims challenge (`nbf` = the revocation time) it can answer with a fresh token, others a plain 401.
+    /// CAE: a token of a client whose sessions were revoked after it was issued is refused; a client that declared
+    /// `cp1` gets a claims challenge (`nbf` = the revocation time) it can answer with a fresh token, others a plain
+    /// 401.
     func continuousAccessEvaluation(_ token: ValidatedToken?) -> Response? {
         guard let token, let client = token.callerApplication, let revoked = directory.revocation(client: client),
             let issuedAt = token.claims["iat"]?.doubleValue, issuedAt <= revoked.timeIntervalSince1970.rounded(.down)

@@ -5,8 +5,8 @@ import NIOCore
 
 /// The managed-identity endpoints of Azure hosts, served from the directory's `managedIdentities`:
 /// IMDS (`GET /metadata/identity/oauth2/token?api-version=2018-02-01&resource=…`, header `Metadata: true`) and
-/// App Service (`GET /msi/token?api-version=2019-08-01&resource=…`, header `X-IDENTITY-HEADER`), with their answer shapes
-/// (IMDS: times as strings) and errors.
+/// App Service (`GET /msi/token?api-version=2019-08-01&resource=…`, header `X-IDENTITY-HEADER`), with their answer
+/// shapes (IMDS: times as strings) and errors.
 struct ManagedIdentityRoutes: Sendable {
     let service: TokenService
     let directory: Directory
