@@ -3,91 +3,113 @@ import Foundation
 import Logging
 import Synchronization
 
-/// Tries token sources in order until one works, then keeps using it — Azure Identity's `DefaultAzureCredential`
-/// for daemons. A step that is not configured or not available here (``IdentityError/Code/credentialUnavailable``)
-/// passes to the next; a configured step that fails otherwise (a wrong secret) stops the chain with its error. When
-/// no step works, one error lists what each tried and why it failed.
-///
-/// ```swift
-/// let tokens = try ChainedTokenSource.environment()   // environment → workload identity → managed identity
-/// let token = try await tokens.token(scope: "https://graph.microsoft.com/.default")
-/// ```
-public final class ChainedTokenSource: TokenSource {
-    /// One way of getting tokens, made on first use.
-    public struct Step: Sendable {
-        /// Names the step in logs, errors and ``ChainedTokenSource/chosen``; unique within a chain (made sources are
-        /// kept by name).
-        public let name: String
-        let make: @Sendable () throws -> (source: any TokenSource, shutdown: @Sendable () async throws -> Void)
-
-        /// - Parameter make: the source, or throw ``IdentityError/Code/credentialUnavailable`` naming what is missing.
-        public init(
-            name: String,
-            make:
-                @escaping @Sendable () throws -> (source: any TokenSource, shutdown: @Sendable () async throws -> Void)
-        ) {
-            self.name = name
-            self.make = make
-        }
+extension ChainedTokenSource {
+    /// The steps of Azure Identity's chain for daemons.
+    public enum StepKind: String, Sendable, CaseIterable {
+        /// `AZURE_TENANT_ID`, `AZURE_CLIENT_ID` and `AZURE_CLIENT_SECRET` or `AZURE_CLIENT_CERTIFICATE_PATH`
+        /// (+ `AZURE_CLIENT_CERTIFICATE_PASSWORD`, `AZURE_CLIENT_SEND_CERTIFICATE_CHAIN`); `AZURE_AUTHORITY_HOST`.
+        case environment = "EnvironmentCredential"
+        /// `AZURE_FEDERATED_TOKEN_FILE` with `AZURE_TENANT_ID` and `AZURE_CLIENT_ID` (AKS workload identity).
+        case workloadIdentity = "WorkloadIdentityCredential"
+        /// App Service's `IDENTITY_ENDPOINT` + `IDENTITY_HEADER`, else IMDS (`AZURE_POD_IDENTITY_AUTHORITY_HOST`);
+        /// `AZURE_CLIENT_ID` selects a user-assigned identity.
+        case managedIdentity = "ManagedIdentityCredential"
     }
 
-    /// The steps, tried in this order.
-    public let steps: [Step]
-    let logger: Logger
-    private let state = Mutex<
-        (
-            chosen: (name: String, source: any TokenSource)?, made: [String: any TokenSource],
-            shutdowns: [@Sendable () async throws -> Void]
-        )
-    >((nil, [:], []))
-
-    /// A chain of `steps`, tried in order. Logs go nowhere by default.
-    public init(_ steps: [Step], logger: Logger = Logger(label: "tessera", factory: { _ in SwiftLogNoOpLogHandler() }))
-    {
-        self.steps = steps
-        self.logger = logger
-    }
-
-    /// The step that worked, once one has.
-    public var chosen: String? { state.withLock { $0.chosen?.name } }
-
-    /// A token from the step chosen earlier, else from the first step that is not
-    /// ``IdentityError/Code/credentialUnavailable`` (which is then chosen); any other error stops the chain.
-    public func token(for request: TokenRequest) async throws -> AccessToken {
-        if let chosen = state.withLock({ $0.chosen }) { return try await chosen.source.token(for: request) }
-        var reasons: [String] = []
-        for step in steps {
-            do {
-                let source = try source(of: step)
-                let token = try await source.token(for: request)
-                state.withLock { if $0.chosen == nil { $0.chosen = (step.name, source) } }
-                logger.info("credential chain: using \(step.name)", metadata: ["skipped": "\(reasons.count)"])
-                return token
-            } catch let error as IdentityError where error.code == .credentialUnavailable {
-                reasons.append("\(step.name): \(error.message)")
-                logger.debug("credential chain: \(step.name) unavailable", metadata: ["reason": "\(error.message)"])
+    /// Environment → workload identity → managed identity, from `environment`, narrowed by `only` or by
+    /// `AZURE_TOKEN_CREDENTIALS` (`prod`, or one step's name such as `ManagedIdentityCredential`).
+    public static func environment(
+        _ environment: [String: String] = ProcessInfo.processInfo.environment,
+        only: [StepKind]? = nil,
+        http: HTTPConfiguration = HTTPConfiguration(),
+        logger: Logger = Logger(label: "tessera", factory: { _ in SwiftLogNoOpLogHandler() }),
+        metricsFactory: any MetricsFactory = NOOPMetricsHandler.instance
+    ) throws(IdentityError) -> ChainedTokenSource {
+        let value: @Sendable (String) -> String? = { name in environment[name].flatMap { $0.isEmpty ? nil : $0 } }
+        var kinds = only ?? StepKind.allCases
+        if only == nil, let narrowed = value("AZURE_TOKEN_CREDENTIALS") {
+            if narrowed.lowercased() == "prod" {
+                kinds = StepKind.allCases
+            } else if let kind = StepKind.allCases.first(where: { $0.rawValue.lowercased() == narrowed.lowercased() }) {
+                kinds = [kind]
+            } else {
+                throw IdentityError(
+                    .invalidConfiguration,
+                    "AZURE_TOKEN_CREDENTIALS '\(narrowed.prefix(64))' is not 'prod' or one of "
+                        + StepKind.allCases.map(\.rawValue).joined(separator: ", ")
+                )
             }
         }
-        throw IdentityError(
-            .credentialUnavailable,
-            "no credential in the chain worked; tried, in order:\n"
-                + reasons.map { "  - " + $0 }.joined(separator: "\n")
-                + "\nConfigure one of them (see README, Credentials), or narrow the chain with AZURE_TOKEN_CREDENTIALS"
-        )
-    }
-
-    private func source(of step: Step) throws -> any TokenSource {
-        if let made = state.withLock({ $0.made[step.name] }) { return made }
-        let made = try step.make()
-        state.withLock {
-            $0.made[step.name] = made.source
-            $0.shutdowns.append(made.shutdown)
+        @Sendable func client(
+            _ credential: any ClientCredential
+        ) throws -> (source: any TokenSource, shutdown: @Sendable () async throws -> Void) {
+            guard let tenant = value("AZURE_TENANT_ID"), let clientID = value("AZURE_CLIENT_ID") else {
+                throw IdentityError(.credentialUnavailable, "AZURE_TENANT_ID and AZURE_CLIENT_ID are not both set")
+            }
+            var configuration = ConfidentialClient.Configuration(
+                clientID: clientID,
+                authority: try .microsoft(
+                    tenant: tenant,
+                    cloud: try AzureCloud.named(value("AZURE_AUTHORITY_HOST") ?? "public")
+                ),
+                credential: credential
+            )
+            configuration.http = http
+            let client = try ConfidentialClient(
+                configuration: configuration,
+                logger: logger,
+                metricsFactory: metricsFactory
+            )
+            return (client, { try await client.shutdown() })
         }
-        return made.source
-    }
-
-    /// Shuts down every source the chain made.
-    public func shutdown() async throws {
-        for shutdown in state.withLock({ $0.shutdowns }) { try await shutdown() }
+        let steps: [Step] = kinds.map { kind in
+            switch kind {
+            case .environment:
+                return Step(name: "environment (\(kind.rawValue))") {
+                    if let secret = value("AZURE_CLIENT_SECRET") {
+                        return try client(ClientSecretCredential(secret: secret))
+                    }
+                    if let path = value("AZURE_CLIENT_CERTIFICATE_PATH") {
+                        var options = ClientCertificateCredential.AssertionOptions()
+                        options.sendCertificateChain = ["1", "true"].contains(
+                            value("AZURE_CLIENT_SEND_CERTIFICATE_CHAIN")?.lowercased() ?? ""
+                        )
+                        return try client(
+                            try ClientCertificateCredential.file(
+                                path: path,
+                                password: value("AZURE_CLIENT_CERTIFICATE_PASSWORD"),
+                                options: options
+                            )
+                        )
+                    }
+                    throw IdentityError(
+                        .credentialUnavailable,
+                        "neither AZURE_CLIENT_SECRET nor AZURE_CLIENT_CERTIFICATE_PATH is set"
+                    )
+                }
+            case .workloadIdentity:
+                return Step(name: "workload identity (\(kind.rawValue))") {
+                    guard let file = value("AZURE_FEDERATED_TOKEN_FILE") else {
+                        throw IdentityError(.credentialUnavailable, "AZURE_FEDERATED_TOKEN_FILE is not set")
+                    }
+                    return try client(ClientAssertionCredential(file: file))
+                }
+            case .managedIdentity:
+                return Step(name: "managed identity (\(kind.rawValue))") {
+                    let identity: ManagedIdentityTokenSource.Identity =
+                        value("AZURE_CLIENT_ID").map { .clientID($0) } ?? .system
+                    let source = try ManagedIdentityTokenSource(
+                        identity: identity,
+                        endpoint: .fromEnvironment(environment),
+                        http: http,
+                        logger: logger
+                    )
+                    return (
+                        source.cached(logger: logger, metricsFactory: metricsFactory), { try await source.shutdown() }
+                    )
+                }
+            }
+        }
+        return ChainedTokenSource(steps, logger: logger)
     }
 }
