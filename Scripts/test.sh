@@ -27,6 +27,19 @@ summary() {
   printf '   %s\n' "${PHASES[@]}" >&2
 }
 trap summary EXIT
+# retry N command…: runs the command up to N times (5 s, 10 s… apart); fails with its status when every attempt did.
+retry() {
+  local attempts=$1 attempt=1
+  shift
+  until "$@"; do
+    if [ "$attempt" -ge "$attempts" ]; then
+      log "failed $attempts times: $*"
+      return 1
+    fi
+    sleep $((attempt * 5))
+    attempt=$((attempt + 1))
+  done
+}
 
 # --- system packages -------------------------------------------------------------------------------------------------
 missing=()
@@ -38,14 +51,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   log "installing ${missing[*]}"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
   export DEBIAN_FRONTEND=noninteractive
-  for attempt in 1 2 3; do
-    $SUDO apt-get -o Acquire::Retries=3 update -qq && break
-    sleep $((attempt * 5))
-  done
-  for attempt in 1 2 3; do
-    $SUDO apt-get -o Acquire::Retries=3 install -y -qq --no-install-recommends "${missing[@]}" && break
-    sleep $((attempt * 5))
-  done
+  retry 3 $SUDO apt-get -o Acquire::Retries=3 update -qq
+  retry 3 $SUDO apt-get -o Acquire::Retries=3 install -y -qq --no-install-recommends "${missing[@]}"
 fi
 # Debian's glewlwyd package may start a system instance on 4593; our tests start their own on free ports.
 phase_done apt
@@ -55,10 +62,7 @@ phase pip
 if [ ! -x .venv/bin/python ] || ! cmp -s Scripts/requirements.txt .venv/requirements.installed; then
   log "installing Python peers into .venv"
   python3 -m venv .venv
-  for attempt in 1 2 3; do
-    .venv/bin/pip install -q --disable-pip-version-check -r Scripts/requirements.txt && break
-    sleep $((attempt * 5))
-  done
+  retry 3 .venv/bin/pip install -q --disable-pip-version-check -r Scripts/requirements.txt
   cp Scripts/requirements.txt .venv/requirements.installed
 fi
 export TESSERA_PYTHON="$ROOT/.venv/bin/python"
@@ -75,12 +79,8 @@ phase "swift format lint"
 swift format lint --strict --recursive --parallel Sources
 phase_done lint
 
-# The public test vectors (Wycheproof) live beside the checkout in ../shared, or wherever TESSERA_SHARED says; the
-# vector suites skip without them, and under CI=true they are required.
-if [ -z "${TESSERA_SHARED:-}" ] && [ -d "$ROOT/../shared" ]; then
-  TESSERA_SHARED=$(cd "$ROOT/../shared" && pwd)
-  export TESSERA_SHARED
-fi
+# The public test vectors (Wycheproof) are in Tests/vectors; TESSERA_SHARED may name another folder holding vectors/.
+# Without them the vector suite skips, saying so; under CI=true it fails.
 
 if [ $# -gt 0 ]; then
   phase "swift test $*"
@@ -89,8 +89,15 @@ if [ $# -gt 0 ]; then
   exit 0
 fi
 # One run per test target (Package.swift), each timed; the first failure stops the script after the rest ran.
+# The test targets are read from `swift package dump-package` (every .testTarget, whatever its name or layout).
+targets=$(swift package dump-package | "$TESSERA_PYTHON" -c \
+  'import json, sys; print("\n".join(t["name"] for t in json.load(sys.stdin)["targets"] if t["type"] == "test"))')
+if [ -z "$targets" ]; then
+  log "no test targets found in Package.swift"
+  exit 1
+fi
 failed=()
-for target in $(sed -n 's/^ *name: "\([A-Za-z]*Tests\)",$/\1/p' Package.swift); do
+for target in $targets; do
   phase "swift test: $target"
   if ! swift test --skip-build --filter "^$target\\."; then failed+=("$target"); fi
   phase_done "$target"

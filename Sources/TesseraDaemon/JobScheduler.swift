@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import Synchronization
+import TesseraJOSE
 
 /// A ServiceLifecycle service that runs ``DaemonJob``s on their schedules.
 ///
@@ -117,9 +118,7 @@ public final class JobScheduler: Service, Sendable {
         }
         let elapsed = ContinuousClock.now - started
         CoreMetrics.Timer(label: "tessera_job_duration_seconds", dimensions: [("job", job.name)], factory: factory)
-            .recordNanoseconds(
-                elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
-            )
+            .recordNanoseconds(elapsed.nanoseconds)
         let outcome: String
         switch result {
         case .success:

@@ -1,10 +1,16 @@
 /// A JSON value as parsed by ``StrictJSON``: every object is known to be free of duplicate member names.
 public enum JSONValue: Sendable, Hashable {
+    /// `null`.
     case null
+    /// `true` or `false`.
     case bool(Bool)
+    /// A number (integers included; JSON has one number type).
     case number(Double)
+    /// A string.
     case string(String)
+    /// An array, in order.
     case array([JSONValue])
+    /// An object: its members by name.
     case object([String: JSONValue])
 
     /// The member `key` when this is an object.

@@ -11,13 +11,21 @@ public enum StrictJSON {
     public struct ParseError: Error, Sendable, Hashable, CustomStringConvertible {
         /// Which rule the document broke; the raw value is the wording ``description`` uses.
         public enum Reason: String, Sendable {
+            /// The input ended inside a value.
             case unexpectedEnd = "unexpected end of input"
+            /// A byte that cannot start or continue a value here.
             case unexpectedCharacter = "unexpected character"
+            /// An object names a member twice.
             case duplicateMember = "duplicate member name"
+            /// A string with a bad escape, an unpaired surrogate, a control character or invalid UTF-8.
             case invalidString = "invalid string"
+            /// A number outside JSON's grammar or out of range.
             case invalidNumber = "invalid number"
+            /// Arrays and objects nested deeper than ``StrictJSON/maximumDepth``.
             case tooDeep = "nesting too deep"
+            /// Bytes after the value (other than whitespace).
             case trailingData = "data after the JSON value"
+            /// The document is valid JSON but not an object.
             case notAnObject = "not a JSON object"
         }
         /// What was wrong.

@@ -13,7 +13,7 @@ public struct VerificationKey: Sendable {
     public let kid: String
     /// The RSA public key (at least 2048 bits).
     public let publicKey: _RSA.Signing.PublicKey
-    /// The algorithms it may verify: the policy's allowed ones, narrowed to the JWK's own `alg` when it has one.
+    /// The algorithms it may verify: those the key set allows (its `algorithms:`), narrowed to the JWK's own `alg`.
     public let algorithms: Set<JWSAlgorithm>
     /// The issuer the JWKS publishes it for (its `issuer` member, which may hold `{tenantid}`); `nil` when not given.
     public let issuer: String?

@@ -12,11 +12,11 @@ public enum Peers {
             .deletingLastPathComponent().path
     }
 
-    /// The folder holding the public test vectors (`vectors/wycheproof/…`): `TESSERA_SHARED`, else `../shared` beside
-    /// the checkout. Nothing else of the project's tests comes from there.
+    /// The folder holding the public test vectors (`vectors/wycheproof/…`): `TESSERA_SHARED` when set, else the
+    /// checkout's own copy in `Tests` (`Tests/vectors/wycheproof`, Apache-2.0, its `SOURCE` says from where).
     public static var sharedDirectory: String {
         if let path = ProcessInfo.processInfo.environment["TESSERA_SHARED"], !path.isEmpty { return path }
-        return URL(fileURLWithPath: packageRoot).deletingLastPathComponent().appendingPathComponent("shared").path
+        return packageRoot + "/Tests"
     }
 
     /// A public test-vector file under ``sharedDirectory``, when it is there.
@@ -26,7 +26,7 @@ public enum Peers {
     }
 
     /// Whether a suite needing the vector file `relativePath` runs: always under CI (where absence is a failure),
-    /// else when the file is there (set `TESSERA_SHARED` to the folder holding `vectors/`).
+    /// else when the file is there (`TESSERA_SHARED` names another folder holding `vectors/`).
     public static func vectorsAvailable(_ relativePath: String) -> Bool { isCI || vectorFile(relativePath) != nil }
 
     public static func which(_ command: String) -> String? {
@@ -223,7 +223,7 @@ public struct Glewlwyd: Sendable {
         guard let base = values["GLEWLWYD_BASE"], let issuer = values["GLEWLWYD_ISSUER"],
             let pid = values["GLEWLWYD_PID"].flatMap(Int32.init)
         else {
-            throw Peers.PeerError("glewlwyd-setup.sh printed no settings: \(output.suffix(500))")
+            throw Peers.PeerError("glewlwyd.sh printed no settings: \(output.suffix(500))")
         }
         return Glewlwyd(base: base, issuer: issuer, directory: directory, pid: pid)
     }

@@ -4,7 +4,8 @@ import TesseraTestSupport
 import TesseraValidation
 import Testing
 
-/// Google Wycheproof's JWS vectors (`$TESSERA_SHARED/vectors/wycheproof/json_web_signature_test.json`, 401 tests): every
+/// Google Wycheproof's JWS vectors (`Tests/vectors/wycheproof/json_web_signature_test.json`, or the same path under
+/// `$TESSERA_SHARED`; 401 tests): every
 /// applicable test — RSA keys with RS256 or PS256 (what this validator accepts), and keys that must not verify at all
 /// (encryption keys, `key_ops` without `verify`) — gets the right verdict.
 @Suite("Wycheproof JWS vectors")

@@ -11,14 +11,19 @@ extension ClientCertificateCredential {
         password: String? = nil,
         options: AssertionOptions = AssertionOptions()
     ) throws(IdentityError) -> some ClientCredential {
-        // Fail now, with the reason; later changes that do not load keep this value.
-        let initial = try load(path: path, keyPath: keyPath, password: password, options: options)
-        let value = FileBackedValue(
-            paths: [path] + (keyPath.map { [$0] } ?? []),
-            onReloadFailure: .keepLastGood,
-            initial: initial
-        ) {
-            try ClientCertificateCredential.load(path: path, keyPath: keyPath, password: password, options: options)
+        // Fail now, with the reason; later changes that do not load keep the last good value.
+        let value: FileBackedValue<ClientCertificateCredential>
+        do {
+            value = try FileBackedValue.loaded(
+                paths: [path] + (keyPath.map { [$0] } ?? []),
+                onReloadFailure: .keepLastGood
+            ) {
+                try ClientCertificateCredential.load(path: path, keyPath: keyPath, password: password, options: options)
+            }
+        } catch let error as IdentityError {
+            throw error
+        } catch {
+            throw IdentityError(.credentialUnavailable, "the certificate file '\(path)' could not be loaded")
         }
         return ReloadingCredential(identity: "certificate-file:" + secretFingerprint(path), value: value)
     }

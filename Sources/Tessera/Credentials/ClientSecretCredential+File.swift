@@ -3,7 +3,7 @@ import Synchronization
 import TesseraJOSE
 
 extension ClientSecretCredential {
-    /// A secret read from a file (a Kubernetes secret volume, a vault agent's output; one trailing newline ignored) and
+    /// A secret read from a file (a Kubernetes secret volume, a vault agent's output; trailing newlines ignored) and
     /// read again whenever the file changes.
     public static func file(path: String, method: Method? = nil) throws(IdentityError) -> some ClientCredential {
         @Sendable func read() throws -> ClientSecretCredential {
@@ -23,7 +23,7 @@ extension ClientSecretCredential {
         do {
             return ReloadingCredential(
                 identity: "secret-file:" + secretFingerprint(path),
-                value: FileBackedValue(paths: [path], onReloadFailure: .keepLastGood, initial: try read(), load: read)
+                value: try FileBackedValue.loaded(paths: [path], onReloadFailure: .keepLastGood, load: read)
             )
         } catch let error as IdentityError {
             throw error

@@ -16,24 +16,37 @@ final class FileBackedValue<Value: Sendable>: Sendable {
     private let load: @Sendable () throws -> Value
     private let state: Mutex<(stamps: [FileStamp?], value: Value)?>
 
-    /// Files at `paths`, read by `load` on first use, or starting from `initial` (loaded by the caller just now).
-    init(
-        paths: [String],
-        onReloadFailure: ReloadFailure,
-        initial: Value? = nil,
-        load: @escaping @Sendable () throws -> Value
-    ) {
+    /// Files at `paths`, read by `load` on first use.
+    init(paths: [String], onReloadFailure: ReloadFailure, load: @escaping @Sendable () throws -> Value) {
         self.paths = paths
         self.onReloadFailure = onReloadFailure
         self.load = load
-        self.state = Mutex(initial.map { (paths.map(FileStamp.init(path:)), $0) })
+        self.state = Mutex(nil)
     }
 
-    /// The value for the files as they are now: cached while no file changed, else loaded again.
+    /// Files at `paths`, read by `load` now (its error is thrown as is). The files' stamps are taken before they are
+    /// read, so a file replaced meanwhile is read again on first use.
+    static func loaded(
+        paths: [String],
+        onReloadFailure: ReloadFailure,
+        load: @escaping @Sendable () throws -> Value
+    ) throws -> FileBackedValue {
+        let value = FileBackedValue(paths: paths, onReloadFailure: onReloadFailure, load: load)
+        let stamps = paths.map(FileStamp.init(path:))
+        let initial = try load()
+        value.state.withLock { $0 = (stamps, initial) }
+        return value
+    }
+
+    /// The value for the files as they are now: cached while no file changed, else loaded again. With
+    /// ``ReloadFailure/keepLastGood`` a file that cannot be looked at keeps the cached value without a reload each
+    /// time; with ``ReloadFailure/fail`` it is read (and its error thrown) on every use.
     func current() throws -> Value {
         let stamps = paths.map(FileStamp.init(path:))
         let last = state.withLock { $0 }
-        if let last, last.stamps == stamps, !stamps.contains(nil) { return last.value }
+        if let last, last.stamps == stamps, onReloadFailure == .keepLastGood || !stamps.contains(nil) {
+            return last.value
+        }
         do {
             let value = try load()
             state.withLock { $0 = (stamps, value) }

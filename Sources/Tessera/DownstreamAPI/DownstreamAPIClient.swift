@@ -270,16 +270,13 @@ public final class DownstreamAPIClient: Sendable {
                 throw Self.map(error, what: what)
             }
             let elapsed = ContinuousClock.now - started
-            metrics.duration.recordNanoseconds(
-                Int64(elapsed.components.seconds) * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
-            )
+            metrics.duration.recordNanoseconds(elapsed.nanoseconds)
             metrics.requests(result: "\(answer.status / 100)xx").increment()
             logger.debug(
                 "downstream call",
                 metadata: [
                     "api.request": "\(what)", "http.status": "\(answer.status)",
-                    "duration_ms":
-                        "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)",
+                    "duration_ms": "\(elapsed.milliseconds)",
                 ]
             )
             switch answer.status {

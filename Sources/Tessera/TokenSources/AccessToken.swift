@@ -26,7 +26,7 @@ public struct AccessToken: Sendable, CustomStringConvertible {
     public let extendedExpiresOn: Date?
     /// The lifetime the server granted, in seconds.
     public let lifetime: Int64
-    /// The tenant and scopes it was issued for.
+    /// The tenant it was issued for, when known.
     public let tenant: String?
     /// The scopes it was requested for.
     public let scopes: [String]

@@ -192,7 +192,7 @@ struct DemoCommand: AsyncParsableCommand {
     }
 
     static func format(_ duration: Duration) -> String {
-        let ms = Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
+        let ms = duration.seconds * 1000
         return ms < 1 ? String(format: "%.0f µs", ms * 1000) : String(format: "%.1f ms", ms)
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The emulator's directory as its JSON configuration file describes it (README, "The emulator"). Field names follow
-/// Entra's app manifest. Unknown fields are ignored; every field but the identifiers is optional.
+/// Entra's app manifest. Unknown fields are ignored; optional fields, and fields that have a default, may be left out.
 public struct DirectoryModel: Codable, Sendable {
     /// The tenants (directories) tokens can be requested in.
     public var tenants: [Tenant] = []
