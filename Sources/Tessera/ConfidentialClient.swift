@@ -30,8 +30,9 @@ public final class ConfidentialClient: TokenSource {
         /// `["cp1"]` tells Entra the daemon handles claims challenges, so it may issue CAE tokens. Default none.
         public var clientCapabilities: [String] = []
         /// A regional token service for Microsoft authorities (``AzureRegion``), with fallback to the global endpoint.
-        /// Default: `REGION_NAME` when set and the authority is a Microsoft cloud; `nil` otherwise.
-        public var region: AzureRegion? = try? AzureRegion.fromEnvironment()
+        /// Default none: a region from the environment is explicit — ``AzureRegion/fromEnvironment(_:)`` (which
+        /// throws for an invalid `REGION_NAME`), or ``init(configReader:places:http:managedIdentityEndpoint:)``.
+        public var region: AzureRegion? = nil
         /// The token cache's policy (its clock is replaced by ``now``).
         public var cache = TokenCachePolicy()
 

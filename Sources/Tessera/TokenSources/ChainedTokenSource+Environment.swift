@@ -1,3 +1,4 @@
+import Configuration
 import CoreMetrics
 import Foundation
 import Logging
@@ -17,7 +18,10 @@ extension ChainedTokenSource {
     }
 
     /// Environment → workload identity → managed identity, from `environment`, narrowed by `only` or by
-    /// `AZURE_TOKEN_CREDENTIALS` (`prod`, or one step's name such as `ManagedIdentityCredential`).
+    /// `AZURE_TOKEN_CREDENTIALS` (`prod`, or one step's name such as `ManagedIdentityCredential`). The variables are
+    /// read through swift-configuration with the keys of
+    /// ``ConfidentialClient/Configuration/init(configReader:places:http:managedIdentityEndpoint:)`` (`REGION_NAME`
+    /// included), so both accept the same settings.
     public static func environment(
         _ environment: [String: String] = ProcessInfo.processInfo.environment,
         only: [StepKind]? = nil,
@@ -25,9 +29,15 @@ extension ChainedTokenSource {
         logger: Logger = Logger(label: "tessera", factory: { _ in SwiftLogNoOpLogHandler() }),
         metricsFactory: any MetricsFactory = NOOPMetricsHandler.instance
     ) throws(IdentityError) -> ChainedTokenSource {
-        let value: @Sendable (String) -> String? = { name in environment[name].flatMap { $0.isEmpty ? nil : $0 } }
+        let reader = ConfigReader(
+            provider: EnvironmentVariablesProvider(
+                environmentVariables: environment.filter { !$0.value.isEmpty },
+                secretsSpecifier: .specific(Set(SettingKey.all.filter(\.isSecret).map(\.environment)))
+            )
+        )
+        let places = SettingPlaces(file: "no configuration file (the environment only)")
         var kinds = only ?? StepKind.allCases
-        if only == nil, let narrowed = value("AZURE_TOKEN_CREDENTIALS") {
+        if only == nil, let narrowed = reader.value(.tokenCredentials) {
             if narrowed.lowercased() == "prod" {
                 kinds = StepKind.allCases
             } else if let kind = StepKind.allCases.first(where: { $0.rawValue.lowercased() == narrowed.lowercased() }) {
@@ -43,18 +53,19 @@ extension ChainedTokenSource {
         @Sendable func client(
             _ credential: any ClientCredential
         ) throws -> (source: any TokenSource, shutdown: @Sendable () async throws -> Void) {
-            guard let tenant = value("AZURE_TENANT_ID"), let clientID = value("AZURE_CLIENT_ID") else {
+            guard let tenant = reader.value(.tenant), let clientID = reader.value(.client) else {
                 throw IdentityError(.credentialUnavailable, "AZURE_TENANT_ID and AZURE_CLIENT_ID are not both set")
             }
             var configuration = ConfidentialClient.Configuration(
                 clientID: clientID,
                 authority: try .microsoft(
                     tenant: tenant,
-                    cloud: try AzureCloud.named(value("AZURE_AUTHORITY_HOST") ?? "public")
+                    cloud: try ConfidentialClient.Configuration.cloud(reader, places: places)
                 ),
                 credential: credential
             )
             configuration.http = http
+            configuration.region = try ConfidentialClient.Configuration.region(reader, places: places)
             let client = try ConfidentialClient(
                 configuration: configuration,
                 logger: logger,
@@ -66,19 +77,13 @@ extension ChainedTokenSource {
             switch kind {
             case .environment:
                 return Step(name: "environment (\(kind.rawValue))") {
-                    if let secret = value("AZURE_CLIENT_SECRET") {
-                        return try client(ClientSecretCredential(secret: secret))
-                    }
-                    if let path = value("AZURE_CLIENT_CERTIFICATE_PATH") {
-                        var options = ClientCertificateCredential.AssertionOptions()
-                        options.sendCertificateChain = ["1", "true"].contains(
-                            value("AZURE_CLIENT_SEND_CERTIFICATE_CHAIN")?.lowercased() ?? ""
-                        )
+                    if reader.value(.secret) != nil || reader.value(.certificatePath) != nil {
                         return try client(
-                            try ClientCertificateCredential.file(
-                                path: path,
-                                password: value("AZURE_CLIENT_CERTIFICATE_PASSWORD"),
-                                options: options
+                            try ConfidentialClient.Configuration.credential(
+                                reader,
+                                places: places,
+                                http: http,
+                                managedIdentityEndpoint: { .fromEnvironment(environment) }
                             )
                         )
                     }
@@ -89,7 +94,7 @@ extension ChainedTokenSource {
                 }
             case .workloadIdentity:
                 return Step(name: "workload identity (\(kind.rawValue))") {
-                    guard let file = value("AZURE_FEDERATED_TOKEN_FILE") else {
+                    guard let file = reader.value(.federatedTokenFile) else {
                         throw IdentityError(.credentialUnavailable, "AZURE_FEDERATED_TOKEN_FILE is not set")
                     }
                     return try client(ClientAssertionCredential(file: file))
@@ -97,7 +102,7 @@ extension ChainedTokenSource {
             case .managedIdentity:
                 return Step(name: "managed identity (\(kind.rawValue))") {
                     let identity: ManagedIdentityTokenSource.Identity =
-                        value("AZURE_CLIENT_ID").map { .clientID($0) } ?? .system
+                        reader.value(.client).map { .clientID($0) } ?? .system
                     let source = try ManagedIdentityTokenSource(
                         identity: identity,
                         endpoint: .fromEnvironment(environment),

@@ -65,14 +65,15 @@ struct CallCommand: AsyncParsableCommand {
         var target = url
         var scope = self.scope
         if let api {
-            guard let file = self.client.configFile() else {
+            guard self.client.configFile() != nil else {
                 throw ValidationError(
                     "--api needs a configuration file (--config / TESSERA_CONFIG) with DownstreamApis"
                 )
             }
-            let downstream: AppSettingsFile.DownstreamAPI
+            let downstream: DownstreamAPI
             do {
-                downstream = try AppSettingsFile.downstreamAPI(named: api, path: file)
+                let (reader, places) = try self.client.settings()
+                downstream = try DownstreamAPI(configReader: reader, name: api, places: places)
             } catch {
                 throw ValidationError("\(error)")
             }

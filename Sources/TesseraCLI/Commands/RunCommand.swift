@@ -47,7 +47,7 @@ struct RunCommand: AsyncParsableCommand {
         var configuration: ConfidentialClient.Configuration
         do {
             guard let file = client.configFile() else {
-                throw ClientSettings.SettingError(
+                throw SettingError(
                     "tessera run needs a configuration file with Daemon.Jobs: --config daemon.json (or TESSERA_CONFIG)"
                 )
             }
@@ -123,7 +123,7 @@ struct RunCommand: AsyncParsableCommand {
                             }
                         }
                         if !failures.isEmpty {
-                            throw ClientSettings.SettingError(
+                            throw SettingError(
                                 "the run failed for tenant(s) \(failures.joined(separator: ", "))"
                             )
                         }
@@ -136,7 +136,7 @@ struct RunCommand: AsyncParsableCommand {
             daemon.registry = prometheus
             if let onboarding = settings.onboarding {
                 guard let cloud = configuration.authority.cloud else {
-                    throw ClientSettings.SettingError("Daemon.Onboarding needs a Microsoft authority")
+                    throw SettingError("Daemon.Onboarding needs a Microsoft authority")
                 }
                 let scope = configuredJobs.first?.api.scopes.first ?? cloud.graphResource + "/.default"
                 daemon.onboarding = Onboarding(
@@ -198,14 +198,14 @@ struct RunCommand: AsyncParsableCommand {
         } else {
             let temporary = output + ".tmp-\(getpid())"
             guard FileManager.default.createFile(atPath: temporary, contents: lines) else {
-                throw ClientSettings.SettingError(
+                throw SettingError(
                     "cannot write '\(temporary)': check that the Output folder exists and is writable"
                 )
             }
             if rename(temporary, output) != 0 {
                 let reason = String(cString: strerror(errno))
                 unlink(temporary)
-                throw ClientSettings.SettingError("cannot replace '\(output)': \(reason)")
+                throw SettingError("cannot replace '\(output)': \(reason)")
             }
         }
         logger.info(

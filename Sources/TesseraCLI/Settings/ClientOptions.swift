@@ -1,9 +1,12 @@
 import ArgumentParser
+import Configuration
 import Foundation
-import Logging
 import Tessera
 
-/// Where the client's settings come from: flags, then the environment, then a configuration file.
+/// Where the client's settings come from: flags, then the environment (`AZURE_*`, `REGION_NAME`), then a
+/// configuration file (`appsettings.json`) — layered by swift-configuration and read by the library
+/// (``ConfidentialClient/Configuration/init(configReader:places:http:managedIdentityEndpoint:)``). The CLI adds only
+/// its flags.
 struct ClientOptions: ParsableArguments {
     @Option(help: "The tenant (GUID or domain). Overrides AZURE_TENANT_ID and the file.")
     var tenant: String?
@@ -20,16 +23,58 @@ struct ClientOptions: ParsableArguments {
     )
     var config: String?
 
+    /// The flags' setting keys, and how errors name them.
+    static let flagNames = [
+        "azure.tenantId": "--tenant", "azure.clientId": "--client-id", "azure.authorityHost": "--authority-host",
+    ]
+
+    /// The layered settings (flags > environment > file) and the names errors give their places.
+    func settings(
+        _ environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> (reader: ConfigReader, places: SettingPlaces) {
+        var flags: [AbsoluteConfigKey: ConfigValue] = [:]
+        for (key, value) in [
+            ("azure.tenantId", tenant), ("azure.clientId", clientId), ("azure.authorityHost", authorityHost),
+        ] {
+            if let value {
+                flags[AbsoluteConfigKey(key.split(separator: ".").map(String.init))] = ConfigValue(
+                    .string(value),
+                    isSecret: false
+                )
+            }
+        }
+        var providers: [any ConfigProvider] = [
+            InMemoryProvider(name: "flags", values: flags),
+            EnvironmentVariablesProvider(
+                environmentVariables: environment.filter {
+                    ($0.key.hasPrefix("AZURE_") || $0.key == "REGION_NAME") && !$0.value.isEmpty
+                },
+                secretsSpecifier: .specific(["AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PASSWORD"])
+            ),
+        ]
+        let file = configFile(environment)
+        if let file { providers.append(try AppSettingsFile.provider(path: file)) }
+        let places = SettingPlaces(
+            flags: Self.flagNames,
+            file: file ?? "no configuration file (--config / TESSERA_CONFIG)"
+        )
+        return (ConfigReader(providers: providers), places)
+    }
+
+    /// The client configuration the settings describe.
     func configuration(
         _ environment: [String: String] = ProcessInfo.processInfo.environment,
         caFile: String? = nil
     ) throws -> ConfidentialClient.Configuration {
-        var flags: [String: String] = [:]
-        flags[ClientSettings.tenant] = tenant
-        flags[ClientSettings.client] = clientId
-        flags[ClientSettings.authorityHost] = authorityHost
-        return try ClientSettings(flags: flags, environment: environment, file: configFile(environment))
-            .clientConfiguration(caFile: caFile)
+        let (reader, places) = try settings(environment)
+        var http = HTTPConfiguration()
+        http.caFile = caFile
+        return try ConfidentialClient.Configuration(
+            configReader: reader,
+            places: places,
+            http: http,
+            managedIdentityEndpoint: .fromEnvironment(environment)
+        )
     }
 
     /// `--config`, else `TESSERA_CONFIG`.

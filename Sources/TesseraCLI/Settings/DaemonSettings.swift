@@ -1,3 +1,4 @@
+import Configuration
 import Foundation
 import Tessera
 import TesseraDaemon
@@ -30,38 +31,31 @@ struct DaemonSettings {
         #""Daemon": {"Jobs": [{"Name": "users", "Api": "Graph", "RelativePath": "users", "Schedule": "every 5m", "Output": "users.jsonl"}]}"#
 
     init(path: String) throws {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ClientSettings.SettingError("cannot read the configuration file '\(path)'")
+        let root = try AppSettingsFile.object(path: path)
+        let file = ConfigReader(provider: try AppSettingsFile.provider(path: path))
+        func fail(_ what: String) -> SettingError {
+            SettingError("\(path): \(what); e.g. \(Self.example)")
         }
-        let root: [String: JSONValue]
-        do {
-            root = try StrictJSON.parseObject(Array(data))
-        } catch {
-            throw ClientSettings.SettingError("the configuration file '\(path)' is not a JSON object: \(error)")
-        }
-        func fail(_ what: String) -> ClientSettings.SettingError {
-            ClientSettings.SettingError("\(path): \(what); e.g. \(Self.example)")
-        }
-        guard let daemon = AppSettingsFile.lookup(root, "Daemon")?.objectValue else { throw fail("no Daemon section") }
-        guard let jobs = AppSettingsFile.lookup(daemon, "Jobs")?.arrayValue, !jobs.isEmpty else {
+        guard let daemon = AppSettingsFile.member(root, "Daemon")?.objectValue else { throw fail("no Daemon section") }
+        guard let jobs = AppSettingsFile.member(daemon, "Jobs")?.arrayValue, !jobs.isEmpty else {
             throw fail("Daemon.Jobs is missing or empty")
         }
-        metricsPort = try AppSettingsFile.lookup(daemon, "MetricsPort").map { value in
+        metricsPort = try AppSettingsFile.member(daemon, "MetricsPort").map { value in
             guard let port = value.integerValue.map(Int.init), (0...65535).contains(port) else {
                 throw fail("Daemon.MetricsPort must be a port number 0…65535")
             }
             return port
         }
         shutdownTimeoutSeconds =
-            try AppSettingsFile.lookup(daemon, "ShutdownTimeoutSeconds").map { value in
+            try AppSettingsFile.member(daemon, "ShutdownTimeoutSeconds").map { value in
                 guard let seconds = value.integerValue.map(Int.init), (0...3600).contains(seconds) else {
                     throw fail("Daemon.ShutdownTimeoutSeconds must be 0…3600")
                 }
                 return seconds
             } ?? 10
-        if let onboarding = AppSettingsFile.lookup(daemon, "Onboarding")?.objectValue {
-            guard let redirect = AppSettingsFile.lookup(onboarding, "RedirectUri")?.stringValue,
-                let tenants = AppSettingsFile.lookup(onboarding, "TenantsFile")?.stringValue
+        if let onboarding = AppSettingsFile.member(daemon, "Onboarding")?.objectValue {
+            guard let redirect = AppSettingsFile.member(onboarding, "RedirectUri")?.stringValue,
+                let tenants = AppSettingsFile.member(onboarding, "TenantsFile")?.stringValue
             else {
                 throw fail(
                     "Daemon.Onboarding needs RedirectUri (the /onboarding/callback URL registered on the app) and TenantsFile"
@@ -78,7 +72,7 @@ struct DaemonSettings {
         var names: Set<String> = []
         self.jobs = try jobs.enumerated().map { index, value in
             guard let job = value.objectValue else { throw fail("Daemon.Jobs[\(index)] is not an object") }
-            func string(_ key: String) -> String? { AppSettingsFile.lookup(job, key)?.stringValue }
+            func string(_ key: String) -> String? { AppSettingsFile.member(job, key)?.stringValue }
             let name = string("Name") ?? "job\(index + 1)"
             guard name.count <= 64, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }),
                 names.insert(name).inserted
@@ -89,15 +83,14 @@ struct DaemonSettings {
             }
             var api: DownstreamAPI
             if let reference = string("Api") {
-                let entry = try AppSettingsFile.downstreamAPI(named: reference, path: path)
-                api = DownstreamAPI(baseURL: entry.baseURL, scopes: entry.scopes, relativePath: entry.relativePath)
+                api = try DownstreamAPI(configReader: file, name: reference, places: SettingPlaces(file: path))
             } else if let url = string("Url") {
                 api = DownstreamAPI(baseURL: url, scopes: [])
             } else {
                 throw fail("Daemon.Jobs[\(index)] (\(name)) names neither Api (a DownstreamApis entry) nor Url")
             }
             if let relative = string("RelativePath") { api.relativePath = relative }
-            switch AppSettingsFile.lookup(job, "Scopes") {
+            switch AppSettingsFile.member(job, "Scopes") {
             case .array(let values): api.scopes = values.compactMap(\.stringValue)
             case .string(let value): api.scopes = value.split(separator: " ").map(String.init)
             default: break
@@ -108,8 +101,8 @@ struct DaemonSettings {
                     "Daemon.Jobs[\(index)].Schedule '\(string("Schedule") ?? "")' is not 'once' or 'every <n>s|m|h' (e.g. 'every 5m')"
                 )
             }
-            let paged = AppSettingsFile.lookup(job, "Paged")?.boolValue ?? true
-            let perTenant = AppSettingsFile.lookup(job, "PerTenant")?.boolValue ?? false
+            let paged = AppSettingsFile.member(job, "Paged")?.boolValue ?? true
+            let perTenant = AppSettingsFile.member(job, "PerTenant")?.boolValue ?? false
             let output = string("Output") ?? "-"
             if perTenant, output != "-", !output.contains("{tenant}") {
                 throw fail(
