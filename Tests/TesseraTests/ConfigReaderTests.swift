@@ -98,7 +98,10 @@ struct ConfigReaderTests {
         #expect(try region(["AZURE_REGION": "westus2", "REGION_NAME": "eastus"]) == .named("westus2"))
         #expect(try region(["AZURE_REGION": "TryAutoDetect", "REGION_NAME": "eastus"]) == .named("eastus"))
         #expect(try region(["AZURE_REGION": "TryAutoDetect"]) == nil)
-        // The plain initializer reads no environment, whatever REGION_NAME says.
+        // The plain initializer reads no environment, whatever REGION_NAME says (it used to default to it).
+        setenv("REGION_NAME", "eastus", 1)
+        defer { unsetenv("REGION_NAME") }
+        #expect(ProcessInfo.processInfo.environment["REGION_NAME"] == "eastus")
         let plain = ConfidentialClient.Configuration(
             clientID: daemonClientID,
             authority: try .microsoft(tenant: tenantID),
