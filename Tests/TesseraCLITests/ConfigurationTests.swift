@@ -28,7 +28,8 @@ struct ConfigurationTests {
         var clean = [
             "AZURE_TENANT_ID": "", "AZURE_CLIENT_ID": "", "AZURE_CLIENT_SECRET": "", "AZURE_AUTHORITY_HOST": "",
             "AZURE_CLIENT_CERTIFICATE_PATH": "",
-            "AZURE_FEDERATED_TOKEN_FILE": "", "TESSERA_CONFIG": "",
+            "AZURE_FEDERATED_TOKEN_FILE": "", "TESSERA_CONFIG": "", "REGION_NAME": "",
+            "AZURE_REGIONAL_AUTHORITY_NAME": "",
         ]
         clean.merge(environment) { $1 }
         let before = server.tokenRequests.count
@@ -119,7 +120,7 @@ struct ConfigurationTests {
             (["--config", "/nonexistent.json"], "cannot read the configuration file '/nonexistent.json'"),
             (
                 ["--tenant", "contoso.example", "--client-id", "abc", "--authority-host", "ftp://x"],
-                "azure.authorityHost (--authority-host, AZURE_AUTHORITY_HOST, AzureAd.Instance) is not valid"
+                "azure.authorityHost is not valid (looked in --authority-host, AZURE_AUTHORITY_HOST and no configuration file (--config / TESSERA_CONFIG) (AzureAd.Instance))"
             ),
         ] {
             do {
@@ -128,6 +129,7 @@ struct ConfigurationTests {
                     ["token"] + arguments,
                     environment: [
                         "AZURE_TENANT_ID": "", "AZURE_CLIENT_ID": "", "AZURE_CLIENT_SECRET": "", "TESSERA_CONFIG": "",
+                        "REGION_NAME": "", "AZURE_REGIONAL_AUTHORITY_NAME": "",
                     ]
                 )
                 Issue.record("accepted \(arguments)")

@@ -85,29 +85,74 @@ struct ConfigReaderTests {
         #expect(configuration.credential.identity == ClientSecretCredential(secret: "file-secret").identity)
     }
 
-    @Test("regions: AzureAd.AzureRegion, TryAutoDetect reading REGION_NAME, REGION_NAME alone, none")
+    @Test(
+        "regions: AZURE_REGIONAL_AUTHORITY_NAME or AzureAd.AzureRegion; TryAutoDetect reads REGION_NAME, which alone turns nothing on"
+    )
     func regions() throws {
         let base = ["AZURE_TENANT_ID": tenantID, "AZURE_CLIENT_ID": daemonClientID, "AZURE_CLIENT_SECRET": testSecret]
-        func region(_ extra: [String: String]) throws -> AzureRegion? {
-            try ConfidentialClient.Configuration(
-                configReader: ConfigReader(provider: Self.environment(base.merging(extra) { $1 }))
-            ).region
+        func region(_ extra: [String: String], file: String? = nil) throws -> AzureRegion? {
+            var providers: [any ConfigProvider] = [Self.environment(base.merging(extra) { $1 })]
+            if let file { providers.append(try AppSettingsFile.provider(path: try Self.write(file))) }
+            return try ConfidentialClient.Configuration(configReader: ConfigReader(providers: providers)).region
         }
         #expect(try region([:]) == nil)
-        #expect(try region(["REGION_NAME": "EastUS"]) == .named("eastus"))
-        #expect(try region(["AZURE_REGION": "westus2", "REGION_NAME": "eastus"]) == .named("westus2"))
-        #expect(try region(["AZURE_REGION": "TryAutoDetect", "REGION_NAME": "eastus"]) == .named("eastus"))
-        #expect(try region(["AZURE_REGION": "TryAutoDetect"]) == nil)
-        // The plain initializer reads no environment, whatever REGION_NAME says (it used to default to it).
-        setenv("REGION_NAME", "eastus", 1)
-        defer { unsetenv("REGION_NAME") }
-        #expect(ProcessInfo.processInfo.environment["REGION_NAME"] == "eastus")
-        let plain = ConfidentialClient.Configuration(
-            clientID: daemonClientID,
-            authority: try .microsoft(tenant: tenantID),
-            credential: ClientSecretCredential(secret: testSecret)
+        #expect(try region(["REGION_NAME": "EastUS"]) == nil)
+        #expect(try region(["AZURE_REGIONAL_AUTHORITY_NAME": "westus2", "REGION_NAME": "eastus"]) == .named("westus2"))
+        #expect(
+            try region(["AZURE_REGIONAL_AUTHORITY_NAME": "tryautodetect", "REGION_NAME": "eastus"]) == .named("eastus")
         )
-        #expect(plain.region == nil)
+        #expect(try region(["AZURE_REGIONAL_AUTHORITY_NAME": "TryAutoDetect"]) == nil)
+        #expect(
+            try region(["REGION_NAME": "eastus"], file: #"{"AzureAd": {"AzureRegion": "TryAutoDetect"}}"#)
+                == .named("eastus")
+        )
+        #expect(try region([:], file: #"{"AzureAd": {"azureregion": "northeurope"}}"#) == .named("northeurope"))
+    }
+
+    @Test("an empty environment variable counts as unset: the file's value is used")
+    func emptyVariables() throws {
+        let path = try Self.write(
+            #"{"AzureAd": {"Instance": "https://login.microsoftonline.us/", "TenantId": "t", "ClientId": "c", "ClientSecret": "file-secret"}}"#
+        )
+        defer { unlink(path) }
+        let reader = ConfigReader(providers: [
+            EnvironmentVariablesProvider.ignoringEmptyValues(["AZURE_AUTHORITY_HOST": "", "AZURE_CLIENT_SECRET": ""]),
+            try AppSettingsFile.provider(path: path),
+        ])
+        let configuration = try ConfidentialClient.Configuration(configReader: reader)
+        #expect(configuration.authority.cloud == .usGovernment)
+        #expect(configuration.credential.identity == ClientSecretCredential(secret: "file-secret").identity)
+    }
+
+    @Test("ClientCredentials: a SignedAssertionFilePath whose file is readable wins; a missing one is skipped")
+    func signedAssertionFile() throws {
+        let token = try Self.write("eyJ.federated.token")
+        defer { unlink(token) }
+        for (path, expectAssertion) in [(token, true), ("/nonexistent/token", false)] {
+            let file = try Self.write(
+                """
+                {"AzureAd": {"TenantId": "t", "ClientId": "c", "ClientCredentials": [
+                  {"SourceType": "SignedAssertionFilePath", "SignedAssertionFileDiskPath": "\(path)"},
+                  {"SourceType": "ClientSecret", "ClientSecret": "fallback"}]}}
+                """
+            )
+            defer { unlink(file) }
+            let configuration = try ConfidentialClient.Configuration(
+                configReader: ConfigReader(provider: try AppSettingsFile.provider(path: file))
+            )
+            #expect((configuration.credential is ClientAssertionCredential) == expectAssertion)
+            #expect(configuration.credential.identity.hasPrefix(expectAssertion ? "assertion:file:" : "secret:"))
+        }
+    }
+
+    @Test("DownstreamApis names that clash case-insensitively or cannot be keys do not crash the reader")
+    func downstreamAPINames() throws {
+        let path = try Self.write(
+            #"{"DownstreamApis": {"Graph": {"BaseUrl": "https://a.example/"}, "graph": {"BaseUrl": "https://b.example/"}, "Graph.": {"BaseUrl": "https://c.example/"}, "": {"BaseUrl": "https://d.example/"}}}"#
+        )
+        defer { unlink(path) }
+        let reader = ConfigReader(provider: try AppSettingsFile.provider(path: path))
+        #expect(try DownstreamAPI(configReader: reader, name: "GRAPH").baseURL == "https://a.example/")
     }
 
     /// One bad or missing setting and what its error must say.
@@ -145,26 +190,38 @@ struct ConfigReaderTests {
             testDescription: "an authority host that is not a URL or cloud name",
             environment: complete.merging(["AZURE_AUTHORITY_HOST": "ftp://login.example"]) { $1 },
             file: nil,
-            expected: ["azure.authorityHost", "AZURE_AUTHORITY_HOST", "AzureAd.Instance", "https://"]
+            expected: [
+                "azure.authorityHost is not valid", "AZURE_AUTHORITY_HOST", "AzureAd.Instance", "https://",
+                "e.g. https://login.microsoftonline.com",
+            ]
         ),
         BadSetting(
-            testDescription: "an invalid REGION_NAME",
-            environment: complete.merging(["REGION_NAME": "west us 2"]) { $1 },
+            testDescription: "an invalid REGION_NAME (TryAutoDetect)",
+            environment: complete.merging([
+                "AZURE_REGIONAL_AUTHORITY_NAME": "TryAutoDetect", "REGION_NAME": "west us 2",
+            ]) {
+                $1
+            },
             file: nil,
-            expected: ["region.name", "REGION_NAME", "not an Azure region name", "westus2"]
+            expected: ["region.name is not valid", "REGION_NAME", "not an Azure region name", "e.g. westus2"]
         ),
         BadSetting(
             testDescription: "an invalid AzureAd.AzureRegion",
             environment: complete.filter { $0.key != "AZURE_TENANT_ID" },
             file: #"{"AzureAd": {"TenantId": "t", "AzureRegion": "not/a/region"}}"#,
-            expected: ["azure.region", "AzureAd.AzureRegion", "not an Azure region name"]
+            expected: [
+                "azure.regionalAuthorityName is not valid", "AZURE_REGIONAL_AUTHORITY_NAME", "AzureAd.AzureRegion",
+                "not an Azure region name", "e.g. westus2",
+            ]
         ),
         BadSetting(
             testDescription: "a Base64Encoded certificate that is not base64",
             environment: complete.filter { $0.key != "AZURE_CLIENT_SECRET" },
             file:
                 #"{"AzureAd": {"ClientCredentials": [{"SourceType": "Base64Encoded", "Base64EncodedValue": "%%%"}]}}"#,
-            expected: ["azure.clientCertificateBase64", "Base64Encoded", "not base64 PFX data"]
+            expected: [
+                "azure.clientCertificateBase64 is not valid", "Base64Encoded", "not base64 PFX data", "e.g. the PFX",
+            ]
         ),
         BadSetting(
             testDescription: "a file that is not JSON",
@@ -192,6 +249,8 @@ struct ConfigReaderTests {
         } catch {
             #expect(error.code == .invalidConfiguration)
             for part in setting.expected { #expect(error.message.contains(part), "\(error.message)") }
+            // A value that is wrong names the file it may have come from.
+            if let path, error.message.contains("is not valid") { #expect(error.message.contains(path)) }
             #expect(!error.message.contains(testSecret))
         }
     }
@@ -227,16 +286,28 @@ struct ConfigReaderTests {
             #expect(token.token.hasPrefix("test-token-"))
             try await chain.shutdown()
         }
-        let sameInTheChain = ["an invalid REGION_NAME", "an authority host that is not a URL or cloud name"]
+        // Wrong values stop the chain with the same error; a missing credential leaves the step unavailable.
+        let sameInTheChain = [
+            "an invalid REGION_NAME (TryAutoDetect)", "an authority host that is not a URL or cloud name",
+        ]
         for setting in Self.badSettings where sameInTheChain.contains(setting.testDescription) {
             let chain = try ChainedTokenSource.environment(setting.environment, only: [.environment])
             let error = await expectIdentityError {
                 _ = try await chain.token(scope: "https://graph.microsoft.com/.default")
             }
+            #expect(error?.code == .invalidConfiguration, "\(setting.testDescription)")
             for part in setting.expected {
                 #expect(error?.message.contains(part) == true, "\(String(describing: error))")
             }
             try await chain.shutdown()
         }
+        let missing = try #require(Self.badSettings.first { $0.testDescription == "no credential" })
+        let chain = try ChainedTokenSource.environment(missing.environment, only: [.environment])
+        let error = await expectIdentityError {
+            _ = try await chain.token(scope: "https://graph.microsoft.com/.default")
+        }
+        #expect(error?.code == .credentialUnavailable)
+        #expect(error?.message.contains("neither AZURE_CLIENT_SECRET nor AZURE_CLIENT_CERTIFICATE_PATH is set") == true)
+        try await chain.shutdown()
     }
 }

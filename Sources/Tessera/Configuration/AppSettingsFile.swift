@@ -16,14 +16,13 @@ public enum AppSettingsFile {
         var settings = credentialSettings(root, folder: URL(fileURLWithPath: path).deletingLastPathComponent())
         settings.merge(downstreamAPISettings(root)) { $1 }
         let secrets = Set(SettingKey.all.filter(\.isSecret).map(\.name))
-        let values = Dictionary(
-            uniqueKeysWithValues: settings.map { key, content in
-                (
-                    AbsoluteConfigKey(key.split(separator: ".").map(String.init)),
-                    ConfigValue(content, isSecret: secrets.contains(key))
-                )
-            }
-        )
+        var values: [AbsoluteConfigKey: ConfigValue] = [:]
+        for (key, content) in settings {
+            values[AbsoluteConfigKey(key.split(separator: ".").map(String.init))] = ConfigValue(
+                content,
+                isSecret: secrets.contains(key)
+            )
+        }
         return InMemoryProvider(name: path, values: values)
     }
 
@@ -101,10 +100,16 @@ public enum AppSettingsFile {
     }
 
     /// `DownstreamApis { <name>: { BaseUrl, RelativePath, Scopes } }` as `downstreamApis.<name, lower-cased>.…` keys.
+    /// Names are compared case-insensitively (the first in sorted order wins a clash); a name that is empty or holds
+    /// a `.` cannot be a key and is skipped.
     static func downstreamAPISettings(_ root: [String: JSONValue]) -> [String: ConfigContent] {
         var settings: [String: ConfigContent] = [:]
-        for (name, value) in member(root, "DownstreamApis")?.objectValue ?? [:] {
-            guard let api = value.objectValue else { continue }
+        var seen: Set<String> = []
+        let entries = (member(root, "DownstreamApis")?.objectValue ?? [:]).sorted { $0.key < $1.key }
+        for (name, value) in entries {
+            guard let api = value.objectValue, !name.isEmpty, !name.contains("."),
+                seen.insert(name.lowercased()).inserted
+            else { continue }
             let prefix = DownstreamAPI.configKeyPrefix(name)
             if let baseURL = member(api, "BaseUrl")?.stringValue { settings[prefix + ".baseUrl"] = .string(baseURL) }
             if let path = member(api, "RelativePath")?.stringValue {

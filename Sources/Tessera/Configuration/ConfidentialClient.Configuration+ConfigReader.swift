@@ -20,8 +20,9 @@ extension ConfidentialClient.Configuration {
     ///   (`AZURE_FEDERATED_TOKEN_FILE`); `azure.managedIdentityAssertion` (`system` or a client ID: a managed
     ///   identity's token as the federated assertion, Microsoft.Identity.Web's `SignedAssertionFromManagedIdentity`).
     /// - `azure.authorityHost` (`AZURE_AUTHORITY_HOST`): a cloud name or URL. Default the public cloud.
-    /// - `azure.region` (`AzureAd.AzureRegion`), else `region.name` (`REGION_NAME`): the regional token service;
-    ///   `TryAutoDetect` means `REGION_NAME`. Default none.
+    /// - `azure.regionalAuthorityName` (`AZURE_REGIONAL_AUTHORITY_NAME`; `AzureAd.AzureRegion` in the file): the
+    ///   regional token service, a region name or `TryAutoDetect`, which reads `region.name` (`REGION_NAME`, set on
+    ///   Azure hosts). Default none: `REGION_NAME` alone turns nothing on (MSAL's rule: regions are opt-in).
     ///
     /// - Parameters:
     ///   - configReader: where the settings are read.
@@ -60,15 +61,15 @@ extension ConfidentialClient.Configuration {
         }
     }
 
-    /// `azure.region` (where `TryAutoDetect` means `REGION_NAME`), else `region.name` (`REGION_NAME`), else none.
+    /// `azure.regionalAuthorityName`, where `TryAutoDetect` means `region.name` (`REGION_NAME`); none when unset.
     static func region(_ reader: ConfigReader, places: SettingPlaces) throws(IdentityError) -> AzureRegion? {
         var key = SettingKey.region
-        var name = reader.value(.region)
-        if name == nil || name?.lowercased() == "tryautodetect" {
+        guard var name = reader.value(.region) else { return nil }
+        if name.lowercased() == "tryautodetect" {
             key = .regionName
-            name = reader.value(.regionName)
+            guard let detected = reader.value(.regionName) else { return nil }
+            name = detected
         }
-        guard let name else { return nil }
         do {
             return try AzureRegion.named(name)
         } catch {

@@ -86,14 +86,15 @@ struct SettingKey: Sendable {
         example: "https://login.microsoftonline.com, or public, usgovernment, china",
         isSecret: false
     )
+    /// The region (Microsoft.Identity.Web's `AzureRegion`, azure-identity's `AZURE_REGIONAL_AUTHORITY_NAME`).
     static let region = SettingKey(
-        name: "azure.region",
-        environment: "AZURE_REGION",
+        name: "azure.regionalAuthorityName",
+        environment: "AZURE_REGIONAL_AUTHORITY_NAME",
         file: "AzureAd.AzureRegion",
-        example: "westus2",
+        example: "westus2, or TryAutoDetect (REGION_NAME)",
         isSecret: false
     )
-    /// Where Azure hosts put the region (what MSAL's region auto-detection reads).
+    /// Where Azure hosts put the region: what MSAL's region auto-detection reads, here only for `TryAutoDetect`.
     static let regionName = SettingKey(
         name: "region.name",
         environment: "REGION_NAME",

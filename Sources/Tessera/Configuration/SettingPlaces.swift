@@ -3,11 +3,12 @@
 public struct SettingPlaces: Sendable {
     /// The command-line flag that sets a key, by key (e.g. `["azure.tenantId": "--tenant"]`). Default none.
     public var flags: [String: String]
-    /// The configuration file the reader includes (its path), or why there is none. Default `appsettings.json`.
+    /// The configuration file the reader includes (its path), or why there is none. Default
+    /// `appsettings.json (if the reader has one)`.
     public var file: String
 
     /// Places with these names; by default no flags and `appsettings.json`.
-    public init(flags: [String: String] = [:], file: String = "appsettings.json") {
+    public init(flags: [String: String] = [:], file: String = "appsettings.json (if the reader has one)") {
         self.flags = flags
         self.file = file
     }
@@ -32,7 +33,7 @@ public struct SettingPlaces: Sendable {
     func invalid(_ key: SettingKey, _ reason: String) -> IdentityError {
         IdentityError(
             .invalidConfiguration,
-            "\(key.name) (\(flag(key))\(key.environment), \(key.file)) is not valid: \(reason)"
+            "\(key.name) is not valid (looked in \(describe(key))): \(reason); e.g. \(key.example)"
         )
     }
 }

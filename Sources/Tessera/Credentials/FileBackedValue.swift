@@ -38,13 +38,13 @@ final class FileBackedValue<Value: Sendable>: Sendable {
         return value
     }
 
-    /// The value for the files as they are now: cached while no file changed, else loaded again. With
-    /// ``ReloadFailure/keepLastGood`` a file that cannot be looked at keeps the cached value without a reload each
-    /// time; with ``ReloadFailure/fail`` it is read (and its error thrown) on every use.
+    /// The value for the files as they are now: cached while no file changed, else loaded again. A file that is gone
+    /// or cannot be looked at is tried again on every use: with ``ReloadFailure/keepLastGood`` the last good value
+    /// serves meanwhile, with ``ReloadFailure/fail`` its error is thrown.
     func current() throws -> Value {
         let stamps = paths.map(FileStamp.init(path:))
         let last = state.withLock { $0 }
-        if let last, last.stamps == stamps, onReloadFailure == .keepLastGood || !stamps.contains(nil) {
+        if let last, last.stamps == stamps, !stamps.contains(nil) {
             return last.value
         }
         do {

@@ -29,12 +29,7 @@ extension ChainedTokenSource {
         logger: Logger = Logger(label: "tessera", factory: { _ in SwiftLogNoOpLogHandler() }),
         metricsFactory: any MetricsFactory = NOOPMetricsHandler.instance
     ) throws(IdentityError) -> ChainedTokenSource {
-        let reader = ConfigReader(
-            provider: EnvironmentVariablesProvider(
-                environmentVariables: environment.filter { !$0.value.isEmpty },
-                secretsSpecifier: .specific(Set(SettingKey.all.filter(\.isSecret).map(\.environment)))
-            )
-        )
+        let reader = ConfigReader(provider: EnvironmentVariablesProvider.ignoringEmptyValues(environment))
         let places = SettingPlaces(file: "no configuration file (the environment only)")
         var kinds = only ?? StepKind.allCases
         if only == nil, let narrowed = reader.value(.tokenCredentials) {

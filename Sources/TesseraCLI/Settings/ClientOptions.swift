@@ -45,12 +45,7 @@ struct ClientOptions: ParsableArguments {
         }
         var providers: [any ConfigProvider] = [
             InMemoryProvider(name: "flags", values: flags),
-            EnvironmentVariablesProvider(
-                environmentVariables: environment.filter {
-                    ($0.key.hasPrefix("AZURE_") || $0.key == "REGION_NAME") && !$0.value.isEmpty
-                },
-                secretsSpecifier: .specific(["AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PASSWORD"])
-            ),
+            EnvironmentVariablesProvider.ignoringEmptyValues(environment),
         ]
         let file = configFile(environment)
         if let file { providers.append(try AppSettingsFile.provider(path: file)) }
