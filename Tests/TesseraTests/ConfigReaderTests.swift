@@ -70,6 +70,25 @@ struct ConfigReaderTests {
         #expect(configuration.credential.identity == ClientSecretCredential(secret: "…").identity)
     }
 
+    /// The README's library form, verbatim (compiled here; ``readmeLibraryForm()`` checks the README still says it).
+    // swift-format-ignore
+    static func libraryForm() throws -> (ConfidentialClient, DownstreamAPIClient) {
+        let settings = ConfigReader(providers: [EnvironmentVariablesProvider.ignoringEmptyValues(), try AppSettingsFile.provider(path: "appsettings.json")])
+        let client = try ConfidentialClient(configuration: .init(configReader: settings))
+        let graph = try DownstreamAPIClient(api: try DownstreamAPI(configReader: settings, name: "Graph"), tokenSource: client)
+        return (client, graph)
+    }
+
+    @Test("the README's three-line library form is the code compiled above")
+    func readmeLibraryForm() throws {
+        let block = try Self.readmeBlock(after: "The library reads the same settings itself", language: "swift")
+        let source = try String(contentsOfFile: #filePath, encoding: .utf8)
+        for line in block.split(separator: "\n") {
+            #expect(source.contains("        " + line + "\n"), "README line not in the compiled form: \(line)")
+        }
+        #expect(block.split(separator: "\n").count == 3)
+    }
+
     @Test("earlier providers win: the environment over the file, per key")
     func precedence() throws {
         let path = try Self.write(

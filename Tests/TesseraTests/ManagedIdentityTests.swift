@@ -6,37 +6,6 @@ import TesseraJOSE
 import TesseraTestSupport
 import Testing
 
-enum ManagedIdentityFixture {
-    static let system = DirectoryModel.ManagedIdentity(
-        clientId: "5a5a5a5a-0000-4000-8000-000000000001",
-        objectId: "0b0b0b0b-0000-4000-8000-000000000001",
-        tenant: EmulatorFixture.contoso,
-        systemAssigned: true
-    )
-    static let user = DirectoryModel.ManagedIdentity(
-        clientId: "5a5a5a5a-0000-4000-8000-000000000002",
-        objectId: "0b0b0b0b-0000-4000-8000-000000000002",
-        resourceId:
-            "/subscriptions/s/resourcegroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/payroll",
-        tenant: EmulatorFixture.contoso
-    )
-
-    /// The fixture plus both identities; the system one may read Graph users; the daemon app trusts the user-assigned one.
-    static func model(baseURL: String? = nil) -> DirectoryModel {
-        var model = EmulatorFixture.model
-        model.managedIdentities = [system, user]
-        model.grants.append(
-            .init(
-                tenant: EmulatorFixture.contoso,
-                client: system.clientId,
-                resource: Directory.graphClientID,
-                roles: ["User.Read.All"]
-            )
-        )
-        return model
-    }
-}
-
 func http(caFile: String?) -> HTTPConfiguration {
     var http = HTTPConfiguration()
     http.caFile = caFile
@@ -339,52 +308,6 @@ struct CredentialChainTests {
                 )
                 #expect(wrong.chosen == nil)
             }
-        }
-    }
-}
-
-@Suite(
-    "tessera token (built binary) with SignedAssertionFromManagedIdentity",
-    .enabled(if: ProcessInfo.processInfo.environment["TESSERA_BIN"] != nil || Peers.isCI)
-)
-struct ManagedIdentityCLITests {
-    @Test("appsettings.json ClientCredentials SourceType SignedAssertionFromManagedIdentity on App Service")
-    func signedAssertionFromManagedIdentity() async throws {
-        let binary = ProcessInfo.processInfo.environment["TESSERA_BIN"] ?? "TESSERA_BIN is not set"
-        try await withEmulator(model: ManagedIdentityFixture.model()) { emulator in
-            _ = try emulator.directory.modifyApplication(EmulatorFixture.daemon) {
-                $0.federatedCredentials = [
-                    .init(
-                        issuer: "\(emulator.baseURL)/\(EmulatorFixture.contoso)/v2.0",
-                        subject: ManagedIdentityFixture.user.objectId
-                    )
-                ]
-            }
-            let settings = NSTemporaryDirectory() + "tessera-mi-\(UUID().uuidString.prefix(8)).json"
-            defer { unlink(settings) }
-            let file: [String: Any] = [
-                "AzureAd": [
-                    "Instance": emulator.baseURL + "/", "TenantId": EmulatorFixture.contoso,
-                    "ClientId": EmulatorFixture.daemon,
-                    "ClientCredentials": [
-                        [
-                            "SourceType": "SignedAssertionFromManagedIdentity",
-                            "ManagedIdentityClientId": ManagedIdentityFixture.user.clientId,
-                        ]
-                    ],
-                ]
-            ]
-            try JSONSerialization.data(withJSONObject: file).write(to: URL(fileURLWithPath: settings))
-            let output = try await Peers.runAsync(
-                binary,
-                ["token", "--config", settings, "--scope", "api://reports/.default", "--ca-file", emulator.caFile!],
-                environment: [
-                    "IDENTITY_ENDPOINT": emulator.baseURL + "/msi/token", "IDENTITY_HEADER": emulator.identityHeader,
-                ]
-            )
-            let token = output.trimmingCharacters(in: .whitespacesAndNewlines)
-            #expect(try claims(of: token)["azp"]?.stringValue == EmulatorFixture.daemon)
-            #expect(!output.contains(emulator.identityHeader))
         }
     }
 }

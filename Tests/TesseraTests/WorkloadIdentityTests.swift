@@ -10,22 +10,13 @@ import _CryptoExtras
     "Workload identity federation end to end: an external issuer's token as the client assertion (emulator verifies via discovery/JWKS)"
 )
 struct WorkloadIdentityTests {
-    static let subject = "system:serviceaccount:payroll:daemon"
+    static let subject = WorkloadFixture.subject
 
-    /// The fixture with the daemon app trusting `issuer` for `subject`.
     static func model(issuer: String, audiences: [String]? = nil) -> DirectoryModel {
-        var model = EmulatorFixture.model
-        model.applications[0].federatedCredentials = [
-            .init(name: "aks", issuer: issuer, subject: subject, audiences: audiences)
-        ]
-        return model
+        WorkloadFixture.model(issuer: issuer, audiences: audiences)
     }
 
-    func tokenFile(_ token: String) throws -> String {
-        let path = NSTemporaryDirectory() + "tessera-federated-\(UUID().uuidString.prefix(8))"
-        try token.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
-    }
+    func tokenFile(_ token: String) throws -> String { try WorkloadFixture.tokenFile(token) }
 
     @Test("AZURE_FEDERATED_TOKEN_FILE's token gets an app token; the file is read again when the kubelet replaces it")
     func federated() async throws {
@@ -120,31 +111,6 @@ struct WorkloadIdentityTests {
                     #expect(error?.aadstsCode == 70021)
                     #expect(error?.message.contains("federated identity credential") == true)
                 }
-            }
-        }
-    }
-
-    @Test(
-        "tessera token (built binary) from AZURE_FEDERATED_TOKEN_FILE",
-        .enabled(if: ProcessInfo.processInfo.environment["TESSERA_BIN"] != nil || Peers.isCI)
-    )
-    func environment() async throws {
-        let binary = ProcessInfo.processInfo.environment["TESSERA_BIN"] ?? "TESSERA_BIN is not set"
-        try await WorkloadIssuer().run { issuer in
-            try await withEmulator(model: Self.model(issuer: issuer.issuer)) { emulator in
-                let file = try tokenFile(try await issuer.token(subject: Self.subject))
-                defer { unlink(file) }
-                let output = try await Peers.runAsync(
-                    binary,
-                    ["token", "--scope", "api://reports/.default"],
-                    environment: [
-                        "AZURE_TENANT_ID": EmulatorFixture.contoso, "AZURE_CLIENT_ID": EmulatorFixture.daemon,
-                        "AZURE_FEDERATED_TOKEN_FILE": file,
-                        "AZURE_AUTHORITY_HOST": emulator.baseURL, "TESSERA_CA_FILE": emulator.caFile!,
-                    ]
-                )
-                let token = output.trimmingCharacters(in: .whitespacesAndNewlines)
-                #expect(try claims(of: token)["azp"]?.stringValue == EmulatorFixture.daemon)
             }
         }
     }

@@ -8,18 +8,18 @@ import _CryptoExtras
 
 /// An external OpenID issuer on loopback HTTP (a Kubernetes cluster's, GitHub's): discovery, JWKS, and tokens for
 /// workloads — the other side of workload identity federation.
-final class WorkloadIssuer: Sendable {
-    let key: _RSA.Signing.PrivateKey
-    let kid = "test-issuer-key"
+package final class WorkloadIssuer: Sendable {
+    package let key: _RSA.Signing.PrivateKey
+    package let kid = "test-issuer-key"
     private let url = Mutex("")
 
-    init() throws {
+    package init() throws {
         key = try _RSA.Signing.PrivateKey(keySize: .bits2048)
     }
 
-    var issuer: String { url.withLock { $0 } }
+    package var issuer: String { url.withLock { $0 } }
 
-    func run<R: Sendable>(_ body: @Sendable (WorkloadIssuer) async throws -> R) async throws -> R {
+    package func run<R: Sendable>(_ body: @Sendable (WorkloadIssuer) async throws -> R) async throws -> R {
         let router = Router()
         router.get(".well-known/openid-configuration") { _, _ -> Response in
             self.json([
@@ -49,7 +49,7 @@ final class WorkloadIssuer: Sendable {
         }
     }
 
-    func json(_ object: [String: Any]) -> Response {
+    package func json(_ object: [String: Any]) -> Response {
         Response(
             status: .ok,
             headers: [.contentType: "application/json"],
@@ -58,7 +58,7 @@ final class WorkloadIssuer: Sendable {
     }
 
     /// A workload token, as the kubelet projects one into the pod.
-    func token(
+    package func token(
         subject: String,
         audience: String = "api://AzureADTokenExchange",
         lifetime: Int64 = 3600,
