@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Tessera
+import TesseraJOSE
 
 /// The customer tenants a multi-tenant daemon (ISV) serves, learnt from admin-consent redirects while it runs and kept
 /// in a JSON file (`{"tenants":[{"id":…,"onboardedAt":…}]}`, written atomically, mode 0600) across restarts.
@@ -75,12 +76,10 @@ public final class TenantRegistry: Sendable {
         encoder.dateEncodingStrategy = .iso8601
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let data = try encoder.encode(File(tenants: snapshot))
-        let temporary = path + ".tmp-\(UUID().uuidString.prefix(8))"
-        guard FileManager.default.createFile(atPath: temporary, contents: data, attributes: [.posixPermissions: 0o600]),
-            rename(temporary, path) == 0
-        else {
-            unlink(temporary)
-            throw RegistryError("cannot write the tenant registry '\(path)': check the folder exists and is writable")
+        do {
+            try SecretFile.write(Array(data), to: path)
+        } catch {
+            throw RegistryError("cannot write the tenant registry \(error)")
         }
     }
 }

@@ -88,7 +88,11 @@ public final class Emulator: Sendable {
     ) async throws -> Emulator {
         let stateDirectory =
             options.stateDirectory ?? (NSTemporaryDirectory() + "tessera-emulator-" + UUID().uuidString.prefix(8))
-        try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
+        do {
+            try SecretFile.prepareFolder(stateDirectory)
+        } catch {
+            throw EmulatorError("the state folder \(error)")
+        }
         let directory = try Directory(model)
         let keys = try await SigningKeys(stateDirectory: stateDirectory)
         let base = BaseURLs()
@@ -117,7 +121,12 @@ public final class Emulator: Sendable {
         let persistPath = stateDirectory + "/directory.json"
         let persistDirectory = options.persistDirectory
         let persist: @Sendable () -> Void = {
-            if persistDirectory { Self.write(directory.snapshot(), to: persistPath) }
+            guard persistDirectory else { return }
+            do {
+                try Self.write(directory.snapshot(), to: persistPath)
+            } catch {
+                logger.error("cannot save the directory", metadata: ["error": "\(error)"])
+            }
         }
         AdminRoutes(directory: directory, keys: keys, faults: faults, adminKey: adminKey, persist: persist).register(
             on: router
@@ -181,14 +190,12 @@ public final class Emulator: Sendable {
         return emulator
     }
 
-    /// Writes the directory (secrets included) with mode 0600.
-    static func write(_ model: DirectoryModel, to path: String) {
+    /// Writes the directory (secrets included) through ``SecretFile`` (mode 0600 from the start).
+    static func write(_ model: DirectoryModel, to path: String) throws {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        if let data = try? encoder.encode(model) {
-            FileManager.default.createFile(atPath: path, contents: data, attributes: [.posixPermissions: 0o600])
-        }
+        try SecretFile.write(Array(try encoder.encode(model)), to: path)
     }
 
     /// Stops serving.

@@ -41,6 +41,38 @@ struct ToolCommandTests {
         #expect(credential.certificate.thumbprint.sha1Hex == sha1)
     }
 
+    @Test(
+        "cert new under umask 000: the key, combined PEM and PFX are 0600, the certificate 0644; under umask 277 it fails naming the mode"
+    )
+    func certificateFileModes() async throws {
+        let folder = NSTemporaryDirectory() + "tessera-cert-umask-" + UUID().uuidString.prefix(8)
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        _ = try await Peers.runAsync(
+            "/bin/sh",
+            ["-c", "umask 000 && exec \"$0\" cert new --subject CN=umask --out \"$1\"", binary, folder]
+        )
+        func mode(_ name: String) throws -> Int {
+            let attributes = try FileManager.default.attributesOfItem(atPath: folder + "/" + name)
+            return ((attributes[.posixPermissions] as? NSNumber)?.intValue ?? -1) & 0o777
+        }
+        #expect(try mode("key.pem") == 0o600)
+        #expect(try mode("combined.pem") == 0o600)
+        #expect(try mode("daemon.pfx") == 0o600)
+        #expect(try mode("cert.pem") == 0o644)
+        let strict = folder + "/strict"
+        try FileManager.default.createDirectory(atPath: strict, withIntermediateDirectories: true)
+        do {
+            _ = try await Peers.runAsync(
+                "/bin/sh",
+                ["-c", "umask 277 && exec \"$0\" cert new --subject CN=umask --out \"$1\"", binary, strict]
+            )
+            Issue.record("a key file the owner cannot write back was accepted")
+        } catch let error as Peers.PeerError {
+            #expect(error.description.contains("gets mode 400, not 600"), "\(error)")
+            #expect(!FileManager.default.fileExists(atPath: strict + "/key.pem"))
+        }
+    }
+
     @Test("decode shows dates and warnings")
     func decode() async throws {
         let claims: [String: JSONValue] = ["aud": "https://graph.microsoft.com", "exp": 1000, "scp": "User.Read"]

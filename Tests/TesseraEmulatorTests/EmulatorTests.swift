@@ -250,6 +250,25 @@ struct EmulatorTests {
         }
     }
 
+    @Test("a state folder another local user could write to is refused, naming the folder and the fix")
+    func untrustedStateFolder() async throws {
+        let folder = NSTemporaryDirectory() + "tessera-planted-" + UUID().uuidString.prefix(8)
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        chmod(folder, 0o777)
+        var options = Emulator.Options()
+        options.stateDirectory = folder
+        do {
+            let emulator = try await Emulator.start(EmulatorFixture.model, options: options)
+            await emulator.stop()
+            Issue.record("a world-writable state folder was adopted")
+        } catch let error as EmulatorError {
+            #expect(error.description.contains(folder))
+            #expect(error.description.contains("writable by group or others (mode 777)"))
+            #expect(error.description.contains("chmod 700"))
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder).isEmpty, "nothing was written into it")
+    }
+
     @Test("plain HTTP on loopback with --http")
     func plainHTTP() async throws {
         try await withEmulator(https: false) { emulator in

@@ -56,11 +56,11 @@ struct CertCommand: ParsableCommand {
                 privateKey: try NIOSSLPrivateKey(bytes: Array(certificate.privateKeyPEM.utf8), format: .pem)
             )
             let pfx = try bundle.serialize(passphrase: Array(password.utf8))
-            FileManager.default.createFile(
-                atPath: out + "/daemon.pfx",
-                contents: Data(pfx),
-                attributes: [.posixPermissions: 0o600]
-            )
+            do {
+                try SecretFile.write(pfx, to: out + "/daemon.pfx")
+            } catch {
+                throw ValidationError("cannot write \(error)")
+            }
             print("Created \(out)/cert.pem (upload this), \(out)/key.pem, \(out)/combined.pem and \(out)/daemon.pfx")
             print("Thumbprint (SHA-1):   \(certificate.thumbprint.sha1Hex)")
             print("Thumbprint (SHA-256): \(certificate.thumbprint.sha256Hex)")
@@ -68,6 +68,14 @@ struct CertCommand: ParsableCommand {
         }
 
         func write(_ text: String, _ name: String, mode: Int) throws {
+            if mode == 0o600 {
+                do {
+                    try SecretFile.write(Array(text.utf8), to: out + "/" + name)
+                } catch {
+                    throw ValidationError("cannot write \(error)")
+                }
+                return
+            }
             guard
                 FileManager.default.createFile(
                     atPath: out + "/" + name,

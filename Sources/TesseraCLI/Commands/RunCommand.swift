@@ -196,16 +196,11 @@ struct RunCommand: AsyncParsableCommand {
         if output == "-" {
             FileHandle.standardOutput.write(lines)
         } else {
-            let temporary = output + ".tmp-\(getpid())"
-            guard FileManager.default.createFile(atPath: temporary, contents: lines) else {
-                throw SettingError(
-                    "cannot write '\(temporary)': check that the Output folder exists and is writable"
-                )
-            }
-            if rename(temporary, output) != 0 {
-                let reason = String(cString: strerror(errno))
-                unlink(temporary)
-                throw SettingError("cannot replace '\(output)': \(reason)")
+            // The directory's data is the tenant's: 0600, replaced atomically.
+            do {
+                try SecretFile.write(Array(lines), to: output)
+            } catch {
+                throw SettingError("cannot write the job's Output \(error)")
             }
         }
         logger.info(

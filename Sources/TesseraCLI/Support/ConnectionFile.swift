@@ -42,7 +42,7 @@ enum ConnectionFile {
             withJSONObject: object,
             options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         )
-        FileManager.default.createFile(atPath: path, contents: data, attributes: [.posixPermissions: 0o600])
+        try SecretFile.write(Array(data), to: path)
         return path
     }
 }

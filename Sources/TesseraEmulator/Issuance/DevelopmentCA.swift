@@ -44,7 +44,16 @@ enum DevelopmentCA {
         return (caFile, configuration)
     }
 
+    /// Writes `text` to `path`: a secret (`mode` 0600) through ``SecretFile``, a public certificate as a plain file.
     static func write(_ text: String, to path: String, mode: Int) throws {
+        if mode == 0o600 {
+            do {
+                try SecretFile.write(Array(text.utf8), to: path)
+            } catch {
+                throw EmulatorError("cannot write \(error)")
+            }
+            return
+        }
         guard
             FileManager.default.createFile(
                 atPath: path,

@@ -25,11 +25,7 @@ final class SigningKeys: Sendable {
         } else {
             key = try await Self.makeKey()
             let pem = try key.certificate.leaf.serializeAsPEM().pemString + "\n" + key.certificate.privateKeyPEM + "\n"
-            FileManager.default.createFile(
-                atPath: path,
-                contents: Data(pem.utf8),
-                attributes: [.posixPermissions: 0o600]
-            )
+            try SecretFile.write(Array(pem.utf8), to: path)
         }
         keys = Mutex((key, []))
     }
