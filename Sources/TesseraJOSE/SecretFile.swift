@@ -14,19 +14,20 @@ private let systemWrite = Glibc.write
 private let systemWrite = Musl.write
 #elseif canImport(Darwin)
 private let systemWrite = Darwin.write
+#else
+#error("SecretFile needs POSIX write(2)")
 #endif
 
-/// The one way Tessera writes a file that holds a secret (a private key, a PFX, a directory with client secrets, a
-/// token cache): a temporary file beside it created with mode 0600 by `open(O_CREAT | O_EXCL | O_NOFOLLOW)` — never
+/// The one way Tessera writes a file that holds a secret (a private key, a PFX, a directory with client secrets): a temporary file beside it created with mode 0600 by `open(O_CREAT | O_EXCL | O_NOFOLLOW)` — never
 /// readable by anyone else, not even for a moment, and never through a planted symlink —, written, `fsync`ed and
 /// renamed over the target. The mode is checked on the open file: when the umask takes the owner's read or write
 /// bit away the write fails, naming the mode found, instead of leaving a file the owner cannot use. Never `chmod`s.
 package enum SecretFile {
     /// Writes `bytes` to `path` (replacing it atomically; a symlink at `path` is replaced, never followed).
     package static func write(_ bytes: some Collection<UInt8>, to path: String) throws(SecretFileError) {
-        let url = URL(fileURLWithPath: path)
-        let folder = url.deletingLastPathComponent().path
-        let temporary = folder + "/." + url.lastPathComponent + ".tmp-" + UUID().uuidString.prefix(8)
+        let (folder, name) = split(path)
+        guard !name.isEmpty else { throw SecretFileError(path: path, "is not a file name") }
+        let temporary = folder + "/." + name + ".tmp-" + UUID().uuidString.prefix(8)
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
             throw SecretFileError(
@@ -47,24 +48,27 @@ package enum SecretFile {
         }
         let mode = status.st_mode & 0o777
         guard mode == 0o600 else {
-            throw SecretFileError(
-                path: path,
-                "a new file gets mode \(String(mode, radix: 8)), not 600, under this umask: run with a umask such as 077 or 022"
-            )
+            let reason =
+                mode & ~0o600 != 0
+                ? "this filesystem does not keep Unix file modes (a new file shows mode \(String(mode, radix: 8))): "
+                    + "keep secrets on a Linux filesystem"
+                : "a new file gets mode \(String(mode, radix: 8)), not 600, under this umask: run with a umask such as 077 or 022"
+            throw SecretFileError(path: path, reason)
         }
         let data = Array(bytes)
         var offset = 0
         while offset < data.count {
             let written = data[offset...].withUnsafeBytes { systemWrite(descriptor, $0.baseAddress, $0.count) }
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw SecretFileError(path: path, "cannot write (\(Self.reason()))")
-            }
+            if written < 0, errno == EINTR { continue }
+            guard written > 0 else { throw SecretFileError(path: path, "cannot write (\(Self.reason()))") }
             offset += written
         }
         guard fsync(descriptor) == 0 else { throw SecretFileError(path: path, "cannot flush (\(Self.reason()))") }
-        close(descriptor)
         done = true
+        guard close(descriptor) == 0 else {
+            unlink(temporary)
+            throw SecretFileError(path: path, "cannot close (\(Self.reason()))")
+        }
         guard rename(temporary, path) == 0 else {
             let reason = Self.reason()
             unlink(temporary)
@@ -77,42 +81,81 @@ package enum SecretFile {
         }
     }
 
-    /// Makes `path` a private folder: created with mode 0700 when missing (its parents as usual); an existing one must
-    /// be a real folder (not a symlink) owned by this user and not writable by group or others — else another local
-    /// user could have planted what Tessera then trusts.
+    /// Makes `path` a private folder: created with mode 0700 when missing (missing parents too); an existing one must
+    /// be a real folder (not a symlink) owned by this user and not writable by group or others, and so must every
+    /// folder above it (root's, or writable by others only with the sticky bit, as `/tmp`) — else another local user
+    /// could have planted what Tessera then trusts.
     package static func prepareFolder(_ path: String) throws(SecretFileError) {
-        let parent = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        do {
-            try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
-        } catch {
-            throw SecretFileError(path: path, "cannot create its parent folder '\(parent)'")
+        var trimmed = path
+        while trimmed.count > 1, trimmed.hasSuffix("/") { trimmed.removeLast() }
+        guard !trimmed.isEmpty, !trimmed.split(separator: "/").contains("..") else {
+            throw SecretFileError(path: path, "must be a plain path without '..'")
         }
-        if mkdir(path, 0o700) != 0, errno != EEXIST {
-            throw SecretFileError(path: path, "cannot create the folder (\(Self.reason()))")
+        let absolute = trimmed.hasPrefix("/") ? trimmed : FileManager.default.currentDirectoryPath + "/" + trimmed
+        let components = absolute.split(separator: "/").map(String.init)
+        var current = ""
+        for (index, component) in components.enumerated() {
+            current += "/" + component
+            let isTarget = index == components.count - 1
+            if mkdir(current, 0o700) != 0, errno != EEXIST {
+                throw SecretFileError(path: path, "cannot create '\(current)' (\(Self.reason()))")
+            }
+            var status = stat()
+            guard lstat(current, &status) == 0 else {
+                throw SecretFileError(path: path, "cannot look at '\(current)' (\(Self.reason()))")
+            }
+            let kind = status.st_mode & S_IFMT
+            if !isTarget, kind == S_IFLNK {
+                // A symlinked system folder above (/var/run → /run): trust it only when root owns the link.
+                guard status.st_uid == 0 else {
+                    throw SecretFileError(path: path, "'\(current)' above it is a symlink of user \(status.st_uid)")
+                }
+                continue
+            }
+            guard kind == S_IFDIR else {
+                throw SecretFileError(
+                    path: path,
+                    "'\(current)' is not a folder (a symlink or a file was found): remove it, or choose another folder"
+                )
+            }
+            let mode = status.st_mode & 0o7777
+            if isTarget {
+                guard status.st_uid == geteuid() else {
+                    throw SecretFileError(
+                        path: path,
+                        "is owned by user \(status.st_uid), not by this user (\(geteuid())): choose a folder of your own"
+                    )
+                }
+                guard mode & 0o022 == 0 else {
+                    throw SecretFileError(
+                        path: path,
+                        "is writable by group or others (mode \(String(mode & 0o777, radix: 8))): another user may have "
+                            + "planted files in it; remove it and let it be created again, or choose another folder"
+                    )
+                }
+            } else {
+                guard status.st_uid == 0 || status.st_uid == geteuid() else {
+                    throw SecretFileError(
+                        path: path,
+                        "'\(current)' above it is owned by user \(status.st_uid): choose a folder under your own"
+                    )
+                }
+                guard mode & 0o022 == 0 || mode & 0o1000 != 0 else {
+                    throw SecretFileError(
+                        path: path,
+                        "'\(current)' above it is writable by group or others (mode \(String(mode & 0o777, radix: 8))) "
+                            + "without the sticky bit: choose a folder under a private one"
+                    )
+                }
+            }
         }
-        var status = stat()
-        guard lstat(path, &status) == 0 else {
-            throw SecretFileError(path: path, "cannot look at the folder (\(Self.reason()))")
-        }
-        guard status.st_mode & S_IFMT == S_IFDIR else {
-            throw SecretFileError(
-                path: path,
-                "is not a folder (a symlink or a file was found): remove it, or choose another folder"
-            )
-        }
-        guard status.st_uid == getuid() else {
-            throw SecretFileError(
-                path: path,
-                "is owned by user \(status.st_uid), not by this user (\(getuid())): choose a folder of your own, or `chown` it"
-            )
-        }
-        let mode = status.st_mode & 0o777
-        guard mode & 0o022 == 0 else {
-            throw SecretFileError(
-                path: path,
-                "is writable by group or others (mode \(String(mode, radix: 8))): `chmod 700` it, or choose another folder"
-            )
-        }
+    }
+
+    /// The folder and the file name of `path` (the folder is `.` for a bare name).
+    static func split(_ path: String) -> (folder: String, name: String) {
+        guard let slash = path.lastIndex(of: "/") else { return (".", path) }
+        let folder = String(path[..<slash])
+        return (folder.isEmpty ? "/" : folder, String(path[path.index(after: slash)...]))
     }
 
     private static func reason() -> String { String(cString: strerror(errno)) }

@@ -69,7 +69,7 @@ struct ToolCommandTests {
             Issue.record("a key file the owner cannot write back was accepted")
         } catch let error as Peers.PeerError {
             #expect(error.description.contains("gets mode 400, not 600"), "\(error)")
-            #expect(!FileManager.default.fileExists(atPath: strict + "/key.pem"))
+            #expect(try FileManager.default.contentsOfDirectory(atPath: strict) == ["cert.pem"], "no key, no temporary")
         }
     }
 

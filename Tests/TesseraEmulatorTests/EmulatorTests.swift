@@ -264,7 +264,7 @@ struct EmulatorTests {
         } catch let error as EmulatorError {
             #expect(error.description.contains(folder))
             #expect(error.description.contains("writable by group or others (mode 777)"))
-            #expect(error.description.contains("chmod 700"))
+            #expect(error.description.contains("remove it and let it be created again"))
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder).isEmpty, "nothing was written into it")
     }

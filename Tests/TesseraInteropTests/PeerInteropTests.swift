@@ -1,5 +1,6 @@
 import Foundation
 import TesseraEmulator
+import TesseraJOSE
 import TesseraTestSupport
 import Testing
 
@@ -23,7 +24,7 @@ struct PeerInteropTests {
         let python = try #require(environment["TESSERA_PYTHON"], "TESSERA_PYTHON is not set: run Scripts/test.sh")
         let pki = TestPKI.shared
         let state = NSTemporaryDirectory() + "tessera-peers-" + UUID().uuidString.prefix(8)
-        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+        try SecretFile.prepareFolder(state)
         let unregistered = state + "/unregistered.pem"
         try (pki.text("other-cert.pem") + pki.text("other-key.pem")).write(
             toFile: unregistered,

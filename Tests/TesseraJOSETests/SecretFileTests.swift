@@ -1,15 +1,15 @@
 import Foundation
 import TesseraJOSE
-import TesseraTestSupport
 import Testing
 
 /// `SecretFile`: secret files are born 0600 and never written through a planted symlink; private folders are refused
 /// when someone else could have planted their contents.
 @Suite("Secret files and private folders")
 struct SecretFileTests {
+    /// A new private folder (0700 whatever the umask).
     func folder() throws -> String {
         let path = NSTemporaryDirectory() + "tessera-secret-" + UUID().uuidString.prefix(8)
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        try SecretFile.prepareFolder(path)
         return path
     }
 
@@ -40,7 +40,7 @@ struct SecretFileTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder).sorted() == ["secret.pem", "victim"])
     }
 
-    @Test("a missing folder fails with an error naming the file, never leaving a temporary file")
+    @Test("a missing folder fails with an error naming the file; a failed rename leaves no temporary file")
     func missingFolder() throws {
         let path = NSTemporaryDirectory() + "tessera-missing-" + UUID().uuidString.prefix(8) + "/key.pem"
         #expect {
@@ -48,6 +48,14 @@ struct SecretFileTests {
         } throws: { error in
             "\(error)".contains(path) && "\(error)".contains("check the folder exists")
         }
+        let folder = try folder()
+        try FileManager.default.createDirectory(atPath: folder + "/occupied/inside", withIntermediateDirectories: true)
+        #expect {
+            try SecretFile.write(Array("x".utf8), to: folder + "/occupied")
+        } throws: { error in
+            "\(error)".contains("cannot replace it")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["occupied"])
     }
 
     @Test("a private folder: created 0700; a folder writable by others, or a symlink, is refused with the fix")
@@ -65,28 +73,37 @@ struct SecretFileTests {
             try SecretFile.prepareFolder(open)
         } throws: { error in
             "\(error)".contains(open) && "\(error)".contains("writable by group or others (mode 777)")
-                && "\(error)".contains("chmod 700")
+                && "\(error)".contains("remove it and let it be created again")
         }
 
         let link = parent + "/link"
         try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: fresh)
+        for path in [link, link + "/", link + "//"] {  // lstat follows a symlink named with a trailing slash
+            #expect {
+                try SecretFile.prepareFolder(path)
+            } throws: { error in
+                "\(error)".contains("is not a folder")
+            }
+        }
+
+        let inOpen = open + "/state"  // private itself, but under a folder anyone may write to
         #expect {
-            try SecretFile.prepareFolder(link)
+            try SecretFile.prepareFolder(inOpen)
         } throws: { error in
-            "\(error)".contains("is not a folder")
+            "\(error)".contains("above it is writable by group or others (mode 777)")
         }
     }
 
-    @Test("a folder owned by another user is refused (needs root to make one)", .enabled(if: getuid() == 0))
+    @Test("a folder owned by another user is refused (needs root to make one)", .enabled(if: geteuid() == 0))
     func foreignOwner() throws {
         let foreign = try folder() + "/foreign"
         try FileManager.default.createDirectory(atPath: foreign, withIntermediateDirectories: false)
         chmod(foreign, 0o700)
-        #expect(chown(foreign, 65534, 65534) == 0)
+        try #require(chown(foreign, 65534, 65534) == 0, "uid 65534 is not mapped here")
         #expect {
             try SecretFile.prepareFolder(foreign)
         } throws: { error in
-            "\(error)".contains("is owned by user 65534") && "\(error)".contains("chown")
+            "\(error)".contains("is owned by user 65534") && "\(error)".contains("choose a folder of your own")
         }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import TesseraEmulator
+import TesseraJOSE
 
 /// The emulator's key material (development CA, server certificate, signing key), generated once per test process and
 /// copied into each emulator's state folder: RSA key generation in a debug build costs seconds of CPU, and dozens of
@@ -12,7 +13,7 @@ package enum EmulatorKeys {
     /// A fresh state folder holding the shared key material, when it exists yet.
     package static func stateDirectory() throws -> String {
         let folder = NSTemporaryDirectory() + "tessera-emulator-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try SecretFile.prepareFolder(folder)  // 0700, whatever the umask: the emulator refuses a group-writable one
         if let template = template.withLock({ $0 }) {
             for file in files {
                 try FileManager.default.copyItem(atPath: template + "/" + file, toPath: folder + "/" + file)

@@ -49,6 +49,11 @@ struct EmulatorCommand: AsyncParsableCommand {
 
     func run() async throws {
         let stateDirectory = stateDir ?? (NSHomeDirectory() + "/.tessera/emulator")
+        do {
+            try SecretFile.prepareFolder(stateDirectory)  // before anything in it is read
+        } catch {
+            throw ValidationError("the state folder \(error)")
+        }
         let model: DirectoryModel
         var demoSecret: String?
         let persisted = stateDirectory + "/directory.json"

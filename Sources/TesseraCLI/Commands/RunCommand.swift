@@ -21,7 +21,7 @@ struct RunCommand: AsyncParsableCommand {
                 "Jobs": [{"Name": "users", "Api": "Graph", "RelativePath": "users?$top=100",
                           "Schedule": "every 5m", "Output": "users.jsonl"}]
               }
-            Schedule: "once" or "every <n>s|m|h". Output: "-" (stdout, the default) or a file, replaced atomically each run.
+            Schedule: "once" or "every <n>s|m|h". Output: "-" (stdout, the default) or a file, replaced atomically each run (mode 0600).
             A job may name "Url" and "Scopes" instead of "Api". Under systemd (Type=notify) it sends READY, WATCHDOG, STOPPING.
             """
     )
