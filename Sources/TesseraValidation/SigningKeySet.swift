@@ -27,6 +27,10 @@ public final class SigningKeySet: Sendable {
 
     let origin: Origin
     let allowed: Set<JWSAlgorithm>
+    /// The issuer a discovery document must name (`nil`: the one its URL implies).
+    let expectedIssuer: String?
+    /// Whether keys may come over plain HTTP from a host that is not loopback.
+    let allowInsecureURL: Bool
     private let state: Mutex<State>
     /// HTTP settings for fetching keys; a client is made per fetch (fetches are rare) so nothing needs shutting down.
     private let http: HTTPClient.Configuration?
@@ -43,6 +47,8 @@ public final class SigningKeySet: Sendable {
     public init(jwks: [UInt8], algorithms: Set<JWSAlgorithm> = [.rs256]) throws {
         self.origin = .fixed
         self.allowed = algorithms
+        self.expectedIssuer = nil
+        self.allowInsecureURL = false
         self.state = Mutex(State(keys: try JWKSParser.parse(jwks, allowed: algorithms), fetchedAt: Date()))
         self.http = nil
         self.unknownKeyRefreshInterval = .seconds(300)
@@ -57,15 +63,33 @@ public final class SigningKeySet: Sendable {
     ) {
         self.origin = .provider(provider)
         self.allowed = algorithms
+        self.expectedIssuer = nil
+        self.allowInsecureURL = false
         self.state = Mutex(State())
         self.http = nil
         self.unknownKeyRefreshInterval = unknownKeyRefreshInterval
     }
 
     /// Keys from a JWKS URL, or from the `jwks_uri` of an OIDC discovery document (`discovery: true`).
-    public init(url: String, discovery: Bool = false, algorithms: Set<JWSAlgorithm> = [.rs256], caFile: String? = nil) {
+    ///
+    /// Keys are fetched only over `https`, or `http` to a loopback host (`localhost`, `127.0.0.0/8`, `::1`) — the
+    /// JWKS URL, the discovery URL and the `jwks_uri` a discovery document names alike —, unless `allowInsecureURL`:
+    /// whoever answers a plain-HTTP key fetch could forge every token. A discovery document must name `issuer` (the
+    /// policy's issuer, or its template with `{tenantid}`); by default the issuer its URL implies (the URL without
+    /// `/.well-known/openid-configuration`, OpenID Connect Discovery §4.3), where a `{tenantid}` segment of the
+    /// document's issuer may stand for the URL's (Entra's `common` and `organizations` documents).
+    public init(
+        url: String,
+        discovery: Bool = false,
+        algorithms: Set<JWSAlgorithm> = [.rs256],
+        caFile: String? = nil,
+        issuer: String? = nil,
+        allowInsecureURL: Bool = false
+    ) {
         self.origin = discovery ? .discovery(url) : .jwks(url)
         self.allowed = algorithms
+        self.expectedIssuer = issuer
+        self.allowInsecureURL = allowInsecureURL
         self.unknownKeyRefreshInterval = .seconds(300)
         self.state = Mutex(State())
         var tls = TLSConfiguration.makeClientConfiguration()
@@ -176,15 +200,71 @@ public final class SigningKeySet: Sendable {
         switch origin {
         case .fixed: return state.withLock { $0.keys }
         case .provider(let provider): return try JWKSParser.parse(try await provider(), allowed: allowed)
-        case .jwks(let jwks): url = jwks
+        case .jwks(let jwks): url = try checked(jwks, what: "the JWKS URL")
         case .discovery(let discovery):
-            let document = try StrictJSON.parseObject(try await get(discovery))
+            let document = try StrictJSON.parseObject(try await get(try checked(discovery, what: "the discovery URL")))
+            let named = document["issuer"]?.stringValue ?? ""
+            guard Self.issuer(named, matches: expectedIssuer, discoveryURL: discovery) else {
+                throw TokenRejection(
+                    .keysUnavailable,
+                    "the discovery document \(discovery) names issuer '\(named.prefix(200))', not "
+                        + "'\(expectedIssuer ?? Self.impliedIssuer(discovery))': its keys are not used"
+                )
+            }
             guard let jwksURI = document["jwks_uri"]?.stringValue else {
                 throw TokenRejection(.keysUnavailable, "no jwks_uri in \(discovery)")
             }
-            url = jwksURI
+            url = try checked(jwksURI, what: "the jwks_uri of \(discovery)")
         }
         return try JWKSParser.parse(try await get(url), allowed: allowed)
+    }
+
+    /// `url` when keys may be fetched from it, else the rejection that says why and how to allow it.
+    private func checked(_ url: String, what: String) throws(TokenRejection) -> String {
+        guard allowInsecureURL || Self.isSecureKeyURL(url) else {
+            throw TokenRejection(
+                .keysUnavailable,
+                "\(what) '\(url.prefix(200))' is not https: keys are fetched only over https, or http to a loopback host "
+                    + "(allowInsecureURL; tessera validate --allow-insecure-key-url)"
+            )
+        }
+        return url
+    }
+
+    /// `https`, or `http` to a loopback host (`localhost`, `127.0.0.0/8`, `::1`).
+    package static func isSecureKeyURL(_ url: String) -> Bool {
+        guard let components = URLComponents(string: url), let host = components.host?.lowercased() else {
+            return false
+        }
+        switch components.scheme?.lowercased() {
+        case "https": return !host.isEmpty
+        case "http":
+            let bare = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+            if bare == "localhost" || bare == "::1" { return true }
+            let octets = bare.split(separator: ".", omittingEmptySubsequences: false)
+            return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
+        default: return false
+        }
+    }
+
+    /// The issuer a discovery URL implies: the URL without `/.well-known/openid-configuration`.
+    static func impliedIssuer(_ discoveryURL: String) -> String {
+        var issuer = discoveryURL
+        if issuer.hasSuffix("/.well-known/openid-configuration") {
+            issuer.removeLast("/.well-known/openid-configuration".count)
+        }
+        return issuer
+    }
+
+    /// Whether a discovery document's `issuer` is the expected one: byte for byte the configured one, or by default
+    /// the implied one, a `{tenantid}` segment of the document standing for any segment of the URL.
+    package static func issuer(_ named: String, matches expected: String?, discoveryURL: String) -> Bool {
+        func trimmed(_ text: String) -> String { text.hasSuffix("/") ? String(text.dropLast()) : text }
+        if let expected { return Array(trimmed(named).utf8) == Array(trimmed(expected).utf8) }
+        let document = trimmed(named).split(separator: "/", omittingEmptySubsequences: false)
+        let implied = trimmed(impliedIssuer(discoveryURL)).split(separator: "/", omittingEmptySubsequences: false)
+        guard !named.isEmpty, document.count == implied.count else { return false }
+        return zip(document, implied).allSatisfy { Array($0.utf8) == Array($1.utf8) || $0 == "{tenantid}" }
     }
 
     private func get(_ url: String) async throws -> [UInt8] {

@@ -114,6 +114,22 @@ struct IssuedTokenValidationTests {
             } catch let error as Peers.PeerError {
                 #expect(error.description.contains("exited 2"))
             }
+            for source in [
+                ["--jwks", "http://keys.example/jwks"],
+                ["--authority", "http://login.example/.well-known/openid-configuration"],
+            ] {
+                do {
+                    _ = try await Peers.runAsync(
+                        binary,
+                        ["validate", token, "--issuer", "x", "--audience", "y"] + source
+                    )
+                    Issue.record("a plain-http key source was accepted: \(source)")
+                } catch let error as Peers.PeerError {
+                    #expect(error.description.contains("exited 2"))
+                    #expect(error.description.contains("is not https"), "\(error)")
+                    #expect(error.description.contains("--allow-insecure-key-url"))
+                }
+            }
         }
     }
 }

@@ -56,7 +56,23 @@ struct ValidateCommand: AsyncParsableCommand {
     @Option(help: "Validate as of this time (Unix seconds).")
     var now: Int?
 
+    @Flag(
+        help:
+            "Fetch keys over plain http from a host that is not loopback (whoever answers could forge every token)."
+    )
+    var allowInsecureKeyUrl = false
+
     @OptionGroup var global: GlobalOptions
+
+    /// Refuses a key URL that is not https (or http to loopback) unless `--allow-insecure-key-url`.
+    static func requireSecure(_ url: String, flag: String, allowed: Bool) throws {
+        guard allowed || SigningKeySet.isSecureKeyURL(url) else {
+            throw ValidationError(
+                "\(flag) '\(url)' is not https: keys are fetched only over https, or http to a loopback host; "
+                    + "pass --allow-insecure-key-url to fetch them anyway"
+            )
+        }
+    }
 
     func validate() throws {
         guard (jwks == nil) != (authority == nil) else {
@@ -86,9 +102,17 @@ struct ValidateCommand: AsyncParsableCommand {
         let ca = global.resolvedCAFile
         let keys: SigningKeySet
         if let authority {
-            keys = SigningKeySet(url: authority, discovery: true, caFile: ca)
+            try Self.requireSecure(authority, flag: "--authority", allowed: allowInsecureKeyUrl)
+            keys = SigningKeySet(
+                url: authority,
+                discovery: true,
+                caFile: ca,
+                issuer: issuer,
+                allowInsecureURL: allowInsecureKeyUrl
+            )
         } else if let jwks, jwks.hasPrefix("https://") || jwks.hasPrefix("http://") {
-            keys = SigningKeySet(url: jwks, caFile: ca)
+            try Self.requireSecure(jwks, flag: "--jwks", allowed: allowInsecureKeyUrl)
+            keys = SigningKeySet(url: jwks, caFile: ca, allowInsecureURL: allowInsecureKeyUrl)
         } else {
             guard let path = jwks, let data = FileManager.default.contents(atPath: path) else {
                 throw ValidationError("cannot read the JWKS file '\(jwks ?? "")'")
