@@ -74,10 +74,10 @@ public final class SigningKeySet: Sendable {
     ///
     /// Keys are fetched only over `https`, or `http` to a loopback host (`localhost`, `127.0.0.0/8`, `::1`) — the
     /// JWKS URL, the discovery URL and the `jwks_uri` a discovery document names alike —, unless `allowInsecureURL`:
-    /// whoever answers a plain-HTTP key fetch could forge every token. A discovery document must name `issuer` (the
-    /// policy's issuer, or its template with `{tenantid}`); by default the issuer its URL implies (the URL without
-    /// `/.well-known/openid-configuration`, OpenID Connect Discovery §4.3), where a `{tenantid}` segment of the
-    /// document's issuer may stand for the URL's (Entra's `common` and `organizations` documents).
+    /// whoever answers a plain-HTTP key fetch could forge every token. With `issuer` (give the policy's issuer or its
+    /// `{tenantid}` template) a discovery document naming another issuer is refused; a `{tenantid}` path segment on
+    /// either side stands for one tenant (a template policy with a tenant's document, a tenant's policy with Entra's
+    /// `common` or `organizations` document). A v1 policy (`https://sts.windows.net/{tenantid}/`) needs the v1 document.
     public init(
         url: String,
         discovery: Bool = false,
@@ -204,11 +204,11 @@ public final class SigningKeySet: Sendable {
         case .discovery(let discovery):
             let document = try StrictJSON.parseObject(try await get(try checked(discovery, what: "the discovery URL")))
             let named = document["issuer"]?.stringValue ?? ""
-            guard Self.issuer(named, matches: expectedIssuer, discoveryURL: discovery) else {
+            guard Self.issuer(named, matches: expectedIssuer) else {
                 throw TokenRejection(
                     .keysUnavailable,
                     "the discovery document \(discovery) names issuer '\(named.prefix(200))', not "
-                        + "'\(expectedIssuer ?? Self.impliedIssuer(discovery))': its keys are not used"
+                        + "'\(expectedIssuer ?? "")': its keys are not used"
                 )
             }
             guard let jwksURI = document["jwks_uri"]?.stringValue else {
@@ -242,29 +242,36 @@ public final class SigningKeySet: Sendable {
             let bare = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
             if bare == "localhost" || bare == "::1" { return true }
             let octets = bare.split(separator: ".", omittingEmptySubsequences: false)
-            return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
+            // Canonical decimal octets only: `127.+0.0.1` or `127.0.0.09` would be looked up by name.
+            return octets.count == 4 && octets[0] == "127"
+                && octets.allSatisfy {
+                    $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) && UInt8($0) != nil
+                        && ($0 == "0" || !$0.hasPrefix("0"))
+                }
         default: return false
         }
     }
 
-    /// The issuer a discovery URL implies: the URL without `/.well-known/openid-configuration`.
-    static func impliedIssuer(_ discoveryURL: String) -> String {
-        var issuer = discoveryURL
-        if issuer.hasSuffix("/.well-known/openid-configuration") {
-            issuer.removeLast("/.well-known/openid-configuration".count)
+    /// Whether a discovery document's `issuer` is the expected one (`nil`: any). Compared segment by segment after one
+    /// trailing slash: equal, or a path segment that is exactly `{tenantid}` on one side standing for one non-empty
+    /// segment on the other (a policy template and a tenant's document, or a `common` document and a tenant's policy).
+    package static func issuer(_ named: String, matches expected: String?) -> Bool {
+        guard let expected else { return true }
+        func segments(_ text: String) -> [Substring] {
+            (text.hasSuffix("/") ? text.dropLast() : Substring(text)).split(
+                separator: "/",
+                omittingEmptySubsequences: false
+            )
         }
-        return issuer
-    }
-
-    /// Whether a discovery document's `issuer` is the expected one: byte for byte the configured one, or by default
-    /// the implied one, a `{tenantid}` segment of the document standing for any segment of the URL.
-    package static func issuer(_ named: String, matches expected: String?, discoveryURL: String) -> Bool {
-        func trimmed(_ text: String) -> String { text.hasSuffix("/") ? String(text.dropLast()) : text }
-        if let expected { return Array(trimmed(named).utf8) == Array(trimmed(expected).utf8) }
-        let document = trimmed(named).split(separator: "/", omittingEmptySubsequences: false)
-        let implied = trimmed(impliedIssuer(discoveryURL)).split(separator: "/", omittingEmptySubsequences: false)
-        guard !named.isEmpty, document.count == implied.count else { return false }
-        return zip(document, implied).allSatisfy { Array($0.utf8) == Array($1.utf8) || $0 == "{tenantid}" }
+        let document = segments(named)
+        let wanted = segments(expected)
+        guard !named.isEmpty, document.count == wanted.count else { return false }
+        return zip(document, wanted).enumerated().allSatisfy { index, pair in
+            if Array(pair.0.utf8) == Array(pair.1.utf8) { return true }
+            // Only path segments (after scheme, empty and host) may be the template's.
+            guard index >= 3 else { return false }
+            return (pair.0 == "{tenantid}" && !pair.1.isEmpty) || (pair.1 == "{tenantid}" && !pair.0.isEmpty)
+        }
     }
 
     private func get(_ url: String) async throws -> [UInt8] {

@@ -37,6 +37,10 @@ struct KeySourceTests {
         KeyURL(url: "http://app.localhost/keys", secure: false),
         KeyURL(url: "http://127.0.0.1.example/keys", secure: false),
         KeyURL(url: "ftp://keys.example/keys", secure: false),
+        KeyURL(url: "http://127.+0.0.1/keys", secure: false),
+        KeyURL(url: "http://127.0.0.09/keys", secure: false),
+        KeyURL(url: "http://127.0.0.1@evil.example/keys", secure: false),
+        KeyURL(url: "HTTPS://login.microsoftonline.com/keys", secure: true),
         KeyURL(url: "keys.example/keys", secure: false),
     ]
 
@@ -76,32 +80,51 @@ struct KeySourceTests {
             #expect(plain?.explanation.contains("'http://keys.example/keys' is not https") == true)
             #expect(api.count("/keys") == 0)
             let foreign = await rejection {
-                _ = try await SigningKeySet(url: discovery, discovery: true).key("k1", now: Date())
+                _ = try await SigningKeySet(url: discovery, discovery: true, issuer: issuer).key("k1", now: Date())
             }
             #expect(foreign?.explanation.contains("names issuer 'https://evil.example/v2.0', not '\(issuer)'") == true)
             #expect(api.count("/keys") == 0, "no key of another issuer's document is fetched")
-            let key = try await SigningKeySet(url: discovery, discovery: true).key("k1", now: Date())
+            let key = try await SigningKeySet(url: discovery, discovery: true, issuer: issuer).key("k1", now: Date())
             #expect(key.kid == "k1")
             #expect(api.count("/keys") == 1)
         }
     }
 
+    /// A discovery document's issuer, the policy's, and whether they agree.
+    struct IssuerPair: Sendable, CustomTestStringConvertible {
+        let document: String
+        let policy: String?
+        let agree: Bool
+        var testDescription: String { "\(document) vs \(policy ?? "nothing")" }
+    }
+
+    static let tenant = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+    static let entra = "https://login.microsoftonline.com/"
+    static let issuerPairs: [IssuerPair] = [
+        IssuerPair(document: "https://evil.example/v2.0", policy: nil, agree: true),
+        IssuerPair(document: entra + tenant + "/v2.0", policy: entra + tenant + "/v2.0", agree: true),
+        IssuerPair(document: entra + tenant + "/v2.0/", policy: entra + tenant + "/v2.0", agree: true),
+        IssuerPair(document: entra + "{tenantid}/v2.0", policy: entra + tenant + "/v2.0", agree: true),
+        IssuerPair(document: entra + tenant + "/v2.0", policy: entra + "{tenantid}/v2.0", agree: true),
+        IssuerPair(document: entra + "{tenantid}/v2.0", policy: entra + "{tenantid}/v2.0", agree: true),
+        IssuerPair(
+            document: "https://sts.windows.net/{tenantid}/",
+            policy: "https://sts.windows.net/\(tenant)/",
+            agree: true
+        ),
+        IssuerPair(document: "https://evil.example/{tenantid}/v2.0", policy: entra + "{tenantid}/v2.0", agree: false),
+        IssuerPair(document: "https://{tenantid}/x/v2.0", policy: entra + "x/v2.0", agree: false),
+        IssuerPair(document: entra + "/v2.0", policy: entra + "{tenantid}/v2.0", agree: false),
+        IssuerPair(document: entra + "a/b/v2.0", policy: entra + "{tenantid}/v2.0", agree: false),
+        IssuerPair(document: "https://sts.windows.net/\(tenant)/", policy: entra + tenant + "/v2.0", agree: false),
+        IssuerPair(document: "", policy: entra + "{tenantid}/v2.0", agree: false),
+    ]
+
     @Test(
-        "an explicit issuer (the policy's template) is compared byte for byte; {tenantid} stands for the URL's tenant"
+        "a discovery document's issuer against the policy's: exact, or {tenantid} for one path segment",
+        arguments: issuerPairs
     )
-    func issuerMatching() {
-        let url = "https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration"
-        let template = "https://login.microsoftonline.com/{tenantid}/v2.0"
-        #expect(SigningKeySet.issuer(template, matches: nil, discoveryURL: url))
-        #expect(SigningKeySet.issuer("https://login.microsoftonline.com/common/v2.0", matches: nil, discoveryURL: url))
-        #expect(!SigningKeySet.issuer("https://login.microsoftonline.com/other/v2.0", matches: nil, discoveryURL: url))
-        #expect(!SigningKeySet.issuer("https://evil.example/{tenantid}/v2.0", matches: nil, discoveryURL: url))
-        #expect(!SigningKeySet.issuer("", matches: nil, discoveryURL: url))
-        #expect(SigningKeySet.issuer(template, matches: template, discoveryURL: url))
-        let exact = "https://login.microsoftonline.com/\(TestIssuer.tenant)/v2.0"
-        #expect(
-            !SigningKeySet.issuer(template, matches: exact, discoveryURL: url),
-            "a template is not the tenant's issuer"
-        )
+    func issuerMatching(_ pair: IssuerPair) {
+        #expect(SigningKeySet.issuer(pair.document, matches: pair.policy) == pair.agree)
     }
 }
