@@ -238,16 +238,7 @@ public final class SigningKeySet: Sendable {
         }
         switch components.scheme?.lowercased() {
         case "https": return !host.isEmpty
-        case "http":
-            let bare = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-            if bare == "localhost" || bare == "::1" { return true }
-            let octets = bare.split(separator: ".", omittingEmptySubsequences: false)
-            // Canonical decimal octets only: `127.+0.0.1` or `127.0.0.09` would be looked up by name.
-            return octets.count == 4 && octets[0] == "127"
-                && octets.allSatisfy {
-                    $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) && UInt8($0) != nil
-                        && ($0 == "0" || !$0.hasPrefix("0"))
-                }
+        case "http": return LoopbackHost.contains(host)
         default: return false
         }
     }

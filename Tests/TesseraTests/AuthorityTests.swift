@@ -68,6 +68,7 @@ struct AuthorityTests {
             ("http://[::1]:8443", true),
             ("https://login.example.com", true), ("ftp://login.example.com", false), ("login.example.com", false),
             ("https://login.example.com/?q=1", false), ("http://127.0.0.1.evil.example", false),
+            ("http://login.localhost", false), ("http://127.0.0.09", false), ("http://LOCALHOST:8080", true),
         ]
     )
     func schemes(url: String, accepted: Bool) {

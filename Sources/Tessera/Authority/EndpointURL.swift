@@ -1,4 +1,5 @@
 import Foundation
+import TesseraJOSE
 
 /// A URL we will send credentials to: absolute, `https` (or `http` to a loopback host), no query or fragment.
 struct EndpointURL: Sendable, Hashable {
@@ -51,10 +52,5 @@ struct EndpointURL: Sendable, Hashable {
         return "\(scheme)://\(host.lowercased()):\(port)"
     }
 
-    static func isLoopback(_ host: String) -> Bool {
-        let host = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        if host == "localhost" || host.hasSuffix(".localhost") || host == "::1" { return true }
-        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
-        return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
-    }
+    static func isLoopback(_ host: String) -> Bool { LoopbackHost.contains(host) }
 }
