@@ -1,19 +1,26 @@
+import AsyncHTTPClient
 import CoreMetrics
 import Foundation
 import Logging
+import ServiceLifecycle
+import TesseraJOSE
 
 /// A daemon's confidential client: configuration → credential → token request → (cache) → caller.
 ///
-/// Owns one HTTP client; call ``shutdown()`` when done.
+/// A `Service` (as postgres-nio's `PostgresClient`): tokens are served from the moment it is made, and ``run()``
+/// hosts the proactive background refreshes until graceful shutdown or cancellation, then ends its work and shuts
+/// down the HTTP pool it owns. ``withConfidentialClient(configuration:httpClient:logger:metricsFactory:_:)`` does all
+/// of that around a closure; a daemon puts the client in its `ServiceGroup`.
 ///
 /// ```swift
-/// let client = try ConfidentialClient(configuration: .init(
+/// try await withConfidentialClient(configuration: .init(
 ///     clientID: "00000000-0000-0000-0000-000000000001",
 ///     authority: try .microsoft(tenant: "contoso.onmicrosoft.com"),
-///     credential: ClientSecretCredential(secret: secret)))
-/// let token = try await client.token(scope: "https://graph.microsoft.com/.default")
+///     credential: ClientSecretCredential(secret: secret))) { client in
+///     let token = try await client.token(scope: "https://graph.microsoft.com/.default")
+/// }
 /// ```
-public final class ConfidentialClient: TokenSource {
+public final class ConfidentialClient: TokenSource, Service {
     /// Everything the client needs, with documented defaults.
     public struct Configuration: Sendable {
         /// The application (client) ID.
@@ -50,13 +57,22 @@ public final class ConfidentialClient: TokenSource {
     public let identityProvider: IdentityProviderTokenSource
     /// The cache in front of it: what ``token(for:)`` uses.
     public let cache: CachingTokenSource
+    /// The HTTP pool token requests go through: the one given, or one the client made and owns. Pass it to a
+    /// ``DownstreamAPIClient`` (its `client:` initializer does) or an OpenAPI transport to share it.
+    public var httpClient: HTTPClient { transport.client }
     let transport: HTTPTransport
+    /// The identity provider's own tasks (OIDC discovery).
+    let tasks: OwnedTasks
 
     /// - Parameters:
+    ///   - httpClient: the pool to send through, never shut down by the client (its own TLS, proxy, connect-timeout
+    ///     and redirect settings then apply; keep redirects off). Default `nil`: the client makes one from
+    ///     ``Configuration/http`` and shuts it down when ``run()`` ends or ``shutdown()`` is called.
     ///   - logger: where decisions are logged (never a secret or token). Default: discards.
     ///   - metricsFactory: where counters go. Default: discards.
     public init(
         configuration: Configuration,
+        httpClient: HTTPClient? = nil,
         logger: Logger = Logger(label: "tessera", factory: { _ in SwiftLogNoOpLogHandler() }),
         metricsFactory: any MetricsFactory = NOOPMetricsHandler.instance
     ) throws(IdentityError) {
@@ -72,13 +88,17 @@ public final class ConfidentialClient: TokenSource {
         self.transport = try HTTPTransport(
             configuration: configuration.http,
             targetScheme: target.components.scheme ?? "https",
-            targetHost: target.host
+            targetHost: target.host,
+            httpClient: httpClient
         )
+        let tasks = OwnedTasks()
+        self.tasks = tasks
         self.identityProvider = IdentityProviderTokenSource(
             clientID: clientID,
             authority: configuration.authority,
             credential: configuration.credential,
             transport: transport,
+            tasks: tasks,
             now: configuration.now,
             logger: logger,
             metrics: ClientMetrics(factory: metricsFactory),
@@ -87,6 +107,7 @@ public final class ConfidentialClient: TokenSource {
         )
         var policy = configuration.cache
         policy.now = configuration.now
+        policy.requestTimeout = policy.requestTimeout ?? configuration.http.requestTimeout * 2
         self.cache = CachingTokenSource(
             upstream: identityProvider,
             defaultTenant: configuration.authority.defaultTenant,
@@ -117,8 +138,59 @@ public final class ConfidentialClient: TokenSource {
         try await cache.token(for: request)
     }
 
-    /// Shuts the HTTP client down. Call once, when the daemon stops.
+    /// Hosts proactive refreshes until graceful shutdown, cancellation or ``shutdown()``; then lets the in-flight
+    /// refreshes end (within the cache's request timeout), cancels and awaits the client's other tasks, and shuts down
+    /// a pool the client owns. Tokens are served without it; only proactive refresh needs it.
+    public func run() async throws {
+        try await cache.run()
+        try await shutdown()
+    }
+
+    /// Ends the client: no refresh starts, in-flight ones end, shared fetches and discovery are cancelled and awaited,
+    /// an owned pool is shut down (an injected one is left running), ``run()`` returns. Later requests that need the
+    /// identity provider fail with ``IdentityError/Code/clientShutDown``. Safe to call more than once.
     public func shutdown() async throws {
+        await cache.shutdown()
+        await tasks.shutdown()
         try await transport.shutdown()
+    }
+}
+
+/// Runs `body` with a client made from `configuration`, its ``ConfidentialClient/run()`` in a child task for the
+/// body's duration (proactive refreshes), then shuts the client down — also when `body` throws — and returns what
+/// `body` returned. The shape of AsyncHTTPClient's `withHTTPClient`.
+///
+/// ```swift
+/// try await withConfidentialClient(configuration: configuration) { client in
+///     let graph = try DownstreamAPIClient(api: .graph(), client: client)
+///     let users = try await graph.allPages("users", of: User.self)
+/// }
+/// ```
+public func withConfidentialClient<Value: Sendable>(
+    configuration: ConfidentialClient.Configuration,
+    httpClient: HTTPClient? = nil,
+    logger: Logger = Logger(label: "tessera", factory: { _ in SwiftLogNoOpLogHandler() }),
+    metricsFactory: any MetricsFactory = NOOPMetricsHandler.instance,
+    _ body: (ConfidentialClient) async throws -> Value
+) async throws -> Value {
+    let client = try ConfidentialClient(
+        configuration: configuration,
+        httpClient: httpClient,
+        logger: logger,
+        metricsFactory: metricsFactory
+    )
+    return try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { try await client.run() }
+        let result: Value
+        do {
+            result = try await body(client)
+        } catch {
+            try? await client.shutdown()
+            try? await group.waitForAll()
+            throw error
+        }
+        try await client.shutdown()
+        try await group.waitForAll()
+        return result
     }
 }

@@ -17,31 +17,24 @@ public struct BearerTokenMiddleware: ClientMiddleware {
     let tokenSource: any TokenSource
     let scopes: [String]
     let tenant: String?
-    let maximumRetryAfter: Duration
-    let maximumRetries: Int
-    let retryDelay: Duration
-    let sleep: @Sendable (Duration) async throws -> Void
+    let retry: APIRetryPolicy
 
     /// - Parameters:
-    ///   - maximumRetryAfter: the longest `Retry-After` waited out; a longer one returns the `429`/`503` to the caller.
-    ///   - maximumRetries: retries of `429`/`503` answers.
-    ///   - retryDelay: the wait when no `Retry-After` is sent (doubled per retry).
+    ///   - tokenSource: where tokens come from, usually a ``Tessera/ConfidentialClient``. The middleware sends nothing
+    ///     itself: give the generated client's transport the confidential client's pool to share it
+    ///     (`AsyncHTTPClientTransport(configuration: .init(client: confidentialClient.httpClient))`).
+    ///   - retry: how `429`/`503` answers are waited out — the same ``Tessera/APIRetryPolicy`` as
+    ///     ``Tessera/DownstreamAPIClient``'s; past its bounds the answer goes to the caller. Default its defaults.
     public init(
         tokenSource: any TokenSource,
         scopes: [String],
         tenant: String? = nil,
-        maximumRetryAfter: Duration = .seconds(60),
-        maximumRetries: Int = 2,
-        retryDelay: Duration = .seconds(1),
-        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
+        retry: APIRetryPolicy = APIRetryPolicy()
     ) {
         self.tokenSource = tokenSource
         self.scopes = scopes
         self.tenant = tenant
-        self.maximumRetryAfter = maximumRetryAfter
-        self.maximumRetries = maximumRetries
-        self.retryDelay = retryDelay
-        self.sleep = sleep
+        self.retry = retry
     }
 
     /// Bodies up to this size are buffered so that a request can be sent again; a larger single-pass body is sent once.
@@ -65,38 +58,39 @@ public struct BearerTokenMiddleware: ClientMiddleware {
                 replayable = false
             }
         }
-        var claims: String?  // the challenge answered (at most one)
-        var pendingClaims: String?  // sent with the next token request only
-        var retries = 0
-        while true {
-            // The token that answers a challenge replaces the cached one; later retries (429/503) reuse it.
-            let token = try await tokenSource.token(
-                for: TokenRequest(scopes: scopes, tenant: tenant, claims: pendingClaims)
-            )
-            pendingClaims = nil
+        let replayBody = body
+        func send(_ token: AccessToken) async throws -> Answer {
             var authorized = request
             authorized.headerFields[.authorization] = "Bearer \(token.token)"
-            let (response, responseBody) = try await next(authorized, body, baseURL)
-            guard replayable else { return (response, responseBody) }
-            switch response.status.code {
-            case 401 where claims == nil:
-                guard let challenge = ClaimsChallenge(wwwAuthenticate: response.headerFields[values: .wwwAuthenticate])
-                else {
-                    return (response, responseBody)
-                }
-                claims = challenge.claims
-                pendingClaims = claims
-            case 429, 503:
-                let retryAfter = RetryAfter.parse(response.headerFields[.retryAfter], now: Date())
-                let wait = retryAfter ?? retryDelay * (1 << min(retries, 16))
-                guard retries < maximumRetries, wait <= maximumRetryAfter else { return (response, responseBody) }
-                retries += 1
-                try await sleep(wait)
-            default:
-                return (response, responseBody)
-            }
-            // The answer being retried is dropped unread.
-            if let responseBody { _ = try? await ArraySlice<UInt8>(collecting: responseBody, upTo: 64 * 1024) }
+            let (response, responseBody) = try await next(authorized, replayBody, baseURL)
+            return Answer(response: response, body: responseBody)
         }
+        guard replayable else {
+            let token = try await tokenSource.token(for: TokenRequest(scopes: scopes, tenant: tenant))
+            let answer = try await send(token)
+            return (answer.response, answer.body)
+        }
+        let call = BearerTokenCall(tokenSource: tokenSource, scopes: scopes, tenant: tenant, retry: retry)
+        let outcome = try await call.run(
+            send: send,
+            facts: { answer in
+                APIAnswerFacts(
+                    status: answer.response.status.code,
+                    retryAfter: answer.response.headerFields[.retryAfter],
+                    wwwAuthenticate: answer.response.headerFields[values: .wwwAuthenticate]
+                )
+            },
+            retrying: { answer, _ in
+                // The answer being retried is dropped unread.
+                if let body = answer.body { _ = try? await ArraySlice<UInt8>(collecting: body, upTo: 64 * 1024) }
+            }
+        )
+        return (outcome.answer.response, outcome.answer.body)
+    }
+
+    /// One answer of `next`.
+    struct Answer: Sendable {
+        let response: HTTPResponse
+        let body: HTTPBody?
     }
 }

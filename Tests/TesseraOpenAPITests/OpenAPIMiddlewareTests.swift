@@ -79,10 +79,12 @@ struct OpenAPIMiddlewareTests {
                 ) { tokens in
                     try await withHTTPClient(caFile: nil) { http in
                         let sleeper = SleepRecorder()
+                        var retry = APIRetryPolicy()
+                        retry.sleep = sleeper.sleep
                         let middleware = BearerTokenMiddleware(
                             tokenSource: tokens,
                             scopes: ["api://reports/.default"],
-                            sleep: sleeper.sleep
+                            retry: retry
                         )
                         let client = GraphUsersClient.Client(
                             serverURL: try #require(URL(string: api.baseURL + "/v1")),

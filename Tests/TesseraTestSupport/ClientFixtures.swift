@@ -42,22 +42,15 @@ package func withClient<R: Sendable>(
     return try await withClient(configuration, logger: logger, metrics: metrics, body)
 }
 
-/// Runs `body` with a client made from `configuration`, then shuts the client down (also when `body` throws).
+/// Runs `body` with a running client made from `configuration` (``withConfidentialClient``: proactive refreshes on),
+/// then shuts the client down (also when `body` throws).
 package func withClient<R: Sendable>(
     _ configuration: ConfidentialClient.Configuration,
     logger: Logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
     metrics: any MetricsFactory = NOOPMetricsHandler.instance,
     _ body: (ConfidentialClient) async throws -> R
 ) async throws -> R {
-    let client = try ConfidentialClient(configuration: configuration, logger: logger, metricsFactory: metrics)
-    do {
-        let result = try await body(client)
-        try await client.shutdown()
-        return result
-    } catch {
-        try? await client.shutdown()
-        throw error
-    }
+    try await withConfidentialClient(configuration: configuration, logger: logger, metricsFactory: metrics, body)
 }
 
 package func certificateCredential(

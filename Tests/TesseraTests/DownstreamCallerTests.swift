@@ -26,7 +26,7 @@ func withCaller<R: Sendable>(
     ) { client in
         let sleeper = SleepRecorder()
         var configuration = DownstreamAPIClient.Configuration()
-        configuration.sleep = sleeper.sleep
+        configuration.retry.sleep = sleeper.sleep
         let caller = try DownstreamAPIClient(
             api: DownstreamAPI(baseURL: api.baseURL + "/v1/", scopes: ["api://reports/.default"]),
             tokenSource: client,

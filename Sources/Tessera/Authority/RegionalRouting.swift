@@ -29,9 +29,4 @@ final class RegionalRouting: Sendable {
     func suspend(now: Date) {
         suspendedUntil.withLock { $0 = now.addingTimeInterval(suspension) }
     }
-
-    /// Failures that say nothing about the request itself: the regional service is unreachable or unwell.
-    static func shouldFallBack(_ error: IdentityError) -> Bool {
-        [.network, .tls, .timeout, .serverError].contains(error.code) || (error.httpStatus ?? 0) >= 500
-    }
 }

@@ -4,26 +4,34 @@ import Synchronization
 import TesseraJOSE
 
 /// Turns an ``Authority`` and a tenant into a ``TokenEndpoint``: by construction for Microsoft, by checked and cached
-/// discovery for a generic issuer (at most one discovery request in flight).
+/// discovery for a generic issuer (at most one discovery request in flight, run as a task of the client's
+/// ``OwnedTasks``: a cancelled caller leaves, the request goes on for the others).
 final class TokenEndpointResolver: Sendable {
     let authority: Authority
     private let transport: HTTPTransport
+    private let tasks: OwnedTasks
     private let cacheLifetime: Duration
     private let state = Mutex<DiscoveryState>(DiscoveryState())
 
     struct DiscoveryState {
         var endpoint: TokenEndpoint?
         var fetchedAt: ContinuousClock.Instant?
-        var inFlight: Task<TokenEndpoint, any Error>?
+        var inFlight: SharedResult<TokenEndpoint>?
     }
 
-    init(authority: Authority, transport: HTTPTransport, cacheLifetime: Duration = .seconds(24 * 3600)) {
+    init(
+        authority: Authority,
+        transport: HTTPTransport,
+        tasks: OwnedTasks,
+        cacheLifetime: Duration = .seconds(24 * 3600)
+    ) {
         self.authority = authority
         self.transport = transport
+        self.tasks = tasks
         self.cacheLifetime = cacheLifetime
     }
 
-    func endpoint(tenant requestedTenant: String?) async throws(IdentityError) -> TokenEndpoint {
+    func endpoint(tenant requestedTenant: String?) async throws -> TokenEndpoint {
         switch authority.kind {
         case .microsoft(let cloud, let defaultTenant):
             let tenant = try TenantName.forTokenRequest(requestedTenant ?? defaultTenant)
@@ -39,36 +47,55 @@ final class TokenEndpointResolver: Sendable {
         }
     }
 
-    private func discovered(issuer: EndpointURL) async throws(IdentityError) -> TokenEndpoint {
+    private func discovered(issuer: EndpointURL) async throws -> TokenEndpoint {
         let now = ContinuousClock.now
-        let task: Task<TokenEndpoint, any Error> = state.withLock { state in
-            if let endpoint = state.endpoint, let fetchedAt = state.fetchedAt, now - fetchedAt < cacheLifetime {
-                return Task { endpoint }
-            }
-            if let inFlight = state.inFlight { return inFlight }
-            let task = Task { try await self.fetch(issuer: issuer) }
-            state.inFlight = task
-            return task
+        enum Step {
+            case cached(TokenEndpoint)
+            case wait(SharedResult<TokenEndpoint>, start: Bool)
         }
-        do {
-            let endpoint = try await task.value
-            state.withLock { state in
-                state.endpoint = endpoint
-                state.fetchedAt = state.fetchedAt.map { max($0, now) } ?? now
-                state.inFlight = nil
+        let step: Step = state.withLock { state in
+            if let endpoint = state.endpoint, let fetchedAt = state.fetchedAt, now - fetchedAt < cacheLifetime {
+                return .cached(endpoint)
             }
-            return endpoint
-        } catch {
-            state.withLock { $0.inFlight = nil }
-            throw error as? IdentityError ?? IdentityError(.network, "OIDC discovery failed: \(error)")
+            if let inFlight = state.inFlight { return .wait(inFlight, start: false) }
+            let shared = SharedResult<TokenEndpoint>()
+            state.inFlight = shared
+            return .wait(shared, start: true)
+        }
+        switch step {
+        case .cached(let endpoint): return endpoint
+        case .wait(let shared, let start):
+            if start {
+                let started = tasks.start {
+                    let result: Result<TokenEndpoint, any Error>
+                    do {
+                        result = .success(try await self.fetch(issuer: issuer))
+                    } catch {
+                        result = .failure(error)
+                    }
+                    self.state.withLock { state in
+                        if case .success(let endpoint) = result {
+                            state.endpoint = endpoint
+                            state.fetchedAt = state.fetchedAt.map { max($0, now) } ?? now
+                        }
+                        state.inFlight = nil
+                    }
+                    shared.finish(result)
+                }
+                if !started {
+                    state.withLock { $0.inFlight = nil }
+                    shared.finish(.failure(IdentityError.shutDown))
+                }
+            }
+            return try await shared.value()
         }
     }
 
-    private func fetch(issuer: EndpointURL) async throws(IdentityError) -> TokenEndpoint {
+    private func fetch(issuer: EndpointURL) async throws -> TokenEndpoint {
         let url = issuer.string + "/.well-known/openid-configuration"
         var request = HTTPClientRequest(url: url)
         request.headers.add(name: "Accept", value: "application/json")
-        let answer = try await transport.send(request, what: "OIDC discovery")
+        let answer = try await transport.sendForToken(request, what: "OIDC discovery")
         guard answer.status == 200 else {
             throw IdentityError(
                 .invalidConfiguration,

@@ -34,19 +34,25 @@ public final class RotatingCredential: ClientCredential, CustomStringConvertible
         return (index, credentials[index])
     }
 
-    /// The active credential's authentication; ``IdentityProviderTokenSource`` moves on when it is rejected.
+    /// The active credential's authentication, marked with its identity.
     public func authentication(for context: CredentialContext) async throws -> ClientAuthentication {
-        try await active.credential.authentication(for: context)
+        let active = self.active
+        var authentication = try await active.credential.authentication(for: context)
+        authentication.credentialIdentity = "\(active.index):\(active.credential.identity)"
+        return authentication
     }
 
-    /// Moves past `index` after the provider rejected it (unless another caller already moved on); returns the
-    /// credential to try next.
-    func rejected(_ index: Int) -> (index: Int, credential: any ClientCredential) {
-        let next = current.withLock { current in
+    /// One fewer than the credentials held.
+    public var alternativeCount: Int { credentials.count - 1 }
+
+    /// Moves past the credential that made `authentication` (unless another request already moved on).
+    public func rejected(_ authentication: ClientAuthentication) async {
+        guard let mark = authentication.credentialIdentity, let index = Int(mark.prefix { $0 != ":" }),
+            credentials.indices.contains(index)
+        else { return }
+        current.withLock { current in
             if current == index { current = (index + 1) % credentials.count }
-            return current
         }
-        return (next, credentials[next])
     }
 
     /// `RotatingCredential(…)` with each credential's identity, in order; never a secret.

@@ -32,21 +32,6 @@ extension DownstreamAPIClient {
         String(url.prefix { $0 != "?" && $0 != "#" }.prefix(300))
     }
 
-    static func map(_ error: any Error, what: String) -> any Error {
-        guard let error = error as? IdentityError else { return error }
-        switch error.code {
-        case .timeout:
-            return DownstreamAPIError(
-                .timeout,
-                "\(what) timed out: the API is slow or unreachable; raise Configuration.http.requestTimeout if it is expected"
-            )
-        case .tls: return DownstreamAPIError(.tls, "\(what): \(error.message)")
-        case .protocolViolation:
-            return DownstreamAPIError(.invalidResponse, "\(what): \(error.message)", status: error.httpStatus)
-        default: return DownstreamAPIError(.network, "\(what): \(error.message)")
-        }
-    }
-
     /// The error for a non-success answer, with Graph's `{"error":{"code","message","innerError":{"request-id"}}}` or
     /// an OAuth-style `{"error","error_description"}` read when present.
     static func failure(
@@ -106,5 +91,21 @@ extension DownstreamAPIClient {
             requestID: requestID,
             retryAfter: retryAfter
         )
+    }
+}
+
+extension DownstreamAPIError {
+    /// The API side's error for a transport failure of `what`.
+    init(_ failure: TransportFailure, what: String) {
+        switch failure.kind {
+        case .timeout:
+            self.init(
+                .timeout,
+                "\(what) timed out: the API is slow or unreachable; raise Configuration.http.requestTimeout if it is expected"
+            )
+        case .tls: self.init(.tls, "\(what): \(failure.message)")
+        case .network: self.init(.network, "\(what): \(failure.message)")
+        case .tooLarge(let status): self.init(.invalidResponse, "\(what): \(failure.message)", status: status)
+        }
     }
 }

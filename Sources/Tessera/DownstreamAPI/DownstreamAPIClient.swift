@@ -11,26 +11,22 @@ import TesseraJOSE
 /// own origin, decodes typed JSON and maps Graph's error shape to ``DownstreamAPIError``.
 ///
 /// ```swift
-/// let graph = try DownstreamAPIClient(api: .graph(), tokenSource: client)
+/// let graph = try DownstreamAPIClient(api: .graph(), client: confidentialClient)  // shares the client's pool
 /// let users = try await graph.allPages("users", of: User.self)
 /// ```
-/// Owns one HTTP client; call ``shutdown()`` when done.
+/// Made with a ``ConfidentialClient`` it sends through that client's pool and owns nothing; given an `httpClient` it
+/// uses that one; with neither it makes a pool of its own, which ``shutdown()`` shuts down.
 public final class DownstreamAPIClient: Sendable {
     /// How the caller talks to the API, with documented defaults.
     public struct Configuration: Sendable {
         /// HTTP settings. Defaults as ``HTTPConfiguration`` except a 60 s request timeout and a 16 MiB answer bound.
         public var http: HTTPConfiguration
-        /// The longest `Retry-After` the caller waits out; a longer one fails at once with
-        /// ``DownstreamAPIError/Code/throttled`` and the server's value. Default 60 s.
-        public var maximumRetryAfter: Duration = .seconds(60)
-        /// Retries of a `429`/`503` answer. Default 2.
-        public var maximumRetries = 2
-        /// The wait before a retry when a `429`/`503` carries no `Retry-After` (doubled per retry). Default 1 s.
-        public var retryDelay: Duration = .seconds(1)
+        /// How `429`/`503` answers are waited out (a `Retry-After` longer than its bound, or still throttled after
+        /// its retries, fails with ``DownstreamAPIError/Code/throttled`` and the server's value). Default
+        /// ``APIRetryPolicy/init()``.
+        public var retry = APIRetryPolicy()
         /// At most this many pages are followed. Default 10,000.
         public var maximumPages = 10_000
-        /// How the caller waits (tests inject one). Default `Task.sleep`.
-        public var sleep: @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
 
         /// A configuration with every default.
         public init() {
@@ -131,13 +127,35 @@ public final class DownstreamAPIClient: Sendable {
     let logger: Logger
     let metrics: DownstreamMetrics
 
+    /// A caller with tokens from `client`, sending through its HTTP pool (so its TLS and proxy settings apply; this
+    /// configuration's request timeout and answer bound still do). Nothing to shut down.
+    public convenience init(
+        api: DownstreamAPI,
+        client: ConfidentialClient,
+        configuration: Configuration = Configuration(),
+        logger: Logger = Logger(label: "tessera", factory: { _ in SwiftLogNoOpLogHandler() }),
+        metricsFactory: any MetricsFactory = NOOPMetricsHandler.instance
+    ) throws(DownstreamAPIError) {
+        try self.init(
+            api: api,
+            tokenSource: client,
+            httpClient: client.httpClient,
+            configuration: configuration,
+            logger: logger,
+            metricsFactory: metricsFactory
+        )
+    }
+
     /// - Parameters:
     ///   - api: the API's base URL and token scopes.
     ///   - tokenSource: where tokens come from, usually a ``ConfidentialClient`` (cached).
+    ///   - httpClient: the pool to send through, never shut down here (its TLS and proxy settings apply). Default
+    ///     `nil`: a pool made from ``Configuration/http`` and owned, shut down by ``shutdown()``.
     ///   - logger: where calls are logged (method, host, path and status; never a token or query string).
     public init(
         api: DownstreamAPI,
         tokenSource: any TokenSource,
+        httpClient: HTTPClient? = nil,
         configuration: Configuration = Configuration(),
         logger: Logger = Logger(label: "tessera", factory: { _ in SwiftLogNoOpLogHandler() }),
         metricsFactory: any MetricsFactory = NOOPMetricsHandler.instance
@@ -153,7 +171,8 @@ public final class DownstreamAPIClient: Sendable {
             transport = try HTTPTransport(
                 configuration: configuration.http,
                 targetScheme: base.scheme ?? "https",
-                targetHost: base.host ?? ""
+                targetHost: base.host ?? "",
+                httpClient: httpClient
             )
         } catch {
             throw DownstreamAPIError(.invalidRequest, error.message)
@@ -166,7 +185,7 @@ public final class DownstreamAPIClient: Sendable {
         self.metrics = DownstreamMetrics(factory: metricsFactory)
     }
 
-    /// Shuts the HTTP client down. Call once, when done.
+    /// Shuts down a pool this caller made (once); a shared or injected one is left running.
     public func shutdown() async throws {
         try await transport.shutdown()
     }
@@ -246,82 +265,93 @@ public final class DownstreamAPIClient: Sendable {
             )
         }
         let what = "\(request.method) \(Self.redacted(url))"
-        var claims: String?  // the challenge answered (at most one)
-        var pendingClaims: String?  // sent with the next token request only
-        var retries = 0
-        while true {
-            // The token that answers a challenge replaces the cached one; later retries (429/503) reuse it.
-            let token = try await tokenSource.token(
-                for: TokenRequest(scopes: api.scopes, tenant: request.tenant ?? api.tenant, claims: pendingClaims)
-            )
-            pendingClaims = nil
-            var http = HTTPClientRequest(url: url)
-            http.method = HTTPMethod(rawValue: request.method)
-            for (name, value) in request.headers { http.headers.replaceOrAdd(name: name, value: value) }
-            http.headers.replaceOrAdd(name: "Authorization", value: "Bearer \(token.token)")
-            if !http.headers.contains(name: "Accept") { http.headers.add(name: "Accept", value: "application/json") }
-            if let body = request.body { http.body = .bytes(ByteBuffer(bytes: body)) }
-            let started = ContinuousClock.now
-            let answer: HTTPTransport.Answer
-            do {
-                answer = try await transport.send(http, what: what)
-            } catch {
-                metrics.requests(result: "error").increment()
-                throw Self.map(error, what: what)
-            }
-            let elapsed = ContinuousClock.now - started
-            metrics.duration.recordNanoseconds(elapsed.nanoseconds)
-            metrics.requests(result: "\(answer.status / 100)xx").increment()
-            logger.debug(
-                "downstream call",
-                metadata: [
-                    "api.request": "\(what)", "http.status": "\(answer.status)",
-                    "duration_ms": "\(elapsed.milliseconds)",
-                ]
-            )
-            switch answer.status {
-            case 200..<300:
-                return Response(status: answer.status, headers: answer.headers, body: answer.body, what: what)
-            case 401 where claims == nil:
-                if let challenge = ClaimsChallenge(wwwAuthenticate: answer.headers["WWW-Authenticate"]) {
+        let call = BearerTokenCall(
+            tokenSource: tokenSource,
+            scopes: api.scopes,
+            tenant: request.tenant ?? api.tenant,
+            retry: configuration.retry
+        )
+        let outcome = try await call.run(
+            send: { token in try await self.send(request, to: url, what: what, token: token) },
+            facts: { answer in
+                APIAnswerFacts(
+                    status: answer.status,
+                    retryAfter: answer.headers.first(name: "Retry-After"),
+                    wwwAuthenticate: answer.headers["WWW-Authenticate"]
+                )
+            },
+            retrying: { answer, retry in
+                switch retry {
+                case .claimsChallenge:
                     logger.info(
                         "claims challenge from the API; retrying once with a token carrying the requested claims",
                         metadata: ["api.request": "\(what)"]
                     )
                     metrics.retries(reason: "claims_challenge").increment()
-                    claims = challenge.claims
-                    pendingClaims = claims
-                    continue
-                }
-                throw Self.failure(answer, what: what, claimsAnswered: false, scopes: api.scopes)
-            case 429, 503:
-                let retryAfter = RetryAfter.parse(answer.headers.first(name: "Retry-After"), now: Date())
-                let wait = retryAfter ?? configuration.retryDelay * (1 << min(retries, 16))
-                guard retries < configuration.maximumRetries, wait <= configuration.maximumRetryAfter else {
-                    throw Self.failure(
-                        answer,
-                        what: what,
-                        claimsAnswered: claims != nil,
-                        scopes: api.scopes,
-                        retryAfter: retryAfter,
-                        note: wait > configuration.maximumRetryAfter
-                            ? "it asked to wait \(wait), longer than Configuration.maximumRetryAfter (\(configuration.maximumRetryAfter)); try again later"
-                            : "still throttled after \(retries) retries; try again later or lower the call rate"
+                case .throttled(let wait, let attempt):
+                    logger.notice(
+                        "the API is throttling; waiting before retrying",
+                        metadata: [
+                            "api.request": "\(what)", "http.status": "\(answer.status)", "retry_after": "\(wait)",
+                            "attempt": "\(attempt)",
+                        ]
                     )
+                    metrics.retries(reason: "throttled").increment()
                 }
-                retries += 1
-                logger.notice(
-                    "the API is throttling; waiting before retrying",
-                    metadata: [
-                        "api.request": "\(what)", "http.status": "\(answer.status)", "retry_after": "\(wait)",
-                        "attempt": "\(retries)",
-                    ]
-                )
-                metrics.retries(reason: "throttled").increment()
-                try await configuration.sleep(wait)
-            default:
-                throw Self.failure(answer, what: what, claimsAnswered: claims != nil, scopes: api.scopes)
             }
+        )
+        let answer = outcome.answer
+        if (200..<300).contains(answer.status) {
+            return Response(status: answer.status, headers: answer.headers, body: answer.body, what: what)
         }
+        var note: String?
+        if answer.status == 429 || answer.status == 503 {
+            let limit = configuration.retry.maximumRetryAfter
+            note =
+                (outcome.retryAfter ?? .zero) > limit
+                ? "it asked to wait \(outcome.retryAfter ?? .zero), longer than Configuration.retry.maximumRetryAfter (\(limit)); try again later"
+                : "still throttled after \(outcome.state.apiRetries) retries; try again later or lower the call rate"
+        }
+        throw Self.failure(
+            answer,
+            what: what,
+            claimsAnswered: outcome.state.claimsChallengeAnswered,
+            scopes: api.scopes,
+            retryAfter: answer.status == 429 || answer.status == 503 ? outcome.retryAfter : nil,
+            note: note
+        )
+    }
+
+    /// One attempt: the request with `token`, timed, counted and logged.
+    private func send(
+        _ request: Request,
+        to url: String,
+        what: String,
+        token: AccessToken
+    ) async throws -> HTTPTransport.Answer {
+        var http = HTTPClientRequest(url: url)
+        http.method = HTTPMethod(rawValue: request.method)
+        for (name, value) in request.headers { http.headers.replaceOrAdd(name: name, value: value) }
+        http.headers.replaceOrAdd(name: "Authorization", value: "Bearer \(token.token)")
+        if !http.headers.contains(name: "Accept") { http.headers.add(name: "Accept", value: "application/json") }
+        if let body = request.body { http.body = .bytes(ByteBuffer(bytes: body)) }
+        let started = ContinuousClock.now
+        let answer: HTTPTransport.Answer
+        do {
+            answer = try await transport.send(http, what: what)
+        } catch let failure as TransportFailure {
+            metrics.requests(result: "error").increment()
+            throw DownstreamAPIError(failure, what: what)
+        }
+        let elapsed = ContinuousClock.now - started
+        metrics.duration.recordNanoseconds(elapsed.nanoseconds)
+        metrics.requests(result: "\(answer.status / 100)xx").increment()
+        logger.debug(
+            "downstream call",
+            metadata: [
+                "api.request": "\(what)", "http.status": "\(answer.status)", "duration_ms": "\(elapsed.milliseconds)",
+            ]
+        )
+        return answer
     }
 }

@@ -13,7 +13,7 @@ public struct IdentityError: Error, Sendable, CustomStringConvertible {
                 invalidResource,
                 unknownTenant, applicationNotFound, consentRequired, applicationDisabled, unauthorizedClient,
                 invalidRequest, invalidGrant, accessDenied, throttled, serverError, network, tls, timeout,
-                protocolViolation, requestRejected
+                protocolViolation, requestRejected, clientShutDown
         }
         let backing: Backing
         /// The code's name, e.g. `invalidClient`.
@@ -61,6 +61,9 @@ public struct IdentityError: Error, Sendable, CustomStringConvertible {
         public static let protocolViolation = Code(backing: .protocolViolation)
         /// Another refusal (a 4xx with no recognised error).
         public static let requestRejected = Code(backing: .requestRejected)
+        /// The client was shut down (``ConfidentialClient/shutdown()``, or the end of its `run()`): it makes no more
+        /// requests. Keep it running while it is used (``withConfidentialClient(configuration:httpClient:logger:metricsFactory:_:)``).
+        public static let clientShutDown = Code(backing: .clientShutDown)
     }
 
     /// What kind of failure this is.

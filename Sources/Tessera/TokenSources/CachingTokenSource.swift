@@ -1,6 +1,7 @@
 import CoreMetrics
 import Foundation
 import Logging
+import ServiceLifecycle
 import Synchronization
 import TesseraJOSE
 
@@ -8,13 +9,17 @@ import TesseraJOSE
 /// single-flight misses, proactive background refresh, serve-through-outage, foreground retry, throttle memory.
 ///
 /// - A hit returns the cached token while it has more than ``TokenCachePolicy/expiryBuffer`` left.
-/// - From the refresh point (`refresh_in`, else ~40% of the lifetime, jittered) the first caller starts one background
-///   refresh and keeps the current token; a failed refresh backs off (≥ 5 s, full jitter, `Retry-After` honoured) and
-///   never reaches a caller while a token is usable.
+/// - While ``run()`` runs (a `Service`: ``ConfidentialClient`` runs it), from the refresh point (`refresh_in`, else
+///   ~40% of the lifetime, jittered) the first caller starts one background refresh and keeps the current token; a
+///   failed refresh backs off (≥ 5 s, full jitter, `Retry-After` honoured) and never reaches a caller while a token is
+///   usable. Without `run()` tokens are still served; they are renewed in the foreground once inside the buffer.
 /// - While the identity provider fails, the token is served until ``TokenCachePolicy/outageMargin`` before `exp`.
-/// - Any number of concurrent callers on a missing key cause one request; all await its result or error.
+/// - Any number of concurrent callers on a missing key cause one request, run as a task the cache owns: a cancelled
+///   caller leaves at once with `CancellationError`, the others still get the token. No request runs past
+///   ``TokenCachePolicy/requestTimeout``; ``shutdown()`` cancels and awaits what is left.
 /// - 429 / `Retry-After` and identical 4xx answers are remembered, so identical requests fail fast.
-public final class CachingTokenSource: TokenSource {
+/// - Every failure is decided by one ``FailurePolicy``.
+public final class CachingTokenSource: TokenSource, Service {
     struct Key: Hashable, Sendable {
         let tenant: String
         let scopes: String
@@ -34,15 +39,32 @@ public final class CachingTokenSource: TokenSource {
         let error: IdentityError
     }
 
+    /// Whether ``run()`` hosts background refreshes.
+    enum Host {
+        case idle
+        case running(AsyncStream<Refresh>.Continuation)
+        case stopped
+    }
+
+    struct Refresh: Sendable {
+        let key: Key
+        let request: TokenRequest
+    }
+
     struct State {
         var entries: LRUMap<Key, Entry>
-        var inFlight: [Key: Task<AccessToken, any Error>] = [:]
+        var inFlight: [Key: SharedResult<AccessToken>] = [:]
         var throttles: LRUMap<Key, Throttle>
+        var host = Host.idle
+        var hosting: Bool {
+            if case .running = host { return true }
+            return false
+        }
     }
 
     enum Decision {
         case hit(AccessToken, refreshAt: Date, refresh: Bool)
-        case wait(Task<AccessToken, any Error>)
+        case wait(SharedResult<AccessToken>, start: Bool)
         case fail(IdentityError)
     }
 
@@ -56,10 +78,14 @@ public final class CachingTokenSource: TokenSource {
     /// serves one client, so entries are keyed by tenant and scope set within it; ``cacheKey(for:)`` spells the whole
     /// key for a shared (second-level) cache.
     public let partition: String
-    private let state: Mutex<State>
-    private let refreshesRunning = Atomic<Int>(0)
-    private let logger: Logger
-    private let metrics: CacheMetrics
+    let state: Mutex<State>
+    let refreshesRunning = Atomic<Int>(0)
+    /// The shared fetches: cancelled and awaited by ``shutdown()``.
+    let tasks = OwnedTasks()
+    /// Finished when ``run()`` has ended and its refreshes with it.
+    let hostDrained = SharedResult<Void>()
+    let logger: Logger
+    let metrics: CacheMetrics
 
     /// A cache in front of `upstream` (a `nil` `defaultTenant` is kept as an empty tenant). Logs and metrics go nowhere
     /// by default.
@@ -120,36 +146,40 @@ public final class CachingTokenSource: TokenSource {
         let now = policy.now()
         if request.claims != nil || request.forceRefresh {
             // A claims challenge or a forced refresh bypasses the cache and replaces the entry — but not the throttle
-            // memory, and it never falls back to the token the API just refused.
+            // memory, and it never falls back to the token the API just refused. The caller's own task runs it.
             if let throttle = state.withLock({ $0.throttles.peek(key) }), now < throttle.until {
                 metrics.throttled.increment()
                 throw throttle.error
             }
+            guard !tasks.isClosed else { throw IdentityError.shutDown }
             metrics.refreshes(request.claims != nil ? "claims" : "forced").increment()
-            return try await fetch(key: key, request: request, registered: false, fallback: false)
+            return try await fetch(key: key, request: request, fallback: false)
         }
         let decision: Decision = state.withLock { state in
             if let entry = state.entries.get(key) {
                 let expires = entry.token.expiresOn
                 if now < expires.adding(.zero - policy.buffer(forLifetime: entry.token.lifetime)) {
-                    if now >= entry.refreshAt, !entry.refreshing, now >= entry.nextAttemptAt {
+                    if state.hosting, now >= entry.refreshAt, !entry.refreshing, now >= entry.nextAttemptAt {
                         _ = state.entries.update(key) { $0.refreshing = true }
                         return .hit(entry.token, refreshAt: entry.refreshAt, refresh: true)
                     }
                     return .hit(entry.token, refreshAt: entry.refreshAt, refresh: false)
                 }
                 if entry.failures > 0, now < expires.adding(.zero - policy.outageMargin) {
-                    // Outage: serve, and keep probing in the background at the back-off pace.
-                    let refresh = !entry.refreshing && now >= entry.nextAttemptAt
-                    if refresh { _ = state.entries.update(key) { $0.refreshing = true } }
-                    return .hit(entry.token, refreshAt: entry.refreshAt, refresh: refresh)
+                    // Outage: serve, and keep probing at the back-off pace — in the background while run() hosts
+                    // refreshes, else by one shared foreground fetch that serves this token if it fails again.
+                    let probe = !entry.refreshing && now >= entry.nextAttemptAt
+                    if state.hosting || !probe {
+                        if probe { _ = state.entries.update(key) { $0.refreshing = true } }
+                        return .hit(entry.token, refreshAt: entry.refreshAt, refresh: probe)
+                    }
                 }
             }
             if let throttle = state.throttles.peek(key), now < throttle.until { return .fail(throttle.error) }
-            if let task = state.inFlight[key] { return .wait(task) }
-            let task = Task { try await self.fetch(key: key, request: request, registered: true, fallback: true) }
-            state.inFlight[key] = task
-            return .wait(task)
+            if let shared = state.inFlight[key] { return .wait(shared, start: false) }
+            let shared = SharedResult<AccessToken>()
+            state.inFlight[key] = shared
+            return .wait(shared, start: true)
         }
         switch decision {
         case .hit(var token, let refreshAt, let refresh):
@@ -174,68 +204,111 @@ public final class CachingTokenSource: TokenSource {
                 metadata: ["tenant": "\(key.tenant)", "error": "\(error.code)"]
             )
             throw error
-        case .wait(let task):
+        case .wait(let shared, let start):
             metrics.misses.increment()
             logger.debug(
                 "cache miss: waiting for the identity provider",
                 metadata: ["tenant": "\(key.tenant)", "scopes": "\(key.scopes)"]
             )
-            var token = try await task.value
+            if start { startSharedFetch(shared, key: key, request: request) }
+            var token = try await shared.value()
             token.cacheDuration = ContinuousClock.now - started - token.httpDuration
             return token
         }
     }
 
-    /// Asks upstream (with one foreground retry of a 5xx or timeout), stores the answer, remembers throttling.
-    /// `registered`: this is the single-flight task of `key` (it removes itself when done). `fallback`: on a transient
-    /// failure, a cached token still short of its real expiry is returned instead (outage).
-    private func fetch(key: Key, request: TokenRequest, registered: Bool, fallback: Bool) async throws -> AccessToken {
-        defer { if registered { state.withLock { _ = $0.inFlight.removeValue(forKey: key) } } }
-        do {
-            let token: AccessToken
+    /// Runs the shared fetch of `key` as an owned task; without one (after ``shutdown()``) its waiters fail at once.
+    private func startSharedFetch(_ shared: SharedResult<AccessToken>, key: Key, request: TokenRequest) {
+        let started = tasks.start {
+            let result: Result<AccessToken, any Error>
             do {
-                token = try await upstream.token(for: request)
-            } catch let error as IdentityError
-                where (error.code == .serverError || error.code == .timeout) && error.retryAfter == nil
-            {
-                logger.debug("retrying once after a transient failure", metadata: ["error": "\(error.code)"])
-                try await policy.sleep(policy.foregroundRetryDelay)
-                token = try await upstream.token(for: request)
+                result = .success(try await self.fetch(key: key, request: request, fallback: true))
+            } catch {
+                result = .failure(error)
             }
-            var stored = token
-            stored.refreshOn = store(token, key: key)
-            return stored
-        } catch let error as IdentityError {
-            remember(error, key: key)
-            // Outage: a token short of its real expiry still serves the caller.
+            self.state.withLock { _ = $0.inFlight.removeValue(forKey: key) }
+            shared.finish(result)
+        }
+        if !started {
+            state.withLock { _ = $0.inFlight.removeValue(forKey: key) }
+            shared.finish(.failure(IdentityError.shutDown))
+        }
+    }
+
+    /// Asks upstream and stores the answer; ``FailurePolicy`` decides a failure: one foreground retry of a 5xx or
+    /// timeout, throttle memory, and — `fallback` — a cached token still short of its real expiry served through an
+    /// outage.
+    private func fetch(key: Key, request: TokenRequest, fallback: Bool) async throws -> AccessToken {
+        let failurePolicy = policy.failurePolicy
+        var attempt = AttemptState(foregroundRetriesLeft: 1)
+        while true {
+            let error: IdentityError
+            do {
+                let token = try await upstreamToken(for: request)
+                var stored = token
+                stored.refreshOn = store(token, key: key)
+                return stored
+            } catch let identityError as IdentityError {
+                error = identityError
+            }
             let now = policy.now()
-            let fallback: AccessToken? = state.withLock { state in
-                let counted = state.entries.update(key) { entry in
+            let cached: AccessToken? =
+                fallback
+                ? state.withLock { state in
+                    guard let entry = state.entries.peek(key),
+                        now < entry.token.expiresOn.adding(.zero - policy.outageMargin)
+                    else { return nil }
+                    return entry.token
+                } : nil
+            attempt.cachedTokenUsable = cached != nil
+            let action = failurePolicy.action(for: .tokenRequest(error), in: attempt)
+            if case .retry(let wait) = action {
+                attempt.foregroundRetriesLeft -= 1
+                logger.debug("retrying once after a transient failure", metadata: ["error": "\(error.code)"])
+                try await policy.sleep(wait)
+                continue
+            }
+            remember(error, for: action.failFastFor, key: key)
+            state.withLock { state in
+                _ = state.entries.update(key) { entry in
                     entry.failures += 1
                     entry.nextAttemptAt = now.adding(
                         policy.backoff(failures: entry.failures, retryAfter: error.retryAfter)
                     )
                 }
-                guard fallback, error.isTransient, counted,
-                    let entry = state.entries.peek(key), now < entry.token.expiresOn.adding(.zero - policy.outageMargin)
-                else { return nil }
-                return entry.token
             }
-            if var fallback {
+            if case .serveCachedToken = action, var cached {
                 logger.warning(
                     "identity provider failing; serving the cached token until shortly before it expires",
                     metadata: ["error": "\(error.code)"]
                 )
-                fallback.source = .cache
-                return fallback
+                cached.source = .cache
+                return cached
             }
             throw error
         }
     }
 
+    /// One upstream request, cancelled and failed with a timeout once ``TokenCachePolicy/requestTimeout`` passes.
+    func upstreamToken(for request: TokenRequest) async throws -> AccessToken {
+        let timeout = policy.requestTimeout ?? .seconds(60)
+        return try await withDeadline(
+            timeout,
+            sleep: policy.timeoutSleep,
+            timedOut: {
+                IdentityError(
+                    .timeout,
+                    "the token request did not finish within \(timeout) (TokenCachePolicy.requestTimeout): the "
+                        + "identity provider is slow or unreachable"
+                )
+            },
+            { try await self.upstream.token(for: request) }
+        )
+    }
+
     /// Stores `token` and returns when it will be refreshed.
     @discardableResult
-    private func store(_ token: AccessToken, key: Key) -> Date {
+    func store(_ token: AccessToken, key: Key) -> Date {
         let now = policy.now()
         let entry = Entry(token: token, refreshAt: policy.refreshDate(for: token, issuedAt: now))
         let evicted = state.withLock { state in
@@ -246,58 +319,20 @@ public final class CachingTokenSource: TokenSource {
         return entry.refreshAt
     }
 
-    private func remember(_ error: IdentityError, key: Key) {
-        let now = policy.now()
-        let duration: Duration?
-        if error.code == .throttled {
-            duration = error.retryAfter ?? policy.defaultThrottle
-        } else if let retryAfter = error.retryAfter {
-            duration = retryAfter
-        } else if let status = error.httpStatus, (400..<500).contains(status) {
-            duration = policy.rejectionMemory
-        } else {
-            duration = nil
-        }
+    /// Identical requests fail fast with `error` for `duration`, when the policy gave one.
+    func remember(_ error: IdentityError, for duration: Duration?, key: Key) {
         guard let duration else { return }
+        let now = policy.now()
         _ = state.withLock { $0.throttles.set(key, Throttle(until: now.adding(duration), error: error)) }
     }
+}
 
-    private func startBackgroundRefresh(key: Key, request: TokenRequest) {
-        metrics.refreshes("proactive").increment()
-        refreshesRunning.add(1, ordering: .relaxed)
-        Task {
-            defer { refreshesRunning.subtract(1, ordering: .releasing) }
-            do {
-                let token = try await upstream.token(for: request)
-                store(token, key: key)
-                logger.debug("background refresh succeeded", metadata: ["token": "\(token.fingerprint)"])
-            } catch {
-                let identityError = error as? IdentityError
-                if let identityError { remember(identityError, key: key) }
-                let now = policy.now()
-                let warn: Bool = state.withLock { state in
-                    var warn = false
-                    _ = state.entries.update(key) { entry in
-                        entry.refreshing = false
-                        entry.failures += 1
-                        entry.nextAttemptAt = now.adding(
-                            policy.backoff(failures: entry.failures, retryAfter: identityError?.retryAfter)
-                        )
-                        if now.timeIntervalSince(entry.lastWarning) >= policy.maximumBackoff.seconds {
-                            entry.lastWarning = now
-                            warn = true
-                        }
-                    }
-                    return warn
-                }
-                metrics.refreshFailures.increment()
-                if warn {
-                    logger.warning(
-                        "background token refresh failing; callers keep the cached token",
-                        metadata: ["error": "\(identityError?.code.description ?? "\(type(of: error))")"]
-                    )
-                }
-            }
+extension FailureAction {
+    /// How long identical requests fail fast after this action, when it says.
+    var failFastFor: Duration? {
+        switch self {
+        case .fail(let duration), .serveCachedToken(let duration): return duration
+        default: return nil
         }
     }
 }

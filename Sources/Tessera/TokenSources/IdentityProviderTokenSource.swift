@@ -13,7 +13,8 @@ public final class IdentityProviderTokenSource: TokenSource {
     public let clientID: String
     /// Where tokens come from.
     public let authority: Authority
-    /// How the client proves its identity (a ``RotatingCredential`` moves on when one is rejected).
+    /// How the client proves its identity (one holding several, as ``RotatingCredential``, moves on when one is
+    /// rejected).
     public let credential: any ClientCredential
     let resolver: TokenEndpointResolver
     let transport: HTTPTransport
@@ -28,6 +29,7 @@ public final class IdentityProviderTokenSource: TokenSource {
         authority: Authority,
         credential: any ClientCredential,
         transport: HTTPTransport,
+        tasks: OwnedTasks,
         now: @escaping @Sendable () -> Date,
         logger: Logger,
         metrics: ClientMetrics,
@@ -40,122 +42,109 @@ public final class IdentityProviderTokenSource: TokenSource {
         self.authority = authority
         self.credential = credential
         self.transport = transport
-        self.resolver = TokenEndpointResolver(authority: authority, transport: transport)
+        self.resolver = TokenEndpointResolver(authority: authority, transport: transport, tasks: tasks)
         self.now = now
         self.logger = logger
         self.metrics = metrics
     }
 
-    /// One client-credentials request, never cached. It is repeated at the global endpoint after a regional failure,
-    /// once with the server's time after a clock-skew rejection, and with the next credential of a rejected
-    /// ``RotatingCredential``.
+    /// One client-credentials request, never cached. ``FailurePolicy`` decides each failure: it is repeated at the
+    /// global endpoint after a regional failure, once with the server's time after a clock-skew rejection, and with
+    /// the next credential when a credential holding several (``ClientCredential/alternativeCount``) is rejected.
     public func token(for request: TokenRequest) async throws -> AccessToken {
         let correlationID = UUID().uuidString.lowercased()
         var logger = self.logger
         logger[metadataKey: "correlation_id"] = .string(correlationID)
         let started = ContinuousClock.now
-        let rotation = credential as? RotatingCredential
-        var active: (index: Int, credential: any ClientCredential) = rotation?.active ?? (0, credential)
-        var rotations = 0
-        var skewCorrected = false
+        var state = AttemptState(credentialsLeft: max(0, credential.alternativeCount))
         var global = false
         while true {
+            let failure: AttemptFailure
             do {
-                let token = try await attempt(
-                    request,
-                    credential: active.credential,
-                    global: global,
-                    correlationID: correlationID,
-                    logger: logger
-                )
+                let token = try await attempt(request, global: global, correlationID: correlationID, logger: logger)
                 metrics.requestsSucceeded.increment()
                 metrics.requestDuration.recordNanoseconds(Int64((ContinuousClock.now - started).nanoseconds))
                 return token
-            } catch {
-                let failure: AttemptFailure = error
-                // Clock skew (AADSTS700024: the assertion is outside its validity window by the server's clock): adopt
-                // the server's time from its Date header and retry once.
-                let error = failure.error
-                // Regional endpoint unreachable or failing: the global endpoint, now and for a while.
-                if let regional, failure.regional, RegionalRouting.shouldFallBack(error) {
-                    regional.suspend(now: now())
-                    global = true
-                    logger.warning(
-                        "regional token endpoint failed; falling back to the global endpoint",
-                        metadata: [
-                            "region": "\(regional.region)", "error": "\(error.code)",
-                            "status": "\(error.httpStatus.map(String.init) ?? "-")",
-                        ]
-                    )
-                    continue
-                }
-                if error.aadstsCode == 700_024, !skewCorrected, failure.assertionSent,
-                    let serverDate = failure.serverDate
-                {
-                    // Entra allows 5 minutes of skew: a smaller difference is not why the assertion was refused.
-                    let skew = serverDate.timeIntervalSince(now())
-                    if abs(skew) >= 60 {
-                        skewCorrected = true
-                        clockOffset.withLock { $0 = skew }
-                        logger.warning(
-                            "clock skew: the identity provider's clock differs from this host's; assertions now use its time. Fix the host's clock (NTP)",
-                            metadata: ["skew_seconds": "\(Int(skew.rounded()))"]
-                        )
-                        continue
-                    }
-                }
-                // Rotation: the provider refused this credential itself; the next one of the same app may work.
-                if let rotation, error.isCredentialRejection, rotations < rotation.credentials.count - 1 {
-                    rotations += 1
-                    let rejected = active.credential.identity
-                    active = rotation.rejected(active.index)
-                    logger.warning(
-                        "credential rejected; trying the next one",
-                        metadata: [
-                            "rejected": "\(rejected)", "aadsts": "\(error.aadstsCode.map(String.init) ?? "-")",
-                            "next": "\(active.credential.identity)",
-                        ]
-                    )
-                    continue
-                }
-                let correlated = error.correlated(correlationID)
-                metrics.requestFailed(correlated.code)
-                logger.debug(
-                    "token request failed",
+            } catch let attemptFailure as AttemptFailure {
+                failure = attemptFailure
+            }
+            let error = failure.error
+            state.regionalEndpoint = failure.regional
+            switch FailurePolicy().action(for: .tokenRequest(error, clockSkew: failure.clockSkew), in: state) {
+            case .fallBackFromRegion:
+                guard let regional else { break }
+                regional.suspend(now: now())
+                global = true
+                logger.warning(
+                    "regional token endpoint failed; falling back to the global endpoint",
                     metadata: [
-                        "error": "\(correlated.code)", "aadsts": "\(correlated.aadstsCode.map(String.init) ?? "-")",
-                        "status": "\(correlated.httpStatus.map(String.init) ?? "-")",
+                        "region": "\(regional.region)", "error": "\(error.code)",
+                        "status": "\(error.httpStatus.map(String.init) ?? "-")",
                     ]
                 )
-                throw correlated
+                continue
+            case .correctClock(let skew):
+                state.clockCorrected = true
+                clockOffset.withLock { $0 = skew }
+                logger.warning(
+                    "clock skew: the identity provider's clock differs from this host's; assertions now use its time. Fix the host's clock (NTP)",
+                    metadata: ["skew_seconds": "\(Int(skew.rounded()))"]
+                )
+                continue
+            case .tryNextCredential:
+                state.credentialsLeft -= 1
+                if let authentication = failure.authentication { await credential.rejected(authentication) }
+                logger.warning(
+                    "credential rejected; trying the next one",
+                    metadata: [
+                        "rejected": "\(failure.authentication?.credentialIdentity ?? credential.identity)",
+                        "aadsts": "\(error.aadstsCode.map(String.init) ?? "-")",
+                    ]
+                )
+                continue
+            default:
+                break  // retries and memory are the cache's; this request has failed
             }
+            let correlated = error.correlated(correlationID)
+            metrics.requestFailed(correlated.code)
+            logger.debug(
+                "token request failed",
+                metadata: [
+                    "error": "\(correlated.code)", "aadsts": "\(correlated.aadstsCode.map(String.init) ?? "-")",
+                    "status": "\(correlated.httpStatus.map(String.init) ?? "-")",
+                ]
+            )
+            throw correlated
         }
     }
 
     /// The server's clock minus ours, learnt from a clock-skew rejection; added to the time assertions are made with.
     private let clockOffset = Mutex<TimeInterval>(0)
 
-    /// A failed attempt, with the server's `Date` when it answered.
+    /// A failed attempt, with what the failure policy needs to know about it.
     struct AttemptFailure: Error {
         let error: IdentityError
-        let serverDate: Date?
+        /// The server's clock minus ours, when the refused request carried a client assertion (whose times a skew can
+        /// invalidate) and the answer had a `Date`.
+        let clockSkew: TimeInterval?
         /// Whether the attempt went to the regional endpoint.
         let regional: Bool
-        /// Whether it carried a client assertion (whose times a clock skew can invalidate).
-        let assertionSent: Bool
+        /// The authentication sent, when the request got that far.
+        let authentication: ClientAuthentication?
     }
 
-    /// One request, as a straight line: endpoint → credential → assertion → HTTP → parsed answer.
+    /// One request, as a straight line: endpoint → credential → assertion → HTTP → parsed answer. Throws an
+    /// ``AttemptFailure``, or `CancellationError`.
     private func attempt(
         _ request: TokenRequest,
-        credential: any ClientCredential,
         global: Bool,
         correlationID: String,
         logger: Logger
-    ) async throws(AttemptFailure) -> AccessToken {
+    ) async throws -> AccessToken {
         var serverDate: Date?
         var regionalEndpoint = false
-        var assertionSent = false
+        var sent: ClientAuthentication?
+        var sentAt = now()
         do {
             let scopes = try ScopePolicy.check(request.scopes, microsoft: authority.isMicrosoft)
             var endpoint = try await resolver.endpoint(tenant: request.tenant)
@@ -165,13 +154,11 @@ public final class IdentityProviderTokenSource: TokenSource {
                 toRegion = true
             }
             // Assertions are dated by the server's clock once a skew was measured; the token's times stay on ours.
-            let sentAt = now()
+            sentAt = now()
             let assertionTime = sentAt.addingTimeInterval(clockOffset.withLock { $0 })
             let authentication = try await authenticate(
-                credential,
                 CredentialContext(clientID: clientID, endpoint: endpoint, now: assertionTime)
             )
-            assertionSent = authentication.formFields.contains { $0.name == "client_assertion" }
             let claims = try ClaimsRequest.merge(request.claims, capabilities: clientCapabilities)
             let httpRequest = makeHTTPRequest(
                 endpoint: endpoint,
@@ -184,13 +171,15 @@ public final class IdentityProviderTokenSource: TokenSource {
                 "token request",
                 metadata: [
                     "endpoint": "\(endpoint.url)", "client_id": "\(clientID)",
-                    "scope": "\(scopes.joined(separator: " "))", "credential": "\(credential.identity)",
+                    "scope": "\(scopes.joined(separator: " "))",
+                    "credential": "\(authentication.credentialIdentity ?? credential.identity)",
                 ]
             )
             let httpStarted = ContinuousClock.now
             // Failures before this point (the credential's own) say nothing about the region.
             regionalEndpoint = toRegion
-            let answer = try await transport.send(httpRequest, what: "token")
+            sent = authentication
+            let answer = try await transport.sendForToken(httpRequest, what: "token")
             serverDate = answer.headers.first(name: "Date").flatMap(HTTPDate.parse)
             let context = TokenResponse.Context(
                 request: request,
@@ -209,24 +198,24 @@ public final class IdentityProviderTokenSource: TokenSource {
                 ]
             )
             return token
-        } catch {
+        } catch let error as IdentityError {
+            let assertionSent = sent?.formFields.contains { $0.name == "client_assertion" } ?? false
             throw AttemptFailure(
                 error: error,
-                serverDate: serverDate,
+                clockSkew: assertionSent ? serverDate.map { $0.timeIntervalSince(now()) } : nil,
                 regional: regionalEndpoint,
-                assertionSent: assertionSent
+                authentication: sent
             )
         }
     }
 
-    private func authenticate(
-        _ credential: any ClientCredential,
-        _ context: CredentialContext
-    ) async throws(IdentityError) -> ClientAuthentication {
+    private func authenticate(_ context: CredentialContext) async throws -> ClientAuthentication {
         do {
             return try await credential.authentication(for: context)
         } catch let error as IdentityError {
             throw error
+        } catch is CancellationError {
+            throw CancellationError()
         } catch {
             throw IdentityError(
                 .credentialUnavailable,

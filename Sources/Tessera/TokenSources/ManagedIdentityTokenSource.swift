@@ -191,9 +191,9 @@ public final class ManagedIdentityTokenSource: TokenSource {
             targetHost: target.host
         )
         do {
-            answer = try await transport.send(call, what: "managed identity")
+            answer = try await transport.sendForToken(call, what: "managed identity")
             try? await transport.shutdown()
-        } catch {
+        } catch let error as IdentityError {
             try? await transport.shutdown()
             guard probing, [.network, .timeout, .tls].contains(error.code) else { throw error }
             throw IdentityError(
@@ -201,6 +201,9 @@ public final class ManagedIdentityTokenSource: TokenSource {
                 "no managed identity: \(endpoint) did not answer (\(error.code), connect bounded to \(probeTimeout)). "
                     + "Run on an Azure host with a managed identity, or use another credential"
             )
+        } catch {
+            try? await transport.shutdown()  // cancelled
+            throw error
         }
         reachable.withLock { $0 = true }
         return try Self.parse(

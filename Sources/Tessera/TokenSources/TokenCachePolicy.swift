@@ -28,6 +28,14 @@ public struct TokenCachePolicy: Sendable {
     /// Bound on the throttle memory's entries. Default 10,000.
     public var throttleMemoryCapacity = 10_000
 
+    /// The longest one upstream request may take, its own fallbacks (region, clock, next credential) included, before
+    /// it is cancelled and fails with ``IdentityError/Code/timeout``: no shared fetch (even one nobody waits for any
+    /// more) and no background refresh runs past it. Default `nil`: 60 s, or twice the ``HTTPConfiguration``'s
+    /// `requestTimeout` for a ``ConfidentialClient``.
+    public var requestTimeout: Duration?
+    /// How the cache waits for ``requestTimeout`` to pass (tests inject one). Default: `Task.sleep`.
+    public var timeoutSleep: @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
+
     /// The wall clock. Default: the system clock.
     public var now: @Sendable () -> Date = { Date() }
     /// How the cache waits before a foreground retry. Default: `Task.sleep`.
@@ -42,6 +50,15 @@ public struct TokenCachePolicy: Sendable {
     /// 5-minute token would otherwise never be served from the cache).
     func buffer(forLifetime lifetime: Int64) -> Duration {
         min(expiryBuffer, .seconds(max(lifetime, 0) / 2))
+    }
+
+    /// The failure policy with this cache's delays and memories.
+    var failurePolicy: FailurePolicy {
+        var policy = FailurePolicy()
+        policy.foregroundRetryDelay = foregroundRetryDelay
+        policy.defaultThrottle = defaultThrottle
+        policy.rejectionMemory = rejectionMemory
+        return policy
     }
 
     func refreshDate(for token: AccessToken, issuedAt: Date) -> Date {

@@ -1,0 +1,124 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import TesseraJOSE
+
+extension CachingTokenSource {
+    /// Hosts proactive background refreshes until graceful shutdown, cancellation or ``shutdown()``; then lets the
+    /// in-flight refreshes end (each within ``TokenCachePolicy/requestTimeout``) and returns. No refresh starts after.
+    /// Run it once; after ``shutdown()`` it returns at once.
+    public func run() async throws {
+        let (refreshes, continuation) = AsyncStream.makeStream(of: Refresh.self)
+        let host: Host = state.withLock { state in
+            let before = state.host
+            if case .idle = before { state.host = .running(continuation) }
+            return before
+        }
+        switch host {
+        case .idle: break
+        case .stopped: return  // shut down before it ran: nothing to host
+        case .running:
+            throw IdentityError(.invalidConfiguration, "run() was called twice: a cache hosts its refreshes once")
+        }
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                for await refresh in refreshes {
+                    guard state.withLock({ $0.hosting }) else {
+                        abandon(refresh)
+                        continue
+                    }
+                    group.addTask { await self.refresh(refresh) }
+                }
+            }
+        } onGracefulShutdown: {
+            self.stopHosting()
+        }
+        stopHosting()
+        hostDrained.finish(.success(()))
+    }
+
+    /// Stops background refreshes (waiting for the in-flight ones if ``run()`` hosts them), then cancels and awaits
+    /// the shared fetches. Later misses fail with ``IdentityError/Code/clientShutDown``; cached tokens still serve.
+    public func shutdown() async {
+        if stopHosting() { try? await hostDrained.value() }
+        await tasks.shutdown()
+    }
+
+    /// Ends the hosting; `true` when ``run()`` was hosting.
+    @discardableResult
+    func stopHosting() -> Bool {
+        let continuation: AsyncStream<Refresh>.Continuation? = state.withLock { state in
+            guard case .running(let continuation) = state.host else {
+                state.host = .stopped
+                return nil
+            }
+            state.host = .stopped
+            return continuation
+        }
+        continuation?.finish()
+        return continuation != nil
+    }
+
+    func startBackgroundRefresh(key: Key, request: TokenRequest) {
+        metrics.refreshes("proactive").increment()
+        refreshesRunning.add(1, ordering: .relaxed)
+        let queued: Bool = state.withLock { state in
+            guard case .running(let continuation) = state.host else { return false }
+            if case .enqueued = continuation.yield(Refresh(key: key, request: request)) { return true }
+            return false
+        }
+        if !queued { abandon(Refresh(key: key, request: request)) }
+    }
+
+    /// A refresh that will not run (hosting ended): the entry may be refreshed again.
+    func abandon(_ refresh: Refresh) {
+        state.withLock { _ = $0.entries.update(refresh.key) { $0.refreshing = false } }
+        refreshesRunning.subtract(1, ordering: .releasing)
+    }
+
+    func refresh(_ refresh: Refresh) async {
+        let key = refresh.key
+        defer { refreshesRunning.subtract(1, ordering: .releasing) }
+        do {
+            let token = try await upstreamToken(for: refresh.request)
+            store(token, key: key)
+            logger.debug("background refresh succeeded", metadata: ["token": "\(token.fingerprint)"])
+        } catch {
+            if error is CancellationError || Task.isCancelled {
+                state.withLock { _ = $0.entries.update(key) { $0.refreshing = false } }
+                return
+            }
+            let identityError = error as? IdentityError
+            if let identityError {
+                let action = policy.failurePolicy.action(
+                    for: .tokenRequest(identityError),
+                    in: AttemptState(cachedTokenUsable: true)
+                )
+                remember(identityError, for: action.failFastFor, key: key)
+            }
+            let now = policy.now()
+            let warn: Bool = state.withLock { state in
+                var warn = false
+                _ = state.entries.update(key) { entry in
+                    entry.refreshing = false
+                    entry.failures += 1
+                    entry.nextAttemptAt = now.adding(
+                        policy.backoff(failures: entry.failures, retryAfter: identityError?.retryAfter)
+                    )
+                    if now.timeIntervalSince(entry.lastWarning) >= policy.maximumBackoff.seconds {
+                        entry.lastWarning = now
+                        warn = true
+                    }
+                }
+                return warn
+            }
+            metrics.refreshFailures.increment()
+            if warn {
+                logger.warning(
+                    "background token refresh failing; callers keep the cached token",
+                    metadata: ["error": "\(identityError?.code.description ?? "\(type(of: error))")"]
+                )
+            }
+        }
+    }
+}

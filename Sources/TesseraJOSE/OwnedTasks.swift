@@ -1,0 +1,48 @@
+import Synchronization
+
+/// The tasks one object starts outside a caller's task (a shared fetch several callers wait on), registered so that the
+/// object's `shutdown()` cancels and awaits every one: none outlives its owner.
+package final class OwnedTasks: Sendable {
+    struct State {
+        var tasks: [UInt64: Task<Void, Never>] = [:]
+        var nextID: UInt64 = 0
+        var closed = false
+    }
+
+    private let state = Mutex(State())
+
+    /// An empty set, open for tasks.
+    package init() {}
+
+    /// Tasks running now.
+    package var count: Int { state.withLock { $0.tasks.count } }
+
+    /// Whether ``shutdown()`` was called: no task starts any more.
+    package var isClosed: Bool { state.withLock { $0.closed } }
+
+    /// Starts `operation` as a task owned here; `false` (and nothing runs) once ``shutdown()`` was called.
+    @discardableResult
+    package func start(_ operation: @escaping @Sendable () async -> Void) -> Bool {
+        state.withLock { state in
+            guard !state.closed else { return false }
+            let id = state.nextID
+            state.nextID += 1
+            // The task removes itself when done; it cannot finish before it is registered (it needs this lock).
+            state.tasks[id] = Task {
+                await operation()
+                self.state.withLock { _ = $0.tasks.removeValue(forKey: id) }
+            }
+            return true
+        }
+    }
+
+    /// Closes the set (no task starts after this), cancels the running tasks and waits until each has ended.
+    package func shutdown() async {
+        let running = state.withLock { state in
+            state.closed = true
+            return Array(state.tasks.values)
+        }
+        for task in running { task.cancel() }
+        for task in running { await task.value }
+    }
+}
