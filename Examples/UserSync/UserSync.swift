@@ -32,14 +32,8 @@ struct UserSync {
         )
         configuration.http.caFile = environment["TESSERA_CA_FILE"]
         let client = try ConfidentialClient(configuration: configuration, logger: logger)
-        var graphConfiguration = DownstreamAPIClient.Configuration()
-        graphConfiguration.http.caFile = configuration.http.caFile
-        let graph = try DownstreamAPIClient(
-            api: .graph(cloud: cloud),
-            tokenSource: client,
-            configuration: graphConfiguration,
-            logger: logger
-        )
+        // Graph calls share the client's HTTP pool (and its CA file): nothing else to shut down.
+        let graph = try DownstreamAPIClient(api: .graph(cloud: cloud), client: client, logger: logger)
         let interval = Int(environment["SYNC_INTERVAL_SECONDS"] ?? "") ?? 300
         let sync = DaemonJob(name: "sync-users", schedule: .every(.seconds(interval))) { context in
             let users = try await graph.allPages("users?$top=100", of: User.self)
@@ -47,12 +41,13 @@ struct UserSync {
             FileHandle.standardOutput.write(Data(lines.joined().utf8))
             context.logger.info("synced users", metadata: ["count": "\(users.count)"])
         }
+        // The client runs in the daemon's ServiceGroup: refreshed proactively, shut down after the jobs.
+        var daemon = Daemon.Configuration()
+        daemon.services = [client]
         do {
-            try await Daemon(jobs: [sync], logger: logger).run()
+            try await Daemon(jobs: [sync], configuration: daemon, logger: logger).run()
         } catch {
             logger.error("stopped: \(error)")
         }
-        try await graph.shutdown()
-        try await client.shutdown()
     }
 }

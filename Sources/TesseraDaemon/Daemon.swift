@@ -21,6 +21,9 @@ public struct Daemon: Sendable {
         public var registry: PrometheusCollectorRegistry?
         /// ISV onboarding routes on the operator endpoint (needs ``operatorPort``).
         public var onboarding: Onboarding?
+        /// Services the jobs use — a `ConfidentialClient`, for its proactive refreshes — run in the daemon's
+        /// `ServiceGroup`, started before the jobs and shut down after them. Default none.
+        public var services: [any Service] = []
         /// Called with the operator endpoint's port once it listens.
         public var onListening: @Sendable (Int) async -> Void = { _ in }
         /// The defaults: 10 s shutdown timeout, no operator endpoint, no onboarding.
@@ -70,8 +73,9 @@ public struct Daemon: Sendable {
             )
             services.append(.init(service: application))
         }
-        // The scheduler ending (all `.once` jobs done) stops the daemon; the systemd service, last, hears SIGTERM
-        // first.
+        // Shut down in reverse order: the systemd service, last, hears SIGTERM first; the jobs end before the services
+        // they use (the clients). The scheduler ending (all `.once` jobs done) stops the daemon.
+        services += configuration.services.map { .init(service: $0) }
         services.append(
             .init(
                 service: scheduler,

@@ -75,7 +75,7 @@ struct ConfigReaderTests {
     static func libraryForm() throws -> (ConfidentialClient, DownstreamAPIClient) {
         let settings = ConfigReader(providers: [EnvironmentVariablesProvider.ignoringEmptyValues(), try AppSettingsFile.provider(path: "appsettings.json")])
         let client = try ConfidentialClient(configuration: .init(configReader: settings))
-        let graph = try DownstreamAPIClient(api: try DownstreamAPI(configReader: settings, name: "Graph"), tokenSource: client)
+        let graph = try DownstreamAPIClient(api: try DownstreamAPI(configReader: settings, name: "Graph"), client: client)
         return (client, graph)
     }
 

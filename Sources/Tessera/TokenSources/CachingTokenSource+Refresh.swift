@@ -44,6 +44,12 @@ extension CachingTokenSource {
         await tasks.shutdown()
     }
 
+    /// Whether ``run()`` hosts background refreshes now.
+    package var isHostingRefreshes: Bool { state.withLock { $0.hosting } }
+
+    /// Callers waiting on shared fetches now.
+    package var sharedFetchWaiters: Int { state.withLock { $0.inFlight.values.reduce(0) { $0 + $1.waiting } } }
+
     /// Ends the hosting; `true` when ``run()`` was hosting.
     @discardableResult
     func stopHosting() -> Bool {

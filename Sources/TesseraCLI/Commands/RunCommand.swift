@@ -153,6 +153,7 @@ struct RunCommand: AsyncParsableCommand {
                     Data("tessera run: operator endpoint on http://127.0.0.1:\(port) (/healthz, /metrics)\n".utf8)
                 )
             }
+            daemon.services = [tokens]  // proactive refresh; shut down after the jobs
             try await Daemon(jobs: jobs, configuration: daemon, logger: logger, metricsFactory: metrics).run()
         } catch {
             for api in apis { try? await api.shutdown() }
