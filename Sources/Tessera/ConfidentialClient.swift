@@ -103,7 +103,8 @@ public final class ConfidentialClient: TokenSource, Service {
             logger: logger,
             metrics: ClientMetrics(factory: metricsFactory),
             clientCapabilities: configuration.clientCapabilities,
-            regional: Self.regionalRouting(configuration)
+            regional: Self.regionalRouting(configuration),
+            failurePolicy: configuration.cache.failurePolicy
         )
         var policy = configuration.cache
         policy.now = configuration.now

@@ -7,6 +7,7 @@ import TesseraJOSE
 /// caller.
 public protocol TokenSource: Sendable {
     /// A token for `request`, or an error that says why there is none (``IdentityError`` for Tessera's own sources).
+    /// It must end soon after its task is cancelled: the cache's request timeout works by cancelling it.
     func token(for request: TokenRequest) async throws -> AccessToken
 }
 

@@ -101,21 +101,41 @@ public final class JobScheduler: Service, Sendable {
         logger.debug("job run started")
         let started = ContinuousClock.now
         let context = JobContext(job: job.name, run: run, logger: logger)
-        let work = Task { try await job.work(context) }
         let timeout = configuration.shutdownTimeout
-        let result = await withTaskCancellationHandler {
-            await withGracefulShutdownHandler {
-                await work.result
-            } onGracefulShutdown: {
-                logger.info("shutting down: waiting for the in-flight run", metadata: ["timeout": "\(timeout)"])
-                Task {
-                    try? await Task.sleep(for: timeout)
-                    if !work.isCancelled { work.cancel() }
+        // The run and, once shutdown begins, a timer: child tasks of this call, so nothing outlives it.
+        let shutdownBegan = SharedResult<Void>()
+        let (result, stopped) = await withGracefulShutdownHandler {
+            await withTaskGroup(of: Result<Void, any Error>?.self) { group in
+                group.addTask {
+                    do {
+                        try await job.work(context)
+                        return .success(())
+                    } catch {
+                        return .failure(error)
+                    }
                 }
+                group.addTask {
+                    guard (try? await shutdownBegan.value()) != nil else { return nil }
+                    logger.info("shutting down: waiting for the in-flight run", metadata: ["timeout": "\(timeout)"])
+                    try? await Task.sleep(for: timeout)
+                    return nil
+                }
+                var timedOut = false
+                while let next = await group.next() {
+                    if let result = next {
+                        group.cancelAll()
+                        return (result, timedOut)
+                    }
+                    // The timer ended (shutdown timeout passed, or this run was cancelled): stop the work.
+                    timedOut = true
+                    group.cancelAll()
+                }
+                return (Result<Void, any Error>.failure(CancellationError()), true)
             }
-        } onCancel: {
-            work.cancel()
+        } onGracefulShutdown: {
+            shutdownBegan.finish(.success(()))
         }
+        let timedOut = stopped || Task.isCancelled
         let elapsed = ContinuousClock.now - started
         CoreMetrics.Timer(label: "tessera_job_duration_seconds", dimensions: [("job", job.name)], factory: factory)
             .recordNanoseconds(elapsed.nanoseconds)
@@ -130,7 +150,7 @@ public final class JobScheduler: Service, Sendable {
             }
             logger.info("job run succeeded", metadata: ["duration": "\(elapsed)"])
         case .failure(let error):
-            outcome = work.isCancelled ? "cancelled" : "failure"
+            outcome = timedOut ? "cancelled" : "failure"
             state.withLock {
                 $0[job.name]?.runs += 1
                 $0[job.name]?.failures += 1
@@ -138,7 +158,7 @@ public final class JobScheduler: Service, Sendable {
                 $0[job.name]?.lastFailure = Date()
                 $0[job.name]?.lastError = String(describing: error).prefix(500).description
             }
-            if work.isCancelled {
+            if timedOut {
                 logger.warning(
                     "job run cancelled: the shutdown timeout passed before it finished",
                     metadata: ["duration": "\(elapsed)"]

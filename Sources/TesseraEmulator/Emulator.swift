@@ -59,7 +59,10 @@ public final class Emulator: Sendable {
     let faults: FaultInjector
 
     let base: BaseURLs
-    private let task: Mutex<Task<Void, any Error>?>
+    /// The server, a task owned here: ``stop()`` cancels and awaits it.
+    private let tasks = OwnedTasks()
+    /// How the server ended.
+    private let served = SharedResult<Void>()
 
     private init(
         directory: Directory,
@@ -77,7 +80,6 @@ public final class Emulator: Sendable {
         self.caFile = caFile
         self.stateDirectory = stateDirectory
         self.base = base
-        self.task = Mutex(nil)
     }
 
     /// Starts the emulator on 127.0.0.1 and returns once it accepts connections.
@@ -172,14 +174,19 @@ public final class Emulator: Sendable {
             identityHeader: identityHeader,
             faults: faults
         )
-        let task = Task {
+        let served = emulator.served
+        emulator.tasks.start {
             defer { continuation.finish() }
-            try await serve()
+            do {
+                try await serve()
+                served.finish(.success(()))
+            } catch {
+                served.finish(.failure(error))
+            }
         }
-        emulator.task.withLock { $0 = task }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else {
-            _ = try await task.value
+            try await served.value()
             throw EmulatorError("the emulator stopped before it was listening")
         }
         base.set(
@@ -198,20 +205,17 @@ public final class Emulator: Sendable {
         try SecretFile.write(Array(try encoder.encode(model)), to: path)
     }
 
-    /// Stops serving.
+    /// Stops serving: cancels the server and waits until it has stopped.
     public func stop() async {
-        let task = self.task.withLock { $0 }
-        task?.cancel()
-        _ = await task?.result
+        await tasks.shutdown()
     }
 
-    /// Waits until the server stops (cancel the calling task to stop it).
+    /// Waits until the server stops; cancelling the calling task stops it.
     public func wait() async throws {
-        let task = self.task.withLock { $0 }
         try await withTaskCancellationHandler {
-            try await task?.value
+            try await served.value()
         } onCancel: {
-            task?.cancel()
+            tasks.cancelAll()
         }
     }
 }

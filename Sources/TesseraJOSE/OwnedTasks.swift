@@ -36,6 +36,11 @@ package final class OwnedTasks: Sendable {
         }
     }
 
+    /// Cancels the running tasks without waiting (a cancellation handler's way to stop them).
+    package func cancelAll() {
+        for task in state.withLock({ Array($0.tasks.values) }) { task.cancel() }
+    }
+
     /// Closes the set (no task starts after this), cancels the running tasks and waits until each has ended.
     package func shutdown() async {
         let running = state.withLock { state in

@@ -67,7 +67,8 @@ package final class SharedResult<Value: Sendable>: Sendable {
 }
 
 /// `operation`'s result, or `timedOut()` thrown once `sleep(timeout)` returns first (the operation is then cancelled
-/// and awaited). `sleep` is injected so that tests decide when the time is up.
+/// and awaited). `sleep` is injected so that tests decide when the time is up. The bound holds only for an operation that
+/// honours cancellation (AsyncHTTPClient does; `TokenSource` and `ClientCredential` implementations must).
 package func withDeadline<Value: Sendable>(
     _ timeout: Duration,
     sleep: @escaping @Sendable (Duration) async throws -> Void,

@@ -22,7 +22,7 @@ public final class SigningKeySet: Sendable {
         var fetchedAt: Date?
         var lastUnknownKeyRefresh: Date?
         var lastAttempt: Date?
-        var inFlight: Task<Void, any Error>?
+        var inFlight: SharedResult<Void>?
     }
 
     let origin: Origin
@@ -103,8 +103,14 @@ public final class SigningKeySet: Sendable {
         self.http = configuration
     }
 
-    /// Kept for symmetry with clients that own resources; a key set holds none between fetches.
-    public func shutdown() async throws {}
+    /// The key fetch shared by concurrent validations, a task owned here.
+    private let tasks = OwnedTasks()
+
+    /// Cancels and awaits a key fetch in flight; later fetches fail (the keys held keep serving). Call it when the
+    /// API stops.
+    public func shutdown() async throws {
+        await tasks.shutdown()
+    }
 
     /// Least time between two fetch attempts, whatever triggers them (staleness, unknown kid, outage).
     public let minimumAttemptInterval: Duration = .seconds(5)
@@ -170,29 +176,46 @@ public final class SigningKeySet: Sendable {
     /// One fetch at a time; its result is stored by the fetch itself (so a late waiter cannot overwrite newer keys), an
     /// empty set never replaces usable keys, and the generation moves only when the keys changed.
     private func refresh(now: Date) async throws {
-        let task: Task<Void, any Error> = state.withLock { state in
-            if let inFlight = state.inFlight { return inFlight }
+        let (shared, start): (SharedResult<Void>, Bool) = state.withLock { state in
+            if let inFlight = state.inFlight { return (inFlight, false) }
             state.lastAttempt = now
-            let task = Task {
-                defer { self.state.withLock { $0.inFlight = nil } }
-                let keys = try await self.fetch()
-                guard !keys.isEmpty else { throw TokenRejection(.keysUnavailable, "the key set has no usable keys") }
-                let changed: Bool = self.state.withLock { state in
-                    let changed =
-                        Set(
-                            state.keys.map { "\($0.key):\($0.value.publicKey.derRepresentation.base64EncodedString())" }
-                        )
-                        != Set(keys.map { "\($0.key):\($0.value.publicKey.derRepresentation.base64EncodedString())" })
-                    state.keys = keys
-                    state.fetchedAt = now
-                    return changed
-                }
-                if changed { self.generationCounter.add(1, ordering: .releasing) }
-            }
-            state.inFlight = task
-            return task
+            let shared = SharedResult<Void>()
+            state.inFlight = shared
+            return (shared, true)
         }
-        try await task.value
+        if start {
+            let started = tasks.start {
+                let result: Result<Void, any Error>
+                do {
+                    try await self.fetchAndStore(now: now)
+                    result = .success(())
+                } catch {
+                    result = .failure(error)
+                }
+                self.state.withLock { $0.inFlight = nil }
+                shared.finish(result)
+            }
+            if !started {
+                state.withLock { $0.inFlight = nil }
+                shared.finish(.failure(TokenRejection(.keysUnavailable, "the key set was shut down")))
+            }
+        }
+        try await shared.value()
+    }
+
+    /// One fetch; stores a non-empty set and moves the generation when the keys changed.
+    private func fetchAndStore(now: Date) async throws {
+        let keys = try await fetch()
+        guard !keys.isEmpty else { throw TokenRejection(.keysUnavailable, "the key set has no usable keys") }
+        let changed: Bool = state.withLock { state in
+            let changed =
+                Set(state.keys.map { "\($0.key):\($0.value.publicKey.derRepresentation.base64EncodedString())" })
+                != Set(keys.map { "\($0.key):\($0.value.publicKey.derRepresentation.base64EncodedString())" })
+            state.keys = keys
+            state.fetchedAt = now
+            return changed
+        }
+        if changed { generationCounter.add(1, ordering: .releasing) }
     }
 
     private func fetch() async throws -> [String: VerificationKey] {

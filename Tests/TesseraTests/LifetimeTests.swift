@@ -40,6 +40,13 @@ final class HeldTokenSource: TokenSource {
     func releaseAll() { for gate in held.withLock({ $0 }) { gate.finish(.success(())) } }
 }
 
+/// A flag set once, read from any task.
+final class Flag: Sendable {
+    private let value = Atomic<Bool>(false)
+    var isSet: Bool { value.load(ordering: .acquiring) }
+    func set() { value.store(true, ordering: .releasing) }
+}
+
 /// A user-written credential holding several secrets (not ``RotatingCredential``): it takes part in rotation through
 /// the ``ClientCredential`` hook.
 final class VaultSecrets: ClientCredential {
@@ -117,8 +124,16 @@ struct LifetimeTests {
             _ = try await cache.token(scope: graph, tenant: "fabrikam")  // past its refresh point too
             #expect(upstream.calls.load(ordering: .relaxed) == 3, "no refresh starts after graceful shutdown")
             #expect(cache.activeRefreshes == 1, "the in-flight refresh is still running")
+            let shutdownReturned = Flag()
+            tasks.addTask {
+                await cache.shutdown()  // after the graceful shutdown began: still waits for the drain
+                shutdownReturned.set()
+            }
+            await eventually { shutdownReturned.isSet }
+            #expect(!shutdownReturned.isSet, "shutdown() waits while a refresh is in flight")
             timeUp.finish(.success(()))  // its request timeout passes: it is cancelled
-            try await tasks.next()
+            try await tasks.waitForAll()
+            #expect(shutdownReturned.isSet)
         }
         #expect(cache.activeRefreshes == 0)
         #expect(upstream.calls.load(ordering: .relaxed) == 3)

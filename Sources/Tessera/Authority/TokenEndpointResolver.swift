@@ -71,7 +71,10 @@ final class TokenEndpointResolver: Sendable {
                     do {
                         result = .success(try await self.fetch(issuer: issuer))
                     } catch {
-                        result = .failure(error)
+                        // Cancelled by shutdown(): the waiters were not, so they learn why.
+                        result = .failure(
+                            error is CancellationError && self.tasks.isClosed ? IdentityError.shutDown : error
+                        )
                     }
                     self.state.withLock { state in
                         if case .success(let endpoint) = result {

@@ -8,7 +8,8 @@ import Foundation
 public protocol ClientCredential: Sendable {
     /// A stable, non-secret identity of this credential (part of the token cache key, safe to log).
     var identity: String { get }
-    /// The authentication for one request. Called for every attempt: assertions are never reused.
+    /// The authentication for one request. Called for every attempt: assertions are never reused. It must end soon
+    /// after its task is cancelled (a vault call: pass cancellation on), or the request timeout cannot bound it.
     func authentication(for context: CredentialContext) async throws -> ClientAuthentication
     /// How many other credentials one request may move on to when the identity provider rejects this one: a
     /// rotating credential's count less one. Default 0.

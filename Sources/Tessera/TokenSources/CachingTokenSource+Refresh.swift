@@ -16,7 +16,7 @@ extension CachingTokenSource {
         }
         switch host {
         case .idle: break
-        case .stopped: return  // shut down before it ran: nothing to host
+        case .stopped: return  // shut down before it ran: nothing to host (hostDrained is not awaited)
         case .running:
             throw IdentityError(.invalidConfiguration, "run() was called twice: a cache hosts its refreshes once")
         }
@@ -40,6 +40,7 @@ extension CachingTokenSource {
     /// Stops background refreshes (waiting for the in-flight ones if ``run()`` hosts them), then cancels and awaits
     /// the shared fetches. Later misses fail with ``IdentityError/Code/clientShutDown``; cached tokens still serve.
     public func shutdown() async {
+        // Every call waits while run() drains, whoever stopped it (a graceful shutdown, another shutdown()).
         if stopHosting() { try? await hostDrained.value() }
         await tasks.shutdown()
     }
@@ -50,19 +51,23 @@ extension CachingTokenSource {
     /// Callers waiting on shared fetches now.
     package var sharedFetchWaiters: Int { state.withLock { $0.inFlight.values.reduce(0) { $0 + $1.waiting } } }
 
-    /// Ends the hosting; `true` when ``run()`` was hosting.
+    /// Ends the hosting; `true` when ``run()`` hosted refreshes (its drain is then awaited).
     @discardableResult
     func stopHosting() -> Bool {
-        let continuation: AsyncStream<Refresh>.Continuation? = state.withLock { state in
-            guard case .running(let continuation) = state.host else {
-                state.host = .stopped
-                return nil
+        let (continuation, hosted): (AsyncStream<Refresh>.Continuation?, Bool) = state.withLock { state in
+            switch state.host {
+            case .running(let continuation):
+                state.host = .stopped(hosted: true)
+                return (continuation, true)
+            case .stopped(let hosted):
+                return (nil, hosted)
+            case .idle:
+                state.host = .stopped(hosted: false)
+                return (nil, false)
             }
-            state.host = .stopped
-            return continuation
         }
         continuation?.finish()
-        return continuation != nil
+        return hosted
     }
 
     func startBackgroundRefresh(key: Key, request: TokenRequest) {

@@ -43,7 +43,8 @@ public final class CachingTokenSource: TokenSource, Service {
     enum Host {
         case idle
         case running(AsyncStream<Refresh>.Continuation)
-        case stopped
+        /// `hosted`: ``run()`` ran, so ``hostDrained`` will be (or was) finished.
+        case stopped(hosted: Bool)
     }
 
     struct Refresh: Sendable {
@@ -224,7 +225,8 @@ public final class CachingTokenSource: TokenSource, Service {
             do {
                 result = .success(try await self.fetch(key: key, request: request, fallback: true))
             } catch {
-                result = .failure(error)
+                // Cancelled by shutdown(): the waiters were not, so they learn why.
+                result = .failure(error is CancellationError && self.tasks.isClosed ? IdentityError.shutDown : error)
             }
             self.state.withLock { _ = $0.inFlight.removeValue(forKey: key) }
             shared.finish(result)

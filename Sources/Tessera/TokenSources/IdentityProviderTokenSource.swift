@@ -23,6 +23,8 @@ public final class IdentityProviderTokenSource: TokenSource {
     let metrics: ClientMetrics
     let clientCapabilities: [String]
     let regional: RegionalRouting?
+    /// What each failure means (the client's: the cache's delays and memories).
+    let failurePolicy: FailurePolicy
 
     init(
         clientID: String,
@@ -34,8 +36,10 @@ public final class IdentityProviderTokenSource: TokenSource {
         logger: Logger,
         metrics: ClientMetrics,
         clientCapabilities: [String] = [],
-        regional: RegionalRouting? = nil
+        regional: RegionalRouting? = nil,
+        failurePolicy: FailurePolicy = FailurePolicy()
     ) {
+        self.failurePolicy = failurePolicy
         self.regional = regional
         self.clientCapabilities = clientCapabilities
         self.clientID = clientID
@@ -70,7 +74,7 @@ public final class IdentityProviderTokenSource: TokenSource {
             }
             let error = failure.error
             state.regionalEndpoint = failure.regional
-            switch FailurePolicy().action(for: .tokenRequest(error, clockSkew: failure.clockSkew), in: state) {
+            switch failurePolicy.action(for: .tokenRequest(error, clockSkew: failure.clockSkew), in: state) {
             case .fallBackFromRegion:
                 guard let regional else { break }
                 regional.suspend(now: now())
