@@ -104,38 +104,45 @@ public final class JobScheduler: Service, Sendable {
         let timeout = configuration.shutdownTimeout
         // The run and, once shutdown begins, a timer: child tasks of this call, so nothing outlives it.
         let shutdownBegan = SharedResult<Void>()
-        let (result, stopped) = await withGracefulShutdownHandler {
-            await withTaskGroup(of: Result<Void, any Error>?.self) { group in
+        let (result, timedOut) = await withGracefulShutdownHandler {
+            await withTaskGroup(of: RunEvent.self) { group in
                 group.addTask {
                     do {
                         try await job.work(context)
-                        return .success(())
+                        return .finished(.success(()))
                     } catch {
-                        return .failure(error)
+                        return .finished(.failure(error))
                     }
                 }
                 group.addTask {
-                    guard (try? await shutdownBegan.value()) != nil else { return nil }
-                    logger.info("shutting down: waiting for the in-flight run", metadata: ["timeout": "\(timeout)"])
-                    try? await Task.sleep(for: timeout)
-                    return nil
+                    do {
+                        try await shutdownBegan.value()
+                        logger.info("shutting down: waiting for the in-flight run", metadata: ["timeout": "\(timeout)"])
+                        try await Task.sleep(for: timeout)
+                        return .shutdownTimeoutPassed
+                    } catch {
+                        return .timerCancelled  // the run ended first, or this run was cancelled
+                    }
                 }
                 var timedOut = false
-                while let next = await group.next() {
-                    if let result = next {
+                while let event = await group.next() {
+                    switch event {
+                    case .finished(let result):
                         group.cancelAll()
                         return (result, timedOut)
+                    case .shutdownTimeoutPassed:
+                        timedOut = true
+                        group.cancelAll()  // stop the work
+                    case .timerCancelled:
+                        continue
                     }
-                    // The timer ended (shutdown timeout passed, or this run was cancelled): stop the work.
-                    timedOut = true
-                    group.cancelAll()
                 }
-                return (Result<Void, any Error>.failure(CancellationError()), true)
+                return (Result<Void, any Error>.failure(CancellationError()), timedOut)
             }
         } onGracefulShutdown: {
             shutdownBegan.finish(.success(()))
         }
-        let timedOut = stopped || Task.isCancelled
+        let cancelled = timedOut || Task.isCancelled
         let elapsed = ContinuousClock.now - started
         CoreMetrics.Timer(label: "tessera_job_duration_seconds", dimensions: [("job", job.name)], factory: factory)
             .recordNanoseconds(elapsed.nanoseconds)
@@ -150,7 +157,7 @@ public final class JobScheduler: Service, Sendable {
             }
             logger.info("job run succeeded", metadata: ["duration": "\(elapsed)"])
         case .failure(let error):
-            outcome = timedOut ? "cancelled" : "failure"
+            outcome = cancelled ? "cancelled" : "failure"
             state.withLock {
                 $0[job.name]?.runs += 1
                 $0[job.name]?.failures += 1
@@ -158,9 +165,11 @@ public final class JobScheduler: Service, Sendable {
                 $0[job.name]?.lastFailure = Date()
                 $0[job.name]?.lastError = String(describing: error).prefix(500).description
             }
-            if timedOut {
+            if cancelled {
                 logger.warning(
-                    "job run cancelled: the shutdown timeout passed before it finished",
+                    timedOut
+                        ? "job run cancelled: the shutdown timeout passed before it finished"
+                        : "job run cancelled: the daemon was cancelled",
                     metadata: ["duration": "\(elapsed)"]
                 )
             } else {
@@ -175,4 +184,11 @@ public final class JobScheduler: Service, Sendable {
         ).increment()
         return outcome == "success"
     }
+}
+
+/// What ends first in one job run: the work, or the shutdown timer.
+private enum RunEvent: Sendable {
+    case finished(Result<Void, any Error>)
+    case shutdownTimeoutPassed
+    case timerCancelled
 }

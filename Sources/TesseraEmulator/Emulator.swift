@@ -186,7 +186,8 @@ public final class Emulator: Sendable {
         }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else {
-            try await served.value()
+            await emulator.stop()  // cancelled before it listened: nothing is left running
+            if case .failure(let error) = await emulator.outcome() { throw error }
             throw EmulatorError("the emulator stopped before it was listening")
         }
         base.set(
@@ -210,12 +211,29 @@ public final class Emulator: Sendable {
         await tasks.shutdown()
     }
 
-    /// Waits until the server stops; cancelling the calling task stops it.
+    /// Waits until the server stops; cancelling the calling task stops it, and this returns once it has stopped.
     public func wait() async throws {
-        try await withTaskCancellationHandler {
+        do {
             try await served.value()
-        } onCancel: {
-            tasks.cancelAll()
+        } catch is CancellationError {
+            await tasks.shutdown()
+            if case .failure(let error) = await outcome(), !(error is CancellationError) { throw error }
+            throw CancellationError()
+        }
+    }
+
+    /// How the server ended (call once it has: after ``stop()``).
+    func outcome() async -> Result<Void, any Error> {
+        await withTaskGroup(of: Result<Void, any Error>.self) { group in
+            group.addTask {
+                do {
+                    try await self.served.value()
+                    return .success(())
+                } catch {
+                    return .failure(error)
+                }
+            }
+            return await group.next() ?? .success(())
         }
     }
 }

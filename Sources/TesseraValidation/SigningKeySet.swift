@@ -164,6 +164,8 @@ public final class SigningKeySet: Sendable {
             do {
                 try await refresh(now: now)
             } catch {
+                // The validating request was cancelled (its client left): not an outage.
+                if Task.isCancelled { throw TokenRejection(.keysUnavailable, "the validation was cancelled") }
                 // Keep last-known-good keys through an outage.
                 if let cached { return cached }
                 throw TokenRejection(.keysUnavailable, "the signing keys could not be fetched: \(error)")
@@ -190,7 +192,11 @@ public final class SigningKeySet: Sendable {
                     try await self.fetchAndStore(now: now)
                     result = .success(())
                 } catch {
-                    result = .failure(error)
+                    // Cancelled by shutdown(): the waiters were not, so they learn why.
+                    result = .failure(
+                        error is CancellationError && self.tasks.isClosed
+                            ? TokenRejection(.keysUnavailable, "the key set was shut down") : error
+                    )
                 }
                 self.state.withLock { $0.inFlight = nil }
                 shared.finish(result)
