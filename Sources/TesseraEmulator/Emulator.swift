@@ -211,6 +211,12 @@ public final class Emulator: Sendable {
         await tasks.shutdown()
     }
 
+    /// Cancels the server without waiting (a graceful-shutdown handler's way to stop it); ``wait()`` returns once it
+    /// has stopped.
+    func stopServing() {
+        tasks.cancelAll()
+    }
+
     /// Waits until the server stops; cancelling the calling task stops it, and this returns once it has stopped.
     public func wait() async throws {
         do {

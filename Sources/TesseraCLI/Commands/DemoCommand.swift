@@ -83,16 +83,25 @@ struct DemoCommand: AsyncParsableCommand {
             try await Emulator.start(model)
         }
         report.detail("\(emulator.baseURL)  (development CA \(emulator.caFile ?? "-"))")
-        defer { Task { await emulator.stop() } }
-
-        let http = try Self.httpClient(caFile: emulator.caFile)
+        // The emulator is stopped (and awaited) on every path out of here, before the command returns.
         do {
-            for tenant in tenants {
-                try await runTenant(tenant, emulator: emulator, certificate: certificate, http: http, report: report)
+            let http = try Self.httpClient(caFile: emulator.caFile)
+            do {
+                for tenant in tenants {
+                    try await runTenant(
+                        tenant,
+                        emulator: emulator,
+                        certificate: certificate,
+                        http: http,
+                        report: report
+                    )
+                }
+                try await http.shutdown()
+            } catch {
+                try? await http.shutdown()
+                throw error
             }
-            try await http.shutdown()
         } catch {
-            try? await http.shutdown()
             await emulator.stop()
             report.failure("\(error)")
             throw ExitCode(1)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import ServiceLifecycle
 import TesseraEmulator
 import TesseraJOSE
 
@@ -97,7 +98,19 @@ struct EmulatorCommand: AsyncParsableCommand {
         print("Connection details (settings for MSAL, azure-identity and tessera; secrets): \(connectionFile)")
         print("Press Ctrl-C to stop.")
         fflush(nil)
-        try await SignalWaiter.runUntilSignal { try await emulator.wait() }
-        await emulator.stop()
+        // SIGTERM or SIGINT (Ctrl-C) shuts the group down gracefully: the emulator stops serving and the command exits 0.
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: emulator)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: global.makeLogger(label: "tessera.emulator.lifecycle")
+            )
+        )
+        do {
+            try await group.run()
+        } catch {
+            await emulator.stop()
+            throw error
+        }
     }
 }

@@ -1,0 +1,59 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import ServiceLifecycle
+import TesseraEmulator
+import TesseraTestSupport
+import Testing
+
+/// The emulator as a ServiceLifecycle `Service`: a `ServiceGroup` owns it and a graceful shutdown stops it.
+@Suite("Emulator as a Service")
+struct EmulatorServiceTests {
+    static let plainHTTP = {
+        var options = Emulator.Options()
+        options.https = false
+        return options
+    }()
+
+    /// Whether the emulator answers its discovery document.
+    func answers(_ emulator: Emulator) async -> Bool {
+        let url = emulator.baseURL + "/" + EmulatorFixture.contoso + "/v2.0/.well-known/openid-configuration"
+        do {
+            let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(5))
+            return response.status == .ok
+        } catch {
+            return false
+        }
+    }
+
+    @Test("graceful shutdown of its ServiceGroup stops the server, and run() returns without an error")
+    func gracefulShutdown() async throws {
+        let emulator = try await EmulatorKeys.start(EmulatorFixture.model, options: Self.plainHTTP)
+        #expect(await answers(emulator))
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: emulator)],
+                logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+            )
+        )
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            #expect(await answers(emulator))  // serving under the group
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()  // run() returned, no error
+        }
+        #expect(await !answers(emulator))
+        await emulator.stop()  // idempotent: already stopped
+    }
+
+    @Test("cancelling run() stops the server and run() throws CancellationError")
+    func cancellation() async throws {
+        let emulator = try await EmulatorKeys.start(EmulatorFixture.model, options: Self.plainHTTP)
+        let run = Task { try await emulator.run() }
+        #expect(await answers(emulator))
+        run.cancel()
+        await #expect(throws: CancellationError.self) { try await run.value }
+        #expect(await !answers(emulator))
+        await emulator.stop()  // idempotent: already stopped
+    }
+}
