@@ -44,7 +44,7 @@ retry() {
 # --- system packages -------------------------------------------------------------------------------------------------
 missing=()
 phase apt
-for pkg in glewlwyd sqlite3 openssl curl python3-venv ca-certificates; do
+for pkg in glewlwyd sqlite3 openssl curl python3-venv ca-certificates postgresql-15 pgbouncer; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -42,6 +42,10 @@ public final class ConfidentialClient: TokenSource, Service {
         public var region: AzureRegion? = nil
         /// The token cache's policy (its clock is replaced by ``now``).
         public var cache = TokenCachePolicy()
+        /// The fleet's second-level token cache (`TesseraPostgres`'s `PostgresTokenCache`), shared by every replica:
+        /// one token request per key across the fleet, and a `Retry-After` every replica honours. Run it (it is a
+        /// `Service`) beside the client. Default none: this process's memory only.
+        public var sharedCache: (any SharedTokenCache)? = nil
 
         /// A configuration with these three settings and every other at its default.
         public init(clientID: String, authority: Authority, credential: any ClientCredential) {
@@ -112,8 +116,9 @@ public final class ConfidentialClient: TokenSource, Service {
         self.cache = CachingTokenSource(
             upstream: identityProvider,
             defaultTenant: configuration.authority.defaultTenant,
-            partition: "\(configuration.authority.host)|\(clientID)|\(configuration.credential.identity)",
+            partition: "\(configuration.authority.cacheIdentity)|\(clientID)|\(configuration.credential.identity)",
             policy: policy,
+            sharedCache: configuration.sharedCache,
             logger: logger,
             metricsFactory: metricsFactory
         )

@@ -20,7 +20,7 @@ struct TesseraCommand: AsyncParsableCommand {
         version: TesseraVersion.version,
         subcommands: [
             DemoCommand.self, TokenCommand.self, CallCommand.self, DecodeCommand.self, CertCommand.self,
-            ConsentURLCommand.self, EmulatorCommand.self, ValidateCommand.self, RunCommand.self,
+            ConsentURLCommand.self, EmulatorCommand.self, ValidateCommand.self, RunCommand.self, CacheCommand.self,
         ]
     )
 

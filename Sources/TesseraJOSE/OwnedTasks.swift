@@ -23,8 +23,15 @@ package final class OwnedTasks: Sendable {
     /// Starts `operation` as a task owned here; `false` (and nothing runs) once ``shutdown()`` was called.
     @discardableResult
     package func start(_ operation: @escaping @Sendable () async -> Void) -> Bool {
+        startTask(operation) != nil
+    }
+
+    /// Starts `operation` as a task owned here and returns it (to cancel it early); `nil` (and nothing runs) once
+    /// ``shutdown()`` was called.
+    @discardableResult
+    package func startTask(_ operation: @escaping @Sendable () async -> Void) -> Task<Void, Never>? {
         state.withLock { state in
-            guard !state.closed else { return false }
+            guard !state.closed else { return nil }
             let id = state.nextID
             state.nextID += 1
             // The task removes itself when done; it cannot finish before it is registered (it needs this lock).
@@ -32,7 +39,7 @@ package final class OwnedTasks: Sendable {
                 await operation()
                 self.state.withLock { _ = $0.tasks.removeValue(forKey: id) }
             }
-            return true
+            return state.tasks[id]
         }
     }
 

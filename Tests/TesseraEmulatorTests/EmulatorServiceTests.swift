@@ -7,7 +7,7 @@ import TesseraTestSupport
 import Testing
 
 /// The emulator as a ServiceLifecycle `Service`: a `ServiceGroup` owns it and a graceful shutdown stops it.
-@Suite("Emulator as a Service")
+@Suite("Emulator as a Service", .timeLimit(.minutes(2)))
 struct EmulatorServiceTests {
     static let plainHTTP = {
         var options = Emulator.Options()
@@ -19,7 +19,9 @@ struct EmulatorServiceTests {
     func answers(_ emulator: Emulator) async -> Bool {
         let url = emulator.baseURL + "/" + EmulatorFixture.contoso + "/v2.0/.well-known/openid-configuration"
         do {
-            let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(5))
+            var request = HTTPClientRequest(url: url)
+            request.headers.add(name: "Connection", value: "close")  // a new connection each time: no stale reuse
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(20))
             return response.status == .ok
         } catch {
             return false

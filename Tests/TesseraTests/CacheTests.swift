@@ -76,7 +76,7 @@ struct CacheTests {
                 let key = client.cache.cacheKey(for: TokenRequest(scope: "https://GRAPH.microsoft.com/.default"))
                 #expect(
                     key
-                        == "127.0.0.1|\(daemonClientID)|\(ClientSecretCredential(secret: testSecret).identity)|\(tenantID)|https://graph.microsoft.com/.default"
+                        == "\(server.baseURL)|\(daemonClientID)|\(ClientSecretCredential(secret: testSecret).identity)|\(tenantID)|https://graph.microsoft.com/.default"
                 )
             }
         }

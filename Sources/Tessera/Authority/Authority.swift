@@ -75,6 +75,15 @@ public struct Authority: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// What every cache key of this authority starts with: the whole base URL (scheme, host, port and path) for
+    /// Microsoft, the issuer (and a configured token endpoint) otherwise — two authorities on one host never share.
+    var cacheIdentity: String {
+        switch kind {
+        case .microsoft(let cloud, _): return cloud.baseURL
+        case .oidc(let issuer, let endpoint): return issuer.string + (endpoint.map { " " + $0.string } ?? "")
+        }
+    }
+
     /// The cloud's base URL and the tenant for Microsoft (`https://login.microsoftonline.com/{tenant}`), else the
     /// issuer URL.
     public var description: String {

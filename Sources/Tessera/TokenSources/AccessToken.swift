@@ -10,7 +10,9 @@ public struct AccessToken: Sendable, CustomStringConvertible {
         public static let identityProvider = Source(name: "identityProvider")
         /// Served from a ``CachingTokenSource`` (a hit, or a cached token served through an outage).
         public static let cache = Source(name: "cache")
-        /// The source's name: `identityProvider` or `cache`.
+        /// Taken from the fleet's ``SharedTokenCache`` on a miss of this process's cache (another replica fetched it).
+        public static let sharedCache = Source(name: "sharedCache")
+        /// The source's name: `identityProvider`, `cache` or `sharedCache`.
         public var description: String { name }
     }
 

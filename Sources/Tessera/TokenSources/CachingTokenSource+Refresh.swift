@@ -91,6 +91,14 @@ extension CachingTokenSource {
         let key = refresh.key
         defer { refreshesRunning.subtract(1, ordering: .releasing) }
         do {
+            if let shared = sharedCache,
+                let refreshed = try await refreshThroughSharedCache(shared, key: key, request: refresh.request)
+            {
+                // Not refreshed: another replica is refreshing, and this one looks again after a poll interval.
+                state.withLock { _ = $0.entries.update(key) { $0.refreshing = false } }
+                if refreshed { logger.debug("background refresh succeeded (through the shared cache)") }
+                return
+            }
             let token = try await upstreamToken(for: refresh.request)
             store(token, key: key)
             logger.debug("background refresh succeeded", metadata: ["token": "\(token.fingerprint)"])

@@ -87,14 +87,23 @@ public final class CachingTokenSource: TokenSource, Service {
     let hostDrained = SharedResult<Void>()
     let logger: Logger
     let metrics: CacheMetrics
+    /// The second level, shared by the fleet's replicas; `nil`: this process's memory only.
+    public let sharedCache: (any SharedTokenCache)?
+    /// When the shared cache's failure was last warned about.
+    let sharedCacheWarning = Mutex(Date.distantPast)
+    /// Whether the shared cache has answered once (before that, reads get the longer first-contact timeout).
+    let sharedCacheAnswered = Atomic<Bool>(false)
+    /// Whether an unreadable shared entry was logged (once per cache).
+    let unreadableLogged = Atomic<Bool>(false)
 
-    /// A cache in front of `upstream` (a `nil` `defaultTenant` is kept as an empty tenant). Logs and metrics go nowhere
-    /// by default.
+    /// A cache in front of `upstream` (a `nil` `defaultTenant` is kept as an empty tenant), with `sharedCache` as its
+    /// second level when given. Logs and metrics go nowhere by default.
     public init(
         upstream: any TokenSource,
         defaultTenant: String?,
         partition: String = "",
         policy: TokenCachePolicy = TokenCachePolicy(),
+        sharedCache: (any SharedTokenCache)? = nil,
         logger: Logger = Logger(label: "tessera.cache", factory: { _ in SwiftLogNoOpLogHandler() }),
         metricsFactory: any MetricsFactory = NOOPMetricsHandler.instance
     ) {
@@ -102,6 +111,7 @@ public final class CachingTokenSource: TokenSource, Service {
         self.policy = policy
         self.defaultTenant = defaultTenant ?? ""
         self.partition = partition
+        self.sharedCache = sharedCache
         self.state = Mutex(
             State(
                 entries: LRUMap(capacity: policy.capacity),
@@ -223,7 +233,11 @@ public final class CachingTokenSource: TokenSource, Service {
         let started = tasks.start {
             let result: Result<AccessToken, any Error>
             do {
-                result = .success(try await self.fetch(key: key, request: request, fallback: true))
+                if let shared = self.sharedCache {
+                    result = .success(try await self.fetchThroughSharedCache(shared, key: key, request: request))
+                } else {
+                    result = .success(try await self.fetch(key: key, request: request, fallback: true))
+                }
             } catch {
                 // Cancelled by shutdown(): the waiters were not, so they learn why.
                 result = .failure(error is CancellationError && self.tasks.isClosed ? IdentityError.shutDown : error)
@@ -240,7 +254,7 @@ public final class CachingTokenSource: TokenSource, Service {
     /// Asks upstream and stores the answer; ``FailurePolicy`` decides a failure: one foreground retry of a 5xx or
     /// timeout, throttle memory, and — `fallback` — a cached token still short of its real expiry served through an
     /// outage.
-    private func fetch(key: Key, request: TokenRequest, fallback: Bool) async throws -> AccessToken {
+    func fetch(key: Key, request: TokenRequest, fallback: Bool) async throws -> AccessToken {
         let failurePolicy = policy.failurePolicy
         var attempt = AttemptState(foregroundRetriesLeft: 1)
         while true {

@@ -36,6 +36,18 @@ public struct TokenCachePolicy: Sendable {
     /// How the cache waits for ``requestTimeout`` to pass (tests inject one). Default: `Task.sleep`.
     public var timeoutSleep: @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
 
+    /// How long an L1 miss waits for the shared (second-level) cache to answer a read before it goes on without it.
+    /// Default 50 ms: a slow or unreachable L2 costs a miss that long, never an outage.
+    public var sharedCacheReadTimeout: Duration = .milliseconds(50)
+    /// How long a claim, publish or release on the shared cache may take before the cache goes on without it.
+    /// Default 2 s.
+    public var sharedCacheWriteTimeout: Duration = .seconds(2)
+    /// How often a replica waiting on another's lease re-reads the shared entry (besides its notifications), and how
+    /// long a replica that lost a refresh claim waits before it looks again. Default 250 ms.
+    public var sharedCachePollInterval: Duration = .milliseconds(250)
+    /// The least time between two warnings that the shared cache is not answering. Default 60 s.
+    public var sharedCacheWarningInterval: Duration = .seconds(60)
+
     /// The wall clock. Default: the system clock.
     public var now: @Sendable () -> Date = { Date() }
     /// How the cache waits before a foreground retry. Default: `Task.sleep`.

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
+import Synchronization
 import Tessera
 import TesseraJOSE
+import TesseraPostgres
 
 /// `tessera call`: call an API with the app's token and print the JSON.
 struct CallCommand: AsyncParsableCommand {
@@ -84,6 +86,13 @@ struct CallCommand: AsyncParsableCommand {
             scope = self.scope ?? downstream.scopes.first
         }
         let logger = global.makeLogger()
+        let sharedCache: PostgresTokenCache?
+        do {
+            sharedCache = try TokenCacheSettings.cache(file: self.client.configFile(), logger: logger)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        configuration.sharedCache = sharedCache
         let client = try ConfidentialClient(configuration: configuration, logger: logger)
         var apiConfiguration = DownstreamAPIClient.Configuration()
         apiConfiguration.http.caFile = global.resolvedCAFile
@@ -96,34 +105,37 @@ struct CallCommand: AsyncParsableCommand {
                 "\(target) is not Microsoft Graph: give the token's scope with --scope (e.g. api://reports/.default) or in DownstreamApis Scopes"
             )
         }
-        var caller: DownstreamAPIClient?
+        let caller = Mutex<DownstreamAPIClient?>(nil)
         do {
-            let api = try DownstreamAPIClient(
-                api: DownstreamAPI(baseURL: target, scopes: [scope]),
-                tokenSource: client,
-                configuration: apiConfiguration,
-                logger: logger
-            )
-            caller = api
-            let output: JSONValue
-            if allPages {
-                var values: [JSONValue] = []
-                try await api.forEachPage(target, of: JSONValue.self) { values += $0 }
-                output = .object(["value": .array(values)])
-            } else {
-                let body = data.map { Array($0.utf8) }
-                let headers = body == nil ? [:] : ["Content-Type": "application/json"]
-                let response = try await api.send(.init(method: method, path: target, headers: headers, body: body))
-                output = response.body.isEmpty ? .null : try response.decode(JSONValue.self)
+            let output: JSONValue = try await TokenCacheSettings.withRunning(sharedCache) {
+                let api = try DownstreamAPIClient(
+                    api: DownstreamAPI(baseURL: target, scopes: [scope]),
+                    tokenSource: client,
+                    configuration: apiConfiguration,
+                    logger: logger
+                )
+                caller.withLock { $0 = api }
+                let output: JSONValue
+                if allPages {
+                    var values: [JSONValue] = []
+                    try await api.forEachPage(target, of: JSONValue.self) { values += $0 }
+                    output = .object(["value": .array(values)])
+                } else {
+                    let body = data.map { Array($0.utf8) }
+                    let headers = body == nil ? [:] : ["Content-Type": "application/json"]
+                    let response = try await api.send(.init(method: method, path: target, headers: headers, body: body))
+                    output = response.body.isEmpty ? .null : try response.decode(JSONValue.self)
+                }
+                caller.withLock { $0 = nil }
+                try await api.shutdown()
+                return output
             }
-            caller = nil
-            try await api.shutdown()
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             print(String(decoding: try encoder.encode(output), as: UTF8.self))
             try await client.shutdown()
         } catch {
-            try? await caller?.shutdown()
+            try? await caller.withLock({ $0 })?.shutdown()
             try? await client.shutdown()
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(1)

@@ -6,6 +6,7 @@ import Prometheus
 import Tessera
 import TesseraDaemon
 import TesseraJOSE
+import TesseraPostgres
 
 /// `tessera run`: the daemon. Runs the configuration file's jobs on their schedules until SIGTERM/SIGINT.
 struct RunCommand: AsyncParsableCommand {
@@ -73,6 +74,13 @@ struct RunCommand: AsyncParsableCommand {
         let metrics = PrometheusMetricsFactory(registry: prometheus)
         MetricsSystem.bootstrap(metrics)
 
+        let sharedCache: PostgresTokenCache?
+        do {
+            sharedCache = try TokenCacheSettings.cache(file: client.configFile(), logger: logger)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        configuration.sharedCache = sharedCache
         let tokens = try ConfidentialClient(configuration: configuration, logger: logger, metricsFactory: metrics)
         var apiConfiguration = DownstreamAPIClient.Configuration()
         apiConfiguration.http.caFile = global.resolvedCAFile
@@ -153,7 +161,8 @@ struct RunCommand: AsyncParsableCommand {
                     Data("tessera run: operator endpoint on http://127.0.0.1:\(port) (/healthz, /metrics)\n".utf8)
                 )
             }
-            daemon.services = [tokens]  // proactive refresh; shut down after the jobs
+            // The shared cache first: the group shuts services down in reverse order, so the client ends before it.
+            daemon.services = (sharedCache.map { [$0] } ?? []) + [tokens]  // proactive refresh; after the jobs
             try await Daemon(jobs: jobs, configuration: daemon, logger: logger, metricsFactory: metrics).run()
         } catch {
             for api in apis { try? await api.shutdown() }

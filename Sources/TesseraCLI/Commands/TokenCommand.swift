@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import Tessera
+import TesseraPostgres
 
 /// `tessera token`: one app-only token from the `AZURE_*` environment, like `az account get-access-token`.
 struct TokenCommand: AsyncParsableCommand {
@@ -36,15 +37,24 @@ struct TokenCommand: AsyncParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         let logger = global.makeLogger()
         let confidentialClient: ConfidentialClient
+        let sharedCache: PostgresTokenCache?
         do {
             var configuration = try client.configuration(environment, caFile: global.resolvedCAFile)
             configuration.http.caFile = global.resolvedCAFile
+            sharedCache = try TokenCacheSettings.cache(
+                environment: environment,
+                file: client.configFile(),
+                logger: logger
+            )
+            configuration.sharedCache = sharedCache
             confidentialClient = try ConfidentialClient(configuration: configuration, logger: logger)
         } catch {
             throw ValidationError("\(error)")
         }
         do {
-            let token = try await confidentialClient.token(scope: scope)
+            let token = try await TokenCacheSettings.withRunning(sharedCache) {
+                try await confidentialClient.token(scope: scope)
+            }
             try? await confidentialClient.shutdown()
             if json {
                 let formatter = ISO8601DateFormatter()

@@ -1,0 +1,103 @@
+import Crypto
+import Foundation
+import Tessera
+
+/// The deployment's token-cache keys: 32-byte AES-256 keys, the first encrypts, every one decrypts (rotation: put
+/// the new key first, keep the old one until its tokens expired). A key's version is the first 8 hex digits of its
+/// SHA-256, stored with each entry.
+public struct TokenCacheKeys: Sendable {
+    struct Key: Sendable {
+        let key: SymmetricKey
+        let version: String
+    }
+
+    let keys: [Key]
+    /// Keys the shared entries' names (a keyed hash of the cache key, so no credential fingerprint is stored).
+    let naming: SymmetricKey
+
+    /// The keys, first the one that encrypts. Each must be 32 bytes.
+    public init(_ keys: [[UInt8]]) throws(IdentityError) {
+        guard let first = keys.first else {
+            throw IdentityError.invalidConfiguration(
+                "no token-cache key: give one base64 32-byte key per line (TESSERA_TOKEN_CACHE_KEY_FILE) or one key "
+                    + "(TESSERA_TOKEN_CACHE_KEY); `tessera cache key new` makes one"
+            )
+        }
+        for (index, key) in keys.enumerated() where key.count != 32 {
+            throw IdentityError.invalidConfiguration(
+                "token-cache key \(index + 1) is \(key.count) bytes; each must be 32 bytes (base64), as `tessera cache key new` writes"
+            )
+        }
+        self.keys = keys.map { bytes in
+            let digest = SHA256.hash(data: bytes)
+            let version = digest.prefix(4).map { String(format: "%02x", $0) }.joined()
+            return Key(key: SymmetricKey(data: bytes), version: version)
+        }
+        self.naming = HKDF<SHA256>.deriveKey(
+            inputKeyMaterial: SymmetricKey(data: first),
+            info: Array("tessera token cache entry name".utf8),
+            outputByteCount: 32
+        )
+    }
+
+    /// Keys from text: one base64 key per line; blank lines and `#` comments are skipped.
+    public init(text: String, source: String) throws(IdentityError) {
+        var keys: [[UInt8]] = []
+        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
+            if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
+            guard let bytes = Data(base64Encoded: trimmed) else {
+                throw IdentityError.invalidConfiguration(
+                    "\(source), line \(number + 1), is not base64: each line holds one 32-byte key in base64 (`tessera cache key new`)"
+                )
+            }
+            keys.append(Array(bytes))
+        }
+        try self.init(keys)
+    }
+
+    /// Keys from a file (one base64 key per line).
+    public static func load(path: String) throws(IdentityError) -> TokenCacheKeys {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw IdentityError.invalidConfiguration(
+                "the token-cache key file '\(path)' cannot be read: check the path (TESSERA_TOKEN_CACHE_KEY_FILE) and its permissions"
+            )
+        }
+        return try TokenCacheKeys(text: text, source: "the token-cache key file '\(path)'")
+    }
+
+    /// A new random key as a key-file line (base64).
+    public static func newKeyLine() -> String {
+        SymmetricKey(size: .bits256).withUnsafeBytes { Data($0).base64EncodedString() }
+    }
+
+    /// The version of the key that encrypts.
+    public var currentVersion: String { keys[0].version }
+
+    /// The stored name of a cache key: hex HMAC-SHA-256 under a key derived from the first key.
+    func entryName(_ cacheKey: String) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: Array(cacheKey.utf8), using: naming)
+        return mac.map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// `plaintext` sealed with the first key; additional data = entry name ‖ key version.
+    func seal(_ plaintext: [UInt8], name: String) throws -> (version: String, sealed: [UInt8]) {
+        let key = keys[0]
+        let box = try AES.GCM.seal(plaintext, using: key.key, authenticating: Array("\(name)|\(key.version)".utf8))
+        guard let combined = box.combined else { throw CryptoKitError.incorrectParameterSize }
+        return (key.version, Array(combined))
+    }
+
+    /// The plaintext of an entry, or `nil` when no key of this version opens it for this name (another deployment's
+    /// key, a tampered ciphertext, a row copied under another name).
+    func open(_ sealed: [UInt8], version: String, name: String) -> [UInt8]? {
+        guard let key = keys.first(where: { $0.version == version }),
+            let box = try? AES.GCM.SealedBox(combined: sealed),
+            let plaintext = try? AES.GCM.open(box, using: key.key, authenticating: Array("\(name)|\(version)".utf8))
+        else { return nil }
+        return Array(plaintext)
+    }
+}
