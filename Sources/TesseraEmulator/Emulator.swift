@@ -4,6 +4,7 @@ import HummingbirdTLS
 import Logging
 import NIOCore
 import NIOSSL
+import ServiceLifecycle
 import Synchronization
 import TesseraJOSE
 
@@ -63,6 +64,9 @@ public final class Emulator: Sendable {
     private let tasks = OwnedTasks()
     /// How the server ended.
     private let served = SharedResult<Void>()
+    /// Shuts the server down gracefully: it stops accepting, lets in-flight requests finish and closes idle
+    /// connections.
+    private let drain: @Sendable () async -> Void
 
     private init(
         directory: Directory,
@@ -71,8 +75,10 @@ public final class Emulator: Sendable {
         base: BaseURLs,
         adminKey: String,
         identityHeader: String,
-        faults: FaultInjector
+        faults: FaultInjector,
+        drain: @escaping @Sendable () async -> Void
     ) {
+        self.drain = drain
         self.adminKey = adminKey
         self.identityHeader = identityHeader
         self.faults = faults
@@ -144,6 +150,7 @@ public final class Emulator: Sendable {
         }
         let caFile: String?
         let serve: @Sendable () async throws -> Void
+        let drain: @Sendable () async -> Void
         if options.https {
             let tls = try DevelopmentCA.serverTLS(stateDirectory: stateDirectory)
             caFile = tls.caFile
@@ -154,7 +161,7 @@ public final class Emulator: Sendable {
                 onServerRunning: onRunning,
                 logger: logger
             )
-            serve = { try await app.run() }
+            (serve, drain) = Self.lifecycle(app, logger: logger)
         } else {
             caFile = nil
             let app = Application(
@@ -163,7 +170,7 @@ public final class Emulator: Sendable {
                 onServerRunning: onRunning,
                 logger: logger
             )
-            serve = { try await app.run() }
+            (serve, drain) = Self.lifecycle(app, logger: logger)
         }
         let emulator = Emulator(
             directory: directory,
@@ -172,7 +179,8 @@ public final class Emulator: Sendable {
             base: base,
             adminKey: adminKey,
             identityHeader: identityHeader,
-            faults: faults
+            faults: faults,
+            drain: drain
         )
         let served = emulator.served
         emulator.tasks.start {
@@ -211,10 +219,23 @@ public final class Emulator: Sendable {
         await tasks.shutdown()
     }
 
-    /// Cancels the server without waiting (a graceful-shutdown handler's way to stop it); ``wait()`` returns once it
-    /// has stopped.
+    /// Shuts the server down gracefully without waiting (a graceful-shutdown handler's way to stop it); ``wait()``
+    /// returns once it has stopped.
     func stopServing() {
-        tasks.cancelAll()
+        let drain = self.drain
+        tasks.start { await drain() }
+    }
+
+    /// The server as a `ServiceGroup` of one (no signals: the emulator's owner decides), so that it can be shut down
+    /// gracefully rather than cancelled.
+    static func lifecycle(
+        _ application: some ApplicationProtocol & Service,
+        logger: Logger
+    ) -> (serve: @Sendable () async throws -> Void, drain: @Sendable () async -> Void) {
+        let group = ServiceGroup(
+            configuration: .init(services: [.init(service: application)], gracefulShutdownSignals: [], logger: logger)
+        )
+        return ({ try await group.run() }, { await group.triggerGracefulShutdown() })
     }
 
     /// Waits until the server stops; cancelling the calling task stops it, and this returns once it has stopped.

@@ -103,6 +103,7 @@ struct DemoCommand: AsyncParsableCommand {
             }
         } catch {
             await emulator.stop()
+            try? FileManager.default.removeItem(atPath: emulator.stateDirectory)  // its keys and secrets
             report.failure("\(error)")
             throw ExitCode(1)
         }

@@ -99,13 +99,13 @@ struct EmulatorCommand: AsyncParsableCommand {
         print("Press Ctrl-C to stop.")
         fflush(nil)
         // SIGTERM or SIGINT (Ctrl-C) shuts the group down gracefully: the emulator stops serving and the command exits 0.
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [.init(service: emulator)],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: global.makeLogger(label: "tessera.emulator.lifecycle")
-            )
+        var lifecycle = ServiceGroupConfiguration(
+            services: [.init(service: emulator)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: global.makeLogger(label: "tessera.emulator.lifecycle")
         )
+        lifecycle.maximumGracefulShutdownDuration = .seconds(10)  // then the server is cancelled
+        let group = ServiceGroup(configuration: lifecycle)
         do {
             try await group.run()
         } catch {
