@@ -165,6 +165,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
+            name: "FleetProbe",
+            dependencies: ["Tessera", "TesseraPostgres"],
+            path: "Tests/FleetProbe",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "TesseraBenchmarks",
             dependencies: [
                 "Tessera",

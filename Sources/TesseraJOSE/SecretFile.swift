@@ -23,8 +23,14 @@ private let systemWrite = Darwin.write
 /// renamed over the target. The mode is checked on the open file: when the umask takes the owner's read or write
 /// bit away the write fails, naming the mode found, instead of leaving a file the owner cannot use. Never `chmod`s.
 package enum SecretFile {
-    /// Writes `bytes` to `path` (replacing it atomically; a symlink at `path` is replaced, never followed).
-    package static func write(_ bytes: some Collection<UInt8>, to path: String) throws(SecretFileError) {
+    /// Writes `bytes` to `path` (replacing it atomically; a symlink at `path` is replaced, never followed). With
+    /// `replacing: false` the file must not exist yet: an existing file or symlink is an error and is left untouched
+    /// (the new file is linked into place, which fails when anything is there).
+    package static func write(
+        _ bytes: some Collection<UInt8>,
+        to path: String,
+        replacing: Bool = true
+    ) throws(SecretFileError) {
         let (folder, name) = split(path)
         guard !name.isEmpty else { throw SecretFileError(path: path, "is not a file name") }
         let temporary = folder + "/." + name + ".tmp-" + UUID().uuidString.prefix(8)
@@ -69,10 +75,23 @@ package enum SecretFile {
             unlink(temporary)
             throw SecretFileError(path: path, "cannot close (\(Self.reason()))")
         }
-        guard rename(temporary, path) == 0 else {
+        if replacing {
+            guard rename(temporary, path) == 0 else {
+                let reason = Self.reason()
+                unlink(temporary)
+                throw SecretFileError(path: path, "cannot replace it (\(reason))")
+            }
+        } else {
+            let linked = link(temporary, path) == 0
+            let failure = errno
             let reason = Self.reason()
             unlink(temporary)
-            throw SecretFileError(path: path, "cannot replace it (\(reason))")
+            guard linked else {
+                throw SecretFileError(
+                    path: path,
+                    failure == EEXIST ? "exists already: it is never replaced" : "cannot create it (\(reason))"
+                )
+            }
         }
         let folderDescriptor = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if folderDescriptor >= 0 {

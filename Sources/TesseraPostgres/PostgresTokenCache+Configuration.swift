@@ -41,10 +41,15 @@ extension PostgresTokenCache {
         /// The URL with its password hidden (for logs and errors).
         public var redactedURL: String { Self.redact(endpoint.url) }
 
-        /// From a `postgres://user[:password]@host[:port]/database[?sslmode=disable|prefer|require|verify-full]`
-        /// URL; the password, when the URL has none, from `PGPASSWORD`. `sslmode` defaults to `prefer` (TLS when the
-        /// server offers it); every TLS mode verifies the server's certificate against the system roots.
-        public init(url: String, keys: TokenCacheKeys, environment: [String: String] = [:]) throws(IdentityError) {
+        /// From a `postgres://user[:password]@host[:port]/database[?sslmode=…]` URL; the password, when the URL has
+        /// none, from `PGPASSWORD`. `sslmode` as libpq: `disable`; `prefer` (the default) and `require` encrypt without
+        /// verifying the server (`prefer` falls back to plain text); `verify-ca` and `verify-full` verify the server's
+        /// certificate against the system roots (and its name).
+        public init(
+            url: String,
+            keys: TokenCacheKeys,
+            environment: [String: String] = ProcessInfo.processInfo.environment
+        ) throws(IdentityError) {
             self.endpoint = try Endpoint(url: url, environment: environment)
             self.keys = keys
         }
@@ -97,15 +102,22 @@ extension PostgresTokenCache {
 
         /// `url` with its password replaced by `***`.
         public static func redact(_ url: String) -> String {
-            guard var components = URLComponents(string: url), components.password != nil else { return url }
-            components.password = "***"
-            return components.string ?? "postgres://***"
+            if var components = URLComponents(string: url) {
+                guard components.password != nil else { return url }
+                components.password = "***"
+                return components.string ?? "postgres://***"
+            }
+            // Not a URL (a password with an unencoded '/', '?' or '#'): hide everything between "://" and the last '@'.
+            guard let scheme = url.range(of: "://"), let at = url.range(of: "@", options: .backwards),
+                scheme.upperBound <= at.lowerBound
+            else { return url.contains("@") ? "postgres://***" : url }
+            return String(url[..<scheme.upperBound]) + "***" + String(url[at.lowerBound...])
         }
     }
 
     /// A parsed `postgres://` URL.
     struct Endpoint: Sendable {
-        enum TLSMode: Sendable { case disable, prefer, require }
+        enum TLSMode: Sendable { case disable, prefer, require, verify }
         let url: String
         let host: String
         let port: Int
@@ -133,18 +145,26 @@ extension PostgresTokenCache {
             switch mode {
             case "disable": tls = .disable
             case "prefer", "allow": tls = .prefer
-            case "require", "verify-ca", "verify-full": tls = .require
+            case "require": tls = .require
+            case "verify-ca", "verify-full": tls = .verify
             default:
                 throw IdentityError.invalidConfiguration(
-                    "the token cache URL's sslmode '\(mode)' is not disable, prefer, require or verify-full"
+                    "the token cache URL's sslmode '\(mode)' is not disable, prefer, require, verify-ca or verify-full"
                 )
             }
             self.url = url
             self.host = host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host
             self.port = components.port ?? 5432
-            self.user = user.removingPercentEncoding ?? user
-            self.password = (components.password ?? environment["PGPASSWORD"]).map { $0.removingPercentEncoding ?? $0 }
+            self.user = user  // URLComponents decodes the user and password already
+            self.password = components.password ?? environment["PGPASSWORD"]
             self.database = components.path.split(separator: "/").first.map(String.init)
+        }
+
+        /// libpq's `prefer` and `require`: encrypted, the server not verified.
+        static var unverified: TLSConfiguration {
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            configuration.certificateVerification = .none
+            return configuration
         }
 
         /// The pool's configuration.
@@ -152,8 +172,9 @@ extension PostgresTokenCache {
             let tls: PostgresClient.Configuration.TLS
             switch self.tls {
             case .disable: tls = .disable
-            case .prefer: tls = .prefer(.makeClientConfiguration())
-            case .require: tls = .require(.makeClientConfiguration())
+            case .prefer: tls = .prefer(Self.unverified)
+            case .require: tls = .require(Self.unverified)
+            case .verify: tls = .require(.makeClientConfiguration())
             }
             var configuration = PostgresClient.Configuration(
                 host: host,
@@ -173,8 +194,9 @@ extension PostgresTokenCache {
             let tls: PostgresConnection.Configuration.TLS
             switch self.tls {
             case .disable: tls = .disable
-            case .prefer: tls = .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
-            case .require: tls = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            case .prefer: tls = .prefer(try NIOSSLContext(configuration: Self.unverified))
+            case .require: tls = .require(try NIOSSLContext(configuration: Self.unverified))
+            case .verify: tls = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
             }
             var configuration = PostgresConnection.Configuration(
                 host: host,

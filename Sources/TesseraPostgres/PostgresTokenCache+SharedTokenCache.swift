@@ -9,45 +9,65 @@ extension PostgresTokenCache {
     /// last two measured on the cache's clock.
     public func read(_ key: String) async throws -> SharedTokenCacheEntry? {
         try await schemaReady.value()
-        let name = configuration.keys.entryName(key)
+        let names = configuration.keys.entryNames(key)
+        var binds = PostgresBindings()
+        binds.append(names)
         let rows = try await client.query(
             PostgresQuery(
                 unsafeSQL: """
-                    SELECT key_version, ciphertext, refresh_at,
+                    SELECT cache_key, key_version, ciphertext, refresh_at,
                       CASE WHEN lease_until > \(now) THEN EXTRACT(EPOCH FROM (lease_until - \(now)))::float8 END,
                       CASE WHEN throttle_until > \(now) THEN EXTRACT(EPOCH FROM (throttle_until - \(now)))::float8 END,
                       throttle_code, throttle_message, throttle_status, throttle_aadsts
-                    FROM tessera_token_cache WHERE cache_key = $1
+                    FROM tessera_token_cache WHERE cache_key = ANY($1)
                     """,
-                binds: Self.bindings(name)
+                binds: binds
             ),
             logger: logger
         )
-        typealias Row = (String?, ByteBuffer?, Date?, Double?, Double?, String?, String?, Int32?, Int32?)
+        typealias Row = (String, String?, ByteBuffer?, Date?, Double?, Double?, String?, String?, Int32?, Int32?)
+        var current: SharedTokenCacheEntry?
+        var previous: (token: AccessToken, refreshAt: Date?)?
         for try await row in rows.decode(Row.self) {
-            var entry = SharedTokenCacheEntry(refreshAt: row.2, leaseRemaining: row.3.map { .seconds($0) })
-            if let version = row.0, var sealed = row.1 {
+            var token: AccessToken?
+            var unreadable = false
+            if let version = row.1, var sealed = row.2 {
                 let bytes = sealed.readBytes(length: sealed.readableBytes) ?? []
-                if let plaintext = configuration.keys.open(bytes, version: version, name: name),
-                    let token = TokenCachePayload.decode(plaintext)
-                {
-                    entry.token = token
-                } else {
-                    entry.unreadable = true
-                }
+                token = configuration.keys.open(bytes, version: version, name: row.0).flatMap(TokenCachePayload.decode)
+                unreadable = token == nil
             }
-            if let remaining = row.4, let code = row.5 {
+            guard row.0 == names[0] else {
+                // A row sealed under an earlier key (a rotation in progress): its token serves, its lease does not.
+                if let token, token.expiresOn > (previous?.token.expiresOn ?? .distantPast) {
+                    previous = (token, row.3)
+                }
+                continue
+            }
+            var entry = SharedTokenCacheEntry(
+                token: token,
+                refreshAt: row.3,
+                unreadable: unreadable,
+                leaseRemaining: row.4.map { .seconds($0) }
+            )
+            if let remaining = row.5, let code = row.6 {
                 entry.failure = SharedTokenCacheFailure(
                     remaining: .seconds(remaining),
                     code: code,
-                    message: row.6 ?? "",
-                    httpStatus: row.7.map(Int.init),
-                    aadstsCode: row.8.map(Int.init)
+                    message: row.7 ?? "",
+                    httpStatus: row.8.map(Int.init),
+                    aadstsCode: row.9.map(Int.init)
                 )
             }
+            current = entry
+        }
+        if let previous, previous.token.expiresOn > (current?.token?.expiresOn ?? .distantPast) {
+            var entry = current ?? SharedTokenCacheEntry()
+            entry.token = previous.token
+            entry.refreshAt = previous.refreshAt
+            entry.unreadable = false
             return entry
         }
-        return nil
+        return current
     }
 
     /// One conditional upsert: the lease is won only when none is live, no shared failure is in force and the row
@@ -68,9 +88,9 @@ extension PostgresTokenCache {
             PostgresQuery(
                 unsafeSQL: """
                     INSERT INTO tessera_token_cache AS t (cache_key, lease_owner, lease_until, lease_gen, updated_at)
-                    VALUES ($1, $2, \(now) + make_interval(secs => $3), 1, \(now))
+                    VALUES ($1, $2, \(now) + make_interval(secs => $3), nextval('tessera_lease_generation'), \(now))
                     ON CONFLICT (cache_key) DO UPDATE SET lease_owner = EXCLUDED.lease_owner,
-                      lease_until = EXCLUDED.lease_until, lease_gen = t.lease_gen + 1, updated_at = EXCLUDED.updated_at
+                      lease_until = EXCLUDED.lease_until, lease_gen = EXCLUDED.lease_gen, updated_at = EXCLUDED.updated_at
                     WHERE t.lease_until <= \(now)
                       AND (t.throttle_until IS NULL OR t.throttle_until <= \(now))
                       AND ($5 OR t.ciphertext IS NULL OR t.expires_at <= $4 OR t.refresh_at <= \(now))
@@ -144,8 +164,10 @@ extension PostgresTokenCache {
                       UPDATE tessera_token_cache SET lease_until = '-infinity', lease_owner = NULL,
                         throttle_until = CASE WHEN $3::float8 IS NULL THEN throttle_until
                           ELSE \(now) + make_interval(secs => $3::float8) END,
-                        throttle_code = COALESCE($4, throttle_code), throttle_message = COALESCE($5, throttle_message),
-                        throttle_status = COALESCE($6, throttle_status), throttle_aadsts = COALESCE($7, throttle_aadsts),
+                        throttle_code = CASE WHEN $3::float8 IS NULL THEN throttle_code ELSE $4 END,
+                        throttle_message = CASE WHEN $3::float8 IS NULL THEN throttle_message ELSE $5 END,
+                        throttle_status = CASE WHEN $3::float8 IS NULL THEN throttle_status ELSE $6::int END,
+                        throttle_aadsts = CASE WHEN $3::float8 IS NULL THEN throttle_aadsts ELSE $7::int END,
                         updated_at = \(now)
                       WHERE cache_key = $1 AND lease_gen = $2
                       RETURNING cache_key)

@@ -136,7 +136,13 @@ public final class PostgresTokenCache: SharedTokenCache, Service {
         case .none: return
         case .cacheServer: endpoint = configuration.endpoint
         case .url(let url):
-            guard let parsed = try? Endpoint(url: url, environment: ProcessInfo.processInfo.environment) else { return }
+            guard let parsed = try? Endpoint(url: url, environment: ProcessInfo.processInfo.environment) else {
+                logger.warning(
+                    "token cache: the LISTEN URL is not a postgres:// URL; waiters poll",
+                    metadata: ["url": "\(Configuration.redact(url))"]
+                )
+                return
+            }
             endpoint = parsed
         }
         var warned = false

@@ -2,18 +2,18 @@ import Crypto
 import Foundation
 import Tessera
 
-/// The deployment's token-cache keys: 32-byte AES-256 keys, the first encrypts, every one decrypts (rotation: put
-/// the new key first, keep the old one until its tokens expired). A key's version is the first 8 hex digits of its
-/// SHA-256, stored with each entry.
+/// The deployment's token-cache keys: 32-byte AES-256 keys, the first encrypts (and names the rows it writes), every
+/// one decrypts (rotation: put the new key first, keep the old one until its tokens expired — rows under the old key
+/// keep serving meanwhile). A key's version is the first 8 hex digits of its SHA-256, stored with each entry.
 public struct TokenCacheKeys: Sendable {
     struct Key: Sendable {
         let key: SymmetricKey
         let version: String
+        /// Keys the names of the entries it seals (a keyed hash of the cache key: no credential fingerprint stored).
+        let naming: SymmetricKey
     }
 
     let keys: [Key]
-    /// Keys the shared entries' names (a keyed hash of the cache key, so no credential fingerprint is stored).
-    let naming: SymmetricKey
 
     /// The keys, first the one that encrypts. Each must be 32 bytes.
     public init(_ keys: [[UInt8]]) throws(IdentityError) {
@@ -28,16 +28,17 @@ public struct TokenCacheKeys: Sendable {
                 "token-cache key \(index + 1) is \(key.count) bytes; each must be 32 bytes (base64), as `tessera cache key new` writes"
             )
         }
+        _ = first
         self.keys = keys.map { bytes in
             let digest = SHA256.hash(data: bytes)
             let version = digest.prefix(4).map { String(format: "%02x", $0) }.joined()
-            return Key(key: SymmetricKey(data: bytes), version: version)
+            let naming = HKDF<SHA256>.deriveKey(
+                inputKeyMaterial: SymmetricKey(data: bytes),
+                info: Array("tessera token cache entry name".utf8),
+                outputByteCount: 32
+            )
+            return Key(key: SymmetricKey(data: bytes), version: version, naming: naming)
         }
-        self.naming = HKDF<SHA256>.deriveKey(
-            inputKeyMaterial: SymmetricKey(data: first),
-            info: Array("tessera token cache entry name".utf8),
-            outputByteCount: 32
-        )
     }
 
     /// Keys from text: one base64 key per line; blank lines and `#` comments are skipped.
@@ -77,10 +78,17 @@ public struct TokenCacheKeys: Sendable {
     /// The version of the key that encrypts.
     public var currentVersion: String { keys[0].version }
 
-    /// The stored name of a cache key: hex HMAC-SHA-256 under a key derived from the first key.
-    func entryName(_ cacheKey: String) -> String {
-        let mac = HMAC<SHA256>.authenticationCode(for: Array(cacheKey.utf8), using: naming)
-        return mac.map { String(format: "%02x", $0) }.joined()
+    /// The stored name of a cache key under the first key (where it is claimed and written): hex HMAC-SHA-256 under
+    /// a key derived from it.
+    func entryName(_ cacheKey: String) -> String { entryNames(cacheKey)[0] }
+
+    /// The names of a cache key under every key, the first key's first: a read looks at all of them, so during a
+    /// rotation the rows sealed under the previous key still serve.
+    func entryNames(_ cacheKey: String) -> [String] {
+        keys.map { key in
+            HMAC<SHA256>.authenticationCode(for: Array(cacheKey.utf8), using: key.naming)
+                .map { String(format: "%02x", $0) }.joined()
+        }
     }
 
     /// `plaintext` sealed with the first key; additional data = entry name ‖ key version.

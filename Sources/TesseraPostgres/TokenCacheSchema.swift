@@ -24,6 +24,8 @@ enum TokenCacheSchema {
         )
         """,
         "CREATE TABLE IF NOT EXISTS tessera_clock (id int PRIMARY KEY, at timestamptz NOT NULL)",
+        // Lease generations (fencing tokens) never repeat, even for a row deleted and claimed again.
+        "CREATE SEQUENCE IF NOT EXISTS tessera_lease_generation",
         """
         INSERT INTO tessera_schema_version (component, version) VALUES ('token_cache', \(version))
         ON CONFLICT (component) DO UPDATE SET version = GREATEST(tessera_schema_version.version, EXCLUDED.version)

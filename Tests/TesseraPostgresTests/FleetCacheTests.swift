@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import Tessera
 import TesseraPostgres
 import TesseraTestSupport
@@ -15,7 +16,8 @@ import Testing
 )
 struct FleetCacheTests {
     static let server = Result { try PostgresServer() }
-    static let keys = try! TokenCacheKeys(text: TokenCacheKeys.newKeyLine(), source: "test")
+    static let keyLine = TokenCacheKeys.newKeyLine()
+    static let keys = try! TokenCacheKeys(text: keyLine, source: "test")
     static let scopes = ["api://one/.default", "api://two/.default", "api://three/.default"]
 
     var postgres: PostgresServer { get throws { try Self.server.get() } }
@@ -137,7 +139,8 @@ struct FleetCacheTests {
 
     @Test("PostgreSQL stopped mid-run: every caller still gets a token; restarted: the shared cache serves again")
     func databaseOutage() async throws {
-        let postgres = try postgres
+        let postgres = try PostgresServer()  // its own: the other suites' server keeps running
+        defer { postgres.remove() }
         let url = try postgres.newDatabase()
         try await TestTokenServer.daemon().run { server in
             try await withReplicas(2, url: url, server: server, readTimeout: .milliseconds(300)) { clients in
@@ -169,13 +172,21 @@ struct FleetCacheTests {
             try await withReplicas(1, url: url, server: server) { writer in
                 for scope in Self.scopes.prefix(2) { _ = try await writer[0].token(scope: scope) }
             }
-            // Another deployment's key: a miss, fetched and published over the row it cannot read.
-            let otherKeys = try TokenCacheKeys(text: TokenCacheKeys.newKeyLine(), source: "other")
+            // Another deployment's key names its rows differently: a miss, never a row it cannot open.
+            let otherLine = TokenCacheKeys.newKeyLine()
+            let otherKeys = try TokenCacheKeys(text: otherLine, source: "other")
             try await withReplicas(1, url: url, server: server, keys: otherKeys) { reader in
                 let token = try await reader[0].token(scope: Self.scopes[0])
                 #expect(token.source == .identityProvider)
             }
             #expect(requests(server, Self.scopes[0]) == 2)
+            // A rotation: the new key first, the old one below it — the rows sealed under the old key still serve.
+            let rotated = try TokenCacheKeys(text: TokenCacheKeys.newKeyLine() + "\n" + Self.keyLine, source: "rotated")
+            try await withReplicas(1, url: url, server: server, keys: rotated) { reader in
+                let token = try await reader[0].token(scope: Self.scopes[1])
+                #expect(token.source == .sharedCache, "decrypted with the second key")
+            }
+            #expect(requests(server, Self.scopes[1]) == 1)
             // Swap the two rows' ciphertexts (AAD binds each to its own name), and tamper with one byte of another.
             try postgres.sql(
                 """
@@ -192,7 +203,7 @@ struct FleetCacheTests {
                 }
             }
             try postgres.sql(
-                "UPDATE tessera_token_cache SET ciphertext = overlay(ciphertext placing '\\x00'::bytea from 20 for 1)",
+                "UPDATE tessera_token_cache SET ciphertext = set_byte(ciphertext, 20, get_byte(ciphertext, 20) # 1)",
                 database: database
             )
             try await withReplicas(1, url: url, server: server) { reader in
@@ -200,6 +211,76 @@ struct FleetCacheTests {
                 #expect(source == .identityProvider, "a tampered row is a miss")
             }
             #expect(requests(server, Self.scopes[1]) == 3)
+        }
+    }
+}
+
+/// A wall clock the test moves, shared by the replicas and the database (the simulated SQL clock).
+final class MovableClock: Sendable {
+    private let time = Mutex(Date())
+    var now: Date { time.withLock { $0 } }
+    func advance(_ seconds: TimeInterval) { time.withLock { $0 += seconds } }
+}
+
+extension FleetCacheTests {
+    @Test("proactive refresh: one replica refreshes the key; the others take its token from PostgreSQL, no request")
+    func coordinatedRefresh() async throws {
+        let url = try postgres.newDatabase()
+        let clock = MovableClock()
+        try await TestTokenServer.daemon().run { server in
+            let caches = try (0..<3).map { index in
+                var configuration = try PostgresTokenCache.Configuration(url: url, keys: Self.keys)
+                configuration.clock = .simulated
+                configuration.leaseOwner = "replica-\(index)"
+                return PostgresTokenCache(configuration: configuration)
+            }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for cache in caches { group.addTask { try await cache.run() } }
+                defer { group.cancelAll() }
+                try await caches[0].setSimulatedTime(clock.now)
+                func configuration(_ cache: PostgresTokenCache) throws -> ConfidentialClient.Configuration {
+                    var configuration = ConfidentialClient.Configuration(
+                        clientID: daemonClientID,
+                        authority: try .microsoft(tenant: tenantID, cloud: .custom(server.baseURL)),
+                        credential: ClientSecretCredential(secret: testSecret)
+                    )
+                    configuration.sharedCache = cache
+                    configuration.now = { clock.now }
+                    configuration.cache.requestTimeout = .seconds(2)
+                    configuration.cache.sharedCacheReadTimeout = .seconds(2)
+                    return configuration
+                }
+                try await withConfidentialClient(configuration: try configuration(caches[0])) { first in
+                    try await withConfidentialClient(configuration: try configuration(caches[1])) { second in
+                        try await withConfidentialClient(configuration: try configuration(caches[2])) { third in
+                            let clients = [first, second, third]
+                            let scope = Self.scopes[0]
+                            let original = try await first.token(scope: scope)
+                            for client in clients.dropFirst() {
+                                #expect(try await client.token(scope: scope).source == .sharedCache)
+                            }
+                            #expect(requests(server, scope) == 1)
+                            // Past the refresh point (35–45% of 3599 s), well before the expiry buffer.
+                            clock.advance(2000)
+                            try await caches[0].setSimulatedTime(clock.now)
+                            var renewed: [String] = []
+                            for _ in 0..<80 where Set(renewed).count != 1 || renewed.first == original.token {
+                                renewed = []
+                                for client in clients {
+                                    let token = try await client.token(scope: scope)
+                                    #expect(token.source == .cache, "callers never wait for a proactive refresh")
+                                    renewed.append(token.token)
+                                }
+                                clock.advance(0.3)  // past the poll interval: a replica that lost the claim looks again
+                                try await caches[0].setSimulatedTime(clock.now)
+                                try await Task.sleep(for: .milliseconds(50))
+                            }
+                            #expect(Set(renewed).count == 1 && renewed[0] != original.token, "every replica renewed")
+                            #expect(requests(server, scope) == 2, "one refresh request for the fleet")
+                        }
+                    }
+                }
+            }
         }
     }
 }

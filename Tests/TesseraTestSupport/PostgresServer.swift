@@ -83,7 +83,16 @@ public final class PostgresServer: @unchecked Sendable {
         // runuser does not pass signals on: pg_ctl stops the server itself (fast: open connections are closed).
         _ = try? Self.asPostgres(Self.binaries + "/pg_ctl", ["-D", folder + "/data", "stop", "-m", "fast", "-w"])
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        for _ in 0..<600 where waitpid(pid, &status, WNOHANG) == 0 { usleep(50_000) }
+        if waitpid(pid, &status, WNOHANG) == 0 {  // pg_ctl failed: the postmaster, then its runuser
+            if let text = try? String(contentsOfFile: folder + "/data/postmaster.pid", encoding: .utf8),
+                let postmaster = text.split(separator: "\n").first.flatMap({ pid_t($0) })
+            {
+                kill(postmaster, SIGKILL)
+            }
+            kill(pid, SIGKILL)
+            _ = waitpid(pid, &status, 0)
+        }
         self.pid = nil
     }
 

@@ -56,6 +56,7 @@ public final class TestTokenServer: Sendable {
         var baseURL = ""
         var discovery: [String: String]?
         var issued = 0
+        var holds: [Duration] = []
     }
 
     public let registration: Registration
@@ -70,6 +71,10 @@ public final class TestTokenServer: Sendable {
     public var baseURL: String { state.withLock { $0.baseURL } }
     public var requests: [Recorded] { state.withLock { $0.recorded } }
     public var tokenRequests: [Recorded] { requests.filter { $0.method == "POST" } }
+
+    /// Holds the next token requests this long each (after recording them) before answering: a slow identity provider,
+    /// or one whose caller is killed mid-request.
+    public func hold(_ durations: Duration...) { state.withLock { $0.holds += durations } }
 
     /// Answers the next requests with these responses, in order.
     public func enqueue(_ responses: Canned...) { state.withLock { $0.canned += responses } }
@@ -134,6 +139,9 @@ public final class TestTokenServer: Sendable {
             }
         }
         record(request, body: body, form: form, header: header, claims: claims)
+        if let hold = state.withLock({ $0.holds.isEmpty ? nil : $0.holds.removeFirst() }) {
+            try? await Task.sleep(for: hold)
+        }
         if let canned = state.withLock({ $0.canned.isEmpty ? nil : $0.canned.removeFirst() }) {
             var headers = HTTPFields()
             for (name, value) in canned.headers { headers[HTTPField.Name(name)!] = value }

@@ -6,11 +6,15 @@ import TesseraJOSE
 struct SharedCacheUnavailable: Error {}
 
 extension CachingTokenSource {
-    /// How long a lease lasts: the token-request timeout plus 5 s.
-    var leaseDuration: Duration { (policy.requestTimeout ?? .seconds(60)) + .seconds(5) }
+    /// How long a lease lasts: what the holder's fetch may take — two attempts (the foreground retry) of the
+    /// token-request timeout and the delay between them — plus 5 s.
+    var leaseDuration: Duration {
+        (policy.requestTimeout ?? .seconds(60)) * 2 + policy.foregroundRetryDelay + .seconds(5)
+    }
 
-    /// The read timeout: ``TokenCachePolicy/sharedCacheReadTimeout`` once the shared cache has answered; before its
-    /// first answer (it connects and prepares its schema) the write timeout, so a process's first miss can use it.
+    /// The read timeout: ``TokenCachePolicy/sharedCacheReadTimeout``, except for the first call (the cache connects and
+    /// prepares its schema meanwhile), which gets the write timeout, so that a process's first miss can use it; after
+    /// that first call (answered or not) reads get the short timeout.
     var sharedReadTimeout: Duration {
         sharedCacheAnswered.load(ordering: .relaxed)
             ? policy.sharedCacheReadTimeout : max(policy.sharedCacheReadTimeout, policy.sharedCacheWriteTimeout)
@@ -31,7 +35,8 @@ extension CachingTokenSource {
         let name = sharedKey(key)
         // Bounded: however the L2 answers, this replica asks the identity provider itself past two leases.
         let giveUpAt = policy.now().adding(leaseDuration * 2)
-        var claimed = false
+        var counted = false
+        var waited = false
         while true {
             let now = policy.now()
             guard now < giveUpAt,
@@ -49,8 +54,8 @@ extension CachingTokenSource {
                 throw error
             }
             if entry?.unreadable == true { noteUnreadable() }
-            if !claimed { metrics.sharedMisses.increment() }
-            claimed = true
+            if !counted { metrics.sharedMisses.increment() }
+            counted = true
             if entry?.leaseRemaining == nil {
                 let staleBefore = now.adding(policy.buffer(forLifetime: entry?.token?.lifetime ?? 0))
                 let replacing = entry?.unreadable == true
@@ -65,6 +70,7 @@ extension CachingTokenSource {
                 guard let claim else { return try await fetch(key: key, request: request, fallback: true) }
                 if let lease = claim {
                     metrics.leasesAcquired.increment()
+                    if waited { metrics.leasesTimedOut.increment() }  // the holder's lease ran out
                     return try await fetchUnderLease(
                         shared,
                         lease: lease,
@@ -75,7 +81,8 @@ extension CachingTokenSource {
                 }
             }
             // Another replica holds the lease: wait for its publish (a notification, or the next poll), then re-read.
-            metrics.leasesWaited.increment()
+            if !waited { metrics.leasesWaited.increment() }
+            waited = true
             let wait = min(policy.sharedCachePollInterval, entry?.leaseRemaining ?? policy.sharedCachePollInterval)
             _ = try await sharedCacheCall(wait + policy.sharedCacheReadTimeout) {
                 try await shared.waitForChange(of: name, timeout: wait)
@@ -112,7 +119,21 @@ extension CachingTokenSource {
             }
             return token
         }
-        _ = try await sharedCacheCall(policy.sharedCacheWriteTimeout) {
+        try await publish(token, refreshAt: refreshAt, shared: shared, name: name, lease: lease, replacing: replacing)
+        return token
+    }
+
+    /// Publishes under `lease`; when the publish fails or times out, gives the lease back (best effort), so the
+    /// others do not wait out a lease nobody works on.
+    func publish(
+        _ token: AccessToken,
+        refreshAt: Date,
+        shared: any SharedTokenCache,
+        name: String,
+        lease: SharedTokenCacheLease,
+        replacing: Bool
+    ) async throws {
+        let published = try await sharedCacheCall(policy.sharedCacheWriteTimeout) {
             try await shared.publish(
                 token,
                 refreshAt: refreshAt,
@@ -121,7 +142,11 @@ extension CachingTokenSource {
                 replacingUnreadable: replacing
             )
         }
-        return token
+        if published == nil {
+            _ = try? await sharedCacheCall(policy.sharedCacheWriteTimeout) {
+                try await shared.release(name, lease: lease, failure: nil)
+            }
+        }
     }
 
     /// A proactive refresh with a second-level cache: a newer token in L2 is taken without a request; otherwise one
@@ -137,7 +162,8 @@ extension CachingTokenSource {
         let name = sharedKey(key)
         let now = policy.now()
         let current = state.withLock { $0.entries.peek(key)?.token.expiresOn } ?? .distantPast
-        guard let entry = try await sharedCacheCall(sharedReadTimeout, { try await shared.read(name) })
+        // No caller waits on a proactive refresh: a slow L2 gets the write timeout before this replica goes alone.
+        guard let entry = try await sharedCacheCall(policy.sharedCacheWriteTimeout, { try await shared.read(name) })
         else { return nil }
         if let entry, let token = entry.token, !entry.unreadable, token.expiresOn > current, isFresh(token, at: now) {
             metrics.sharedHits.increment()
@@ -181,15 +207,7 @@ extension CachingTokenSource {
             throw error
         }
         let refreshAt = store(token, key: key)
-        _ = try await sharedCacheCall(policy.sharedCacheWriteTimeout) {
-            try await shared.publish(
-                token,
-                refreshAt: refreshAt,
-                for: name,
-                lease: lease,
-                replacingUnreadable: replacing
-            )
-        }
+        try await publish(token, refreshAt: refreshAt, shared: shared, name: name, lease: lease, replacing: replacing)
         return true
     }
 
@@ -231,6 +249,7 @@ extension CachingTokenSource {
             return value
         } catch {
             if Task.isCancelled { throw CancellationError() }
+            sharedCacheAnswered.store(true, ordering: .relaxed)  // the first contact is over: short reads from now on
             running.cancel()  // owned: shutdown() still awaits it
             noteSharedCacheFailure(error)
             return nil

@@ -19,6 +19,7 @@ struct CacheMetrics: Sendable {
     let sharedLatency: CoreMetrics.Timer
     let leasesAcquired: Counter
     let leasesWaited: Counter
+    let leasesTimedOut: Counter
     let sharedThrottles: Counter
     let sharedThrottlesPublished: Counter
 
@@ -36,6 +37,7 @@ struct CacheMetrics: Sendable {
         sharedLatency = CoreMetrics.Timer(label: "tessera_shared_cache_duration_seconds", factory: factory)
         leasesAcquired = Counter(label: "tessera_shared_cache_leases_acquired_total", factory: factory)
         leasesWaited = Counter(label: "tessera_shared_cache_lease_waits_total", factory: factory)
+        leasesTimedOut = Counter(label: "tessera_shared_cache_leases_timed_out_total", factory: factory)
         sharedThrottles = Counter(label: "tessera_shared_cache_throttled_total", factory: factory)
         sharedThrottlesPublished = Counter(label: "tessera_shared_cache_failures_shared_total", factory: factory)
     }

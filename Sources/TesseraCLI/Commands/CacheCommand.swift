@@ -44,16 +44,13 @@ struct CacheCommand: AsyncParsableCommand {
                 print(line, terminator: "")
                 return
             }
-            guard !FileManager.default.fileExists(atPath: out) else {
-                throw ValidationError(
-                    "'\(out)' exists: a key file is never replaced (its keys decrypt the cache). To rotate, put the "
-                        + "line of `tessera cache key new` first in it yourself"
-                )
-            }
             do {
-                try SecretFile.write(Array(line.utf8), to: out)
+                try SecretFile.write(Array(line.utf8), to: out, replacing: false)
             } catch {
-                throw ValidationError("cannot write the key file '\(out)': \(error)")
+                throw ValidationError(
+                    "cannot write the key file: \(error). A key file is never replaced (its keys decrypt the cache): to "
+                        + "rotate, put the line of `tessera cache key new` first in it yourself"
+                )
             }
             FileHandle.standardError.write(Data("tessera cache: a new key in \(out) (mode 0600)\n".utf8))
         }

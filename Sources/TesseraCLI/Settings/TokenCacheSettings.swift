@@ -27,8 +27,10 @@ enum TokenCacheSettings {
         }
         let configuration = try PostgresTokenCache.Configuration(
             url: url,
-            listen: AppSettingsFile.member(section, "ListenUrl")?.stringValue,
-            keyFile: AppSettingsFile.member(section, "KeyFile")?.stringValue,
+            listen: AppSettingsFile.member(section, "ListenUrl")?.stringValue
+                ?? environment["TESSERA_TOKEN_CACHE_LISTEN"],
+            keyFile: AppSettingsFile.member(section, "KeyFile")?.stringValue
+                ?? environment["TESSERA_TOKEN_CACHE_KEY_FILE"],
             key: environment["TESSERA_TOKEN_CACHE_KEY"],
             environment: environment
         )
