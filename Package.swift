@@ -171,6 +171,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
+            name: "FleetSimulation",
+            dependencies: ["Tessera", "TesseraPostgres"],
+            path: "Benchmarks/FleetSimulation",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "TesseraBenchmarks",
             dependencies: [
                 "Tessera",

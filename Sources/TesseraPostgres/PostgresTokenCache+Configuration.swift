@@ -102,22 +102,23 @@ extension PostgresTokenCache {
 
         /// `url` with its password replaced by `***`.
         public static func redact(_ url: String) -> String {
-            if var components = URLComponents(string: url) {
-                guard components.password != nil else { return url }
+            if var components = URLComponents(string: url), components.password != nil {
                 components.password = "***"
                 return components.string ?? "postgres://***"
             }
-            // Not a URL (a password with an unencoded '/', '?' or '#'): hide everything between "://" and the last '@'.
+            // No password as a URL sees it — but a password with a '/', '?' or '#' makes the URL read differently
+            // (`postgres://u:12/ab@host`): whatever is between "://" and the last '@' is hidden then too.
             guard let scheme = url.range(of: "://"), let at = url.range(of: "@", options: .backwards),
                 scheme.upperBound <= at.lowerBound
             else { return url.contains("@") ? "postgres://***" : url }
+            guard url[scheme.upperBound..<at.lowerBound].contains(":") else { return url }  // a user, no password
             return String(url[..<scheme.upperBound]) + "***" + String(url[at.lowerBound...])
         }
     }
 
     /// A parsed `postgres://` URL.
     struct Endpoint: Sendable {
-        enum TLSMode: Sendable { case disable, prefer, require, verify }
+        enum TLSMode: Sendable { case disable, prefer, require, verifyCA, verifyFull }
         let url: String
         let host: String
         let port: Int
@@ -146,7 +147,8 @@ extension PostgresTokenCache {
             case "disable": tls = .disable
             case "prefer", "allow": tls = .prefer
             case "require": tls = .require
-            case "verify-ca", "verify-full": tls = .verify
+            case "verify-ca": tls = .verifyCA
+            case "verify-full": tls = .verifyFull
             default:
                 throw IdentityError.invalidConfiguration(
                     "the token cache URL's sslmode '\(mode)' is not disable, prefer, require, verify-ca or verify-full"
@@ -167,6 +169,13 @@ extension PostgresTokenCache {
             return configuration
         }
 
+        /// libpq's `verify-ca` (the chain against the system roots) and `verify-full` (and the host name).
+        static func verified(hostname: Bool) -> TLSConfiguration {
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            configuration.certificateVerification = hostname ? .fullVerification : .noHostnameVerification
+            return configuration
+        }
+
         /// The pool's configuration.
         func clientConfiguration(maximumConnections: Int) -> PostgresClient.Configuration {
             let tls: PostgresClient.Configuration.TLS
@@ -174,7 +183,8 @@ extension PostgresTokenCache {
             case .disable: tls = .disable
             case .prefer: tls = .prefer(Self.unverified)
             case .require: tls = .require(Self.unverified)
-            case .verify: tls = .require(.makeClientConfiguration())
+            case .verifyCA: tls = .require(Self.verified(hostname: false))
+            case .verifyFull: tls = .require(Self.verified(hostname: true))
             }
             var configuration = PostgresClient.Configuration(
                 host: host,
@@ -196,7 +206,8 @@ extension PostgresTokenCache {
             case .disable: tls = .disable
             case .prefer: tls = .prefer(try NIOSSLContext(configuration: Self.unverified))
             case .require: tls = .require(try NIOSSLContext(configuration: Self.unverified))
-            case .verify: tls = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            case .verifyCA: tls = .require(try NIOSSLContext(configuration: Self.verified(hostname: false)))
+            case .verifyFull: tls = .require(try NIOSSLContext(configuration: Self.verified(hostname: true)))
             }
             var configuration = PostgresConnection.Configuration(
                 host: host,

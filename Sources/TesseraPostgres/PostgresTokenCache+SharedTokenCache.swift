@@ -62,9 +62,8 @@ extension PostgresTokenCache {
         }
         if let previous, previous.token.expiresOn > (current?.token?.expiresOn ?? .distantPast) {
             var entry = current ?? SharedTokenCacheEntry()
-            entry.token = previous.token
+            entry.token = previous.token  // `unreadable` still says whether the row to claim must be replaced
             entry.refreshAt = previous.refreshAt
-            entry.unreadable = false
             return entry
         }
         return current

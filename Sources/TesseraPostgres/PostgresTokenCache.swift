@@ -30,6 +30,8 @@ public final class PostgresTokenCache: SharedTokenCache, Service {
     /// What it was made with.
     public let configuration: Configuration
     let client: PostgresClient
+    /// Whether ``run()`` runs the pool (else another cache's does).
+    let ownsClient: Bool
     let logger: Logger
     /// The time expression every comparison in the SQL reads: `now()`, or the simulated clock.
     let now: String
@@ -39,19 +41,35 @@ public final class PostgresTokenCache: SharedTokenCache, Service {
     /// Whether the `LISTEN` connection is up (else waiters only poll).
     let listening = Atomic<Bool>(false)
 
-    /// A cache for this configuration; nothing connects before ``run()``.
-    public init(
+    /// A cache for this configuration, with its own pool; nothing connects before ``run()``.
+    public convenience init(
         configuration: Configuration,
         logger: Logger = Logger(label: "tessera.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
     ) {
-        self.configuration = configuration
-        self.logger = logger
-        self.client = PostgresClient(
+        let client = PostgresClient(
             configuration: configuration.endpoint.clientConfiguration(
                 maximumConnections: configuration.maximumConnections
             ),
             backgroundLogger: logger
         )
+        self.init(configuration: configuration, client: client, ownsClient: true, logger: logger)
+    }
+
+    /// A cache on `other`'s pool (several clients of one process, each its own lease owner, one set of
+    /// connections): `other`'s ``run()`` runs the pool; this one's ``run()`` prepares nothing but its own `LISTEN`.
+    public convenience init(
+        configuration: Configuration,
+        sharingPoolOf other: PostgresTokenCache,
+        logger: Logger = Logger(label: "tessera.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
+    ) {
+        self.init(configuration: configuration, client: other.client, ownsClient: false, logger: logger)
+    }
+
+    private init(configuration: Configuration, client: PostgresClient, ownsClient: Bool, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+        self.client = client
+        self.ownsClient = ownsClient
         switch configuration.clock {
         case .database: now = "now()"
         case .simulated: now = "(SELECT at FROM tessera_clock WHERE id = 1)"
@@ -62,7 +80,7 @@ public final class PostgresTokenCache: SharedTokenCache, Service {
     /// reconnect every waiter re-reads) and removes expired rows, until graceful shutdown or cancellation.
     public func run() async throws {
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.client.run() }
+            if ownsClient { group.addTask { await self.client.run() } }
             group.addTask {
                 try? await cancelWhenGracefulShutdown {
                     await self.prepareSchema()

@@ -82,4 +82,57 @@ struct CLICacheTests {
             #expect(!errors.contains(canary), "stderr: \(errors)")
         }
     }
+
+    @Test("tessera run restarted within the token's lifetime (daemon.json Cache section) sends 0 token requests")
+    func daemonRestart() async throws {
+        let postgres = try FleetCacheTests.server.get()
+        let url = try postgres.newDatabase()
+        let folder = NSTemporaryDirectory() + "tessera-run-cache-" + UUID().uuidString.prefix(8)
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let keyFile = folder + "/cache.keys"
+        try TokenCacheKeys.newKeyLine().write(toFile: keyFile, atomically: true, encoding: .utf8)
+        try await TestTokenServer.daemon().run { server in
+            let config: [String: Any] = [
+                "AzureAd": [
+                    "Instance": server.baseURL + "/", "TenantId": tenantID, "ClientId": daemonClientID,
+                    "ClientSecret": testSecret,
+                ],
+                "Cache": ["Url": url, "KeyFile": keyFile],
+                "Daemon": [
+                    "Jobs": [
+                        [
+                            "Name": "reports", "Url": server.baseURL + "/api/reports",
+                            "Scopes": ["api://reports/.default"], "Schedule": "every 1s",
+                            "Output": folder + "/out.jsonl",
+                        ]
+                    ]
+                ],
+            ]
+            let path = folder + "/daemon.json"
+            try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: path))
+            for run in 1...2 {
+                let before = server.requests.filter { $0.path.hasSuffix("/api/reports") }.count
+                let pid = try Peers.spawn(
+                    binary,
+                    ["run", "--config", path],
+                    output: folder + "/run\(run).out",
+                    errors: folder + "/run\(run).err"
+                )
+                // The job has run once it called the API (with a token: from the provider, or from PostgreSQL).
+                var called = false
+                for _ in 0..<600 where !called {
+                    called = server.requests.filter { $0.path.hasSuffix("/api/reports") }.count > before
+                    if !called { try await Task.sleep(for: .milliseconds(50)) }
+                }
+                kill(pid, SIGTERM)
+                let code = await Peers.waitForExit(pid, timeout: .seconds(30))
+                if code == nil { kill(pid, SIGKILL) }
+                let errors = (try? String(contentsOfFile: folder + "/run\(run).err", encoding: .utf8)) ?? ""
+                #expect(called, "run \(run) called the API; stderr: \(errors)")
+                #expect(!errors.contains(testSecret))
+            }
+            #expect(server.tokenRequests.count == 1, "the restarted daemon's token came from PostgreSQL")
+        }
+    }
 }

@@ -120,22 +120,37 @@ struct FleetProcessTests {
                     asked = requests(server, scope) == 1
                     if !asked { try await Task.sleep(for: .milliseconds(50)) }
                 }
+                let claimed = ContinuousClock.now
+                if !asked { kill(holder.pid, SIGKILL) }
                 try #require(asked, "the holder never asked: \(holder.errors)")
                 kill(holder.pid, SIGKILL)
                 _ = waitpid(holder.pid, nil, 0)
                 let followers = try (0..<2).map {
                     try start(server, cache: url, key: key, scopes: [scope], folder: folder, name: "follower-\($0)")
                 }
+                var secondRequestAt: ContinuousClock.Instant?
+                for _ in 0..<600 where secondRequestAt == nil {
+                    if requests(server, scope) >= 2 {
+                        secondRequestAt = .now
+                    } else {
+                        try await Task.sleep(for: .milliseconds(50))
+                    }
+                }
                 for follower in followers {
                     #expect(await finish(follower) == 0, "stderr: \(follower.errors)")
                     #expect(follower.lines.contains { $0["source"] != nil }, "a token: \(follower.lines)")
                 }
+                let sources = followers.flatMap { $0.lines }.compactMap { $0["source"] }
+                #expect(sources.filter { $0 == "identityProvider" }.count == 1, "one follower fetched: \(sources)")
                 #expect(requests(server, scope) == 2, "the dead holder's request and one follower's, after its lease")
+                // The lease (2 × 2 s request timeout + 1 s retry delay + 5 s) held the followers back until it expired.
+                let waited = secondRequestAt.map { $0 - claimed } ?? .zero
+                #expect(waited >= .seconds(8), "the followers waited for the lease to expire: \(waited)")
             }
         }
     }
 
-    @Test("one process gets 429 Retry-After: 3; every process asks every 250 ms → none asks during it, then one")
+    @Test("one process gets 429 Retry-After: 5; every process asks every 250 ms → none asks during it, then one")
     func sharedRetryAfter() async throws {
         let url = try FleetCacheTests.server.get().newDatabase()
         let key = TokenCacheKeys.newKeyLine()
@@ -145,7 +160,7 @@ struct FleetProcessTests {
                 server.enqueue(
                     .init(
                         status: 429,
-                        headers: ["Content-Type": "application/json", "Retry-After": "3"],
+                        headers: ["Content-Type": "application/json", "Retry-After": "5"],
                         body: #"{"error":"temporarily_unavailable","error_description":"throttled"}"#
                     )
                 )
@@ -155,15 +170,20 @@ struct FleetProcessTests {
                         cache: url,
                         key: key,
                         scopes: [scope],
-                        rounds: 24,
+                        rounds: 32,
                         folder: folder,
                         name: "replica-\($0)"
                     )
                 }
                 for probe in probes { #expect(await finish(probe) == 0, "stderr: \(probe.errors)") }
-                let outcomes = probes.flatMap { $0.lines }.filter { $0["scope"] != nil }
-                #expect(outcomes.contains { $0["error"] == "throttled" }, "replicas failed fast while it was in force")
-                #expect(outcomes.filter { $0["source"] != nil }.count >= 4, "and got the token after it")
+                for probe in probes {
+                    let outcomes = probe.lines.filter { $0["scope"] != nil }
+                    #expect(
+                        outcomes.filter { $0["error"] == "throttled" }.count >= 8,
+                        "every replica failed fast, round after round, while it was in force: \(outcomes)"
+                    )
+                    #expect(outcomes.last?["source"] != nil, "and got the token after it: \(outcomes)")
+                }
                 #expect(requests(server, scope) == 2, "the throttled request, then one request from one replica")
             }
         }

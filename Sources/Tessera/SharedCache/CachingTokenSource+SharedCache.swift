@@ -42,7 +42,7 @@ extension CachingTokenSource {
             guard now < giveUpAt,
                 let entry = try await sharedCacheCall(sharedReadTimeout, { try await shared.read(name) })
             else { return try await fetch(key: key, request: request, fallback: true) }
-            if let entry, let token = entry.token, !entry.unreadable, isFresh(token, at: now) {
+            if let entry, let token = entry.token, isFresh(token, at: now) {
                 metrics.sharedHits.increment()
                 return storeShared(token, refreshAt: entry.refreshAt, key: key)
             }
@@ -142,7 +142,7 @@ extension CachingTokenSource {
                 replacingUnreadable: replacing
             )
         }
-        if published == nil {
+        if published != true {  // failed, timed out, or refused: fenced by the generation, so always harmless
             _ = try? await sharedCacheCall(policy.sharedCacheWriteTimeout) {
                 try await shared.release(name, lease: lease, failure: nil)
             }
@@ -165,7 +165,7 @@ extension CachingTokenSource {
         // No caller waits on a proactive refresh: a slow L2 gets the write timeout before this replica goes alone.
         guard let entry = try await sharedCacheCall(policy.sharedCacheWriteTimeout, { try await shared.read(name) })
         else { return nil }
-        if let entry, let token = entry.token, !entry.unreadable, token.expiresOn > current, isFresh(token, at: now) {
+        if let entry, let token = entry.token, token.expiresOn > current, isFresh(token, at: now) {
             metrics.sharedHits.increment()
             _ = storeShared(token, refreshAt: entry.refreshAt, key: key)
             return true

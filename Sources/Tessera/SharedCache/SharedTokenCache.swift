@@ -50,11 +50,12 @@ public protocol SharedTokenCache: Sendable {
 
 /// What a ``SharedTokenCache`` holds for one key.
 public struct SharedTokenCacheEntry: Sendable {
-    /// The token, when there is one and it could be read.
+    /// The token, when there is one that could be read (possibly from a row sealed under an earlier key).
     public var token: AccessToken?
     /// When the token is to be refreshed (the same point for every replica: jittered per entry, not per replica).
     public var refreshAt: Date?
-    /// The entry holds a token that could not be read here (another key, tampered, swapped): a miss to replace.
+    /// The entry to claim holds a token that could not be read here (tampered, swapped, a newer format): a claim must
+    /// replace it.
     public var unreadable: Bool
     /// How long another replica's live lease has left, on the cache's clock; `nil` when none is live.
     public var leaseRemaining: Duration?

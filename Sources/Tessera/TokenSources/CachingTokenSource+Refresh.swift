@@ -81,6 +81,22 @@ extension CachingTokenSource {
         if !queued { abandon(Refresh(key: key, request: request)) }
     }
 
+    /// Postpones `key`'s proactive refresh by a back-off step when its token is still good for more than twice the
+    /// expiry buffer; `false` when it is not (the refresh should go on now).
+    func postponeWhileUsable(_ key: Key) -> Bool {
+        let now = policy.now()
+        return state.withLock { state in
+            guard let entry = state.entries.peek(key),
+                now < entry.token.expiresOn.adding(.zero - policy.buffer(forLifetime: entry.token.lifetime) * 3)
+            else { return false }
+            _ = state.entries.update(key) { entry in
+                entry.refreshing = false
+                entry.nextAttemptAt = now.adding(policy.backoff(failures: 1, retryAfter: nil))
+            }
+            return true
+        }
+    }
+
     /// A refresh that will not run (hosting ended): the entry may be refreshed again.
     func abandon(_ refresh: Refresh) {
         state.withLock { _ = $0.entries.update(refresh.key) { $0.refreshing = false } }
@@ -97,6 +113,11 @@ extension CachingTokenSource {
                 // Not refreshed: another replica is refreshing, and this one looks again after a poll interval.
                 state.withLock { _ = $0.entries.update(key) { $0.refreshing = false } }
                 if refreshed { logger.debug("background refresh succeeded (through the shared cache)") }
+                return
+            }
+            if sharedCache != nil, postponeWhileUsable(key) {
+                // The shared cache did not answer, and the token has long to live: look again after a back-off
+                // rather than every replica refreshing on its own; near the expiry buffer this replica goes alone.
                 return
             }
             let token = try await upstreamToken(for: refresh.request)
