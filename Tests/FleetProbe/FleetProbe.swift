@@ -2,7 +2,8 @@
 // the given scopes, repeated in rounds; one JSON line per token (or error) on stdout. Configured by the environment:
 // PROBE_AUTHORITY (a Microsoft-style base URL), PROBE_TENANT, PROBE_CLIENT_ID, PROBE_SECRET, PROBE_CACHE (postgres
 // URL), PROBE_KEY (one base64 key), PROBE_SCOPES (comma-separated), PROBE_CALLERS (default 1), PROBE_ROUNDS (default 1),
-// PROBE_INTERVAL_MS (between rounds, default 250), PROBE_READ_TIMEOUT_MS (default 2000), PROBE_OWNER (lease owner).
+// PROBE_INTERVAL_MS (between rounds, default 250), PROBE_READ_TIMEOUT_MS (default 2000), PROBE_OWNER (lease owner),
+// PROBE_LISTEN (a direct URL for LISTEN when PROBE_CACHE is PgBouncer).
 import Foundation
 import Tessera
 import TesseraPostgres
@@ -28,6 +29,7 @@ struct FleetProbe {
             keys: try TokenCacheKeys(text: setting("PROBE_KEY"), source: "PROBE_KEY")
         )
         if let owner = environment["PROBE_OWNER"] { cacheConfiguration.leaseOwner = owner }
+        if let listen = environment["PROBE_LISTEN"], !listen.isEmpty { cacheConfiguration.listen = .url(listen) }
         let cache = PostgresTokenCache(configuration: cacheConfiguration)
         var configuration = ConfidentialClient.Configuration(
             clientID: setting("PROBE_CLIENT_ID"),

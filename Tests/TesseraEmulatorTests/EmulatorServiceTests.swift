@@ -15,6 +15,22 @@ struct EmulatorServiceTests {
         return options
     }()
 
+    /// Whether anything accepts TCP connections on the emulator's port (a stopped server refuses at once).
+    func listening(_ emulator: Emulator) -> Bool {
+        guard let port = URLComponents(string: emulator.baseURL)?.port else { return false }
+        let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
+        }
+    }
+
     /// Whether the emulator answers its discovery document.
     func answers(_ emulator: Emulator) async -> Bool {
         let url = emulator.baseURL + "/" + EmulatorFixture.contoso + "/v2.0/.well-known/openid-configuration"
@@ -44,7 +60,7 @@ struct EmulatorServiceTests {
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()  // run() returned, no error
         }
-        #expect(await !answers(emulator))
+        #expect(!listening(emulator), "the server stopped: its port refuses connections")
         await emulator.stop()  // idempotent: already stopped
     }
 
@@ -55,7 +71,7 @@ struct EmulatorServiceTests {
         #expect(await answers(emulator))
         run.cancel()
         await #expect(throws: CancellationError.self) { try await run.value }
-        #expect(await !answers(emulator))
+        #expect(!listening(emulator), "the server stopped: its port refuses connections")
         await emulator.stop()  // idempotent: already stopped
     }
 }

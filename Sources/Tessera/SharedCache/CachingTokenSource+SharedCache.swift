@@ -6,11 +6,10 @@ import TesseraJOSE
 struct SharedCacheUnavailable: Error {}
 
 extension CachingTokenSource {
-    /// How long a lease lasts: what the holder's fetch may take — two attempts (the foreground retry) of the
-    /// token-request timeout and the delay between them — plus 5 s.
-    var leaseDuration: Duration {
-        (policy.requestTimeout ?? .seconds(60)) * 2 + policy.foregroundRetryDelay + .seconds(5)
-    }
+    /// How long a lease lasts: the token-request timeout plus 5 s. A holder whose foreground retry runs past it may
+    /// see another replica fetch too — two valid tokens, the later one kept (the publish is conditional): a lease is
+    /// for efficiency, not correctness.
+    var leaseDuration: Duration { (policy.requestTimeout ?? .seconds(60)) + .seconds(5) }
 
     /// The read timeout: ``TokenCachePolicy/sharedCacheReadTimeout``, except for the first call (the cache connects and
     /// prepares its schema meanwhile), which gets the write timeout, so that a process's first miss can use it; after
@@ -20,8 +19,9 @@ extension CachingTokenSource {
             ? policy.sharedCacheReadTimeout : max(policy.sharedCacheReadTimeout, policy.sharedCacheWriteTimeout)
     }
 
-    /// The shared-cache key of an L1 key (``cacheKey(for:)``'s spelling).
-    func sharedKey(_ key: Key) -> String { "\(partition)|\(key.tenant)|\(key.scopes)" }
+    /// The shared-cache key of an L1 key: ``cacheKey(for:)`` and the token type (bearer; a certificate-bound token
+    /// will add its certificate's `x5t#S256`).
+    func sharedKey(_ key: Key) -> String { "\(partition)|\(key.tenant)|\(key.scopes)|bearer" }
 
     /// The cold miss with a second-level cache: its fresh token, else the token this replica fetches under the key's
     /// lease, else the token another replica publishes while this one waits (at most until that lease expires, then it
