@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test command (README; .ci/run calls it). On a fresh Debian machine it installs what the suites need:
-# Glewlwyd, sqlite3, openssl, curl, python3-venv (apt) and the pinned Python peers (a venv in .venv); then it builds,
+# Glewlwyd, sqlite3, openssl, curl, python3-venv, postgresql-15, pgbouncer (apt) and the pinned Python peers (a venv in .venv); then it builds,
 # lints (swift format), exports the built binary's path for tests that run a process, and runs each test target.
 # Every phase prints its wall time, so a regression shows in CI's log.
 # No test builds or runs `swift`: `swift test` holds the build lock (BRIEF §9).
