@@ -162,30 +162,24 @@ extension PostgresTokenCache {
             self.database = components.path.split(separator: "/").first.map(String.init)
         }
 
-        /// libpq's `prefer` and `require`: encrypted, the server not verified.
-        static var unverified: TLSConfiguration {
+        /// The TLS settings of the mode, as libpq: `prefer` and `require` encrypt without verifying the server,
+        /// `verify-ca` verifies its chain against the system roots, `verify-full` its host name too; `required`:
+        /// no plain-text fallback. `nil`: no TLS.
+        var tlsSettings: (configuration: TLSConfiguration, required: Bool)? {
             var configuration = TLSConfiguration.makeClientConfiguration()
-            configuration.certificateVerification = .none
-            return configuration
-        }
-
-        /// libpq's `verify-ca` (the chain against the system roots) and `verify-full` (and the host name).
-        static func verified(hostname: Bool) -> TLSConfiguration {
-            var configuration = TLSConfiguration.makeClientConfiguration()
-            configuration.certificateVerification = hostname ? .fullVerification : .noHostnameVerification
-            return configuration
+            switch tls {
+            case .disable: return nil
+            case .prefer, .require: configuration.certificateVerification = .none
+            case .verifyCA: configuration.certificateVerification = .noHostnameVerification
+            case .verifyFull: configuration.certificateVerification = .fullVerification
+            }
+            return (configuration, tls != .prefer)
         }
 
         /// The pool's configuration.
         func clientConfiguration(maximumConnections: Int) -> PostgresClient.Configuration {
-            let tls: PostgresClient.Configuration.TLS
-            switch self.tls {
-            case .disable: tls = .disable
-            case .prefer: tls = .prefer(Self.unverified)
-            case .require: tls = .require(Self.unverified)
-            case .verifyCA: tls = .require(Self.verified(hostname: false))
-            case .verifyFull: tls = .require(Self.verified(hostname: true))
-            }
+            let tls: PostgresClient.Configuration.TLS =
+                tlsSettings.map { $0.required ? .require($0.configuration) : .prefer($0.configuration) } ?? .disable
             var configuration = PostgresClient.Configuration(
                 host: host,
                 port: port,
@@ -201,13 +195,10 @@ extension PostgresTokenCache {
 
         /// A single connection's configuration (the `LISTEN` connection).
         func connectionConfiguration() throws -> PostgresConnection.Configuration {
-            let tls: PostgresConnection.Configuration.TLS
-            switch self.tls {
-            case .disable: tls = .disable
-            case .prefer: tls = .prefer(try NIOSSLContext(configuration: Self.unverified))
-            case .require: tls = .require(try NIOSSLContext(configuration: Self.unverified))
-            case .verifyCA: tls = .require(try NIOSSLContext(configuration: Self.verified(hostname: false)))
-            case .verifyFull: tls = .require(try NIOSSLContext(configuration: Self.verified(hostname: true)))
+            var tls = PostgresConnection.Configuration.TLS.disable
+            if let settings = tlsSettings {
+                let context = try NIOSSLContext(configuration: settings.configuration)
+                tls = settings.required ? .require(context) : .prefer(context)
             }
             var configuration = PostgresConnection.Configuration(
                 host: host,
