@@ -57,6 +57,7 @@ let package = Package(
             name: "Tessera",
             dependencies: [
                 "TesseraJOSE",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -257,6 +258,7 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -340,6 +342,7 @@ let package = Package(
             dependencies: [
                 "TesseraDaemon",
                 "Tessera",
+                "TesseraJOSE",
                 "TesseraEmulator",
                 "TesseraTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

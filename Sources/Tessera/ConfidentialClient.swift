@@ -117,6 +117,8 @@ public final class ConfidentialClient: TokenSource, Service {
             upstream: identityProvider,
             defaultTenant: configuration.authority.defaultTenant,
             partition: "\(configuration.authority.cacheIdentity)|\(clientID)|\(configuration.credential.identity)",
+            sharedPartition: "\(configuration.authority.cacheIdentity)|\(clientID)|"
+                + configuration.credential.sharedCacheIdentity,
             policy: policy,
             sharedCache: configuration.sharedCache,
             logger: logger,

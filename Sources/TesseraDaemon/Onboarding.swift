@@ -20,31 +20,57 @@ public struct Onboarding: Sendable {
     public let redirectURI: String
     /// Where onboarded tenants are recorded.
     public let registry: TenantRegistry
-    /// Proves consent in a tenant, e.g. by getting an app token there; throwing refuses the tenant.
-    let verify: @Sendable (String) async throws -> Void
+    /// Proves consent in a tenant by getting an app token there (its `tid` claim, when it has one, must name the
+    /// tenant being onboarded); throwing refuses the tenant.
+    let verify: @Sendable (String) async throws -> AccessToken
     let pending = PendingStates()
+    let limits: OnboardingLimits
     static let cookie = "tessera_onboarding"
 
-    /// Onboarding for app `clientID` in `cloud`; `verify` proves consent before a tenant is added to `registry`.
+    /// Onboarding for app `clientID` in `cloud`; `verify` proves consent — an app token in the tenant — before a
+    /// tenant is added to `registry`.
     public init(
         clientID: String,
         cloud: AzureCloud,
         redirectURI: String,
         registry: TenantRegistry,
-        verify: @escaping @Sendable (String) async throws -> Void
+        verify: @escaping @Sendable (String) async throws -> AccessToken
+    ) {
+        self.init(
+            clientID: clientID,
+            cloud: cloud,
+            redirectURI: redirectURI,
+            registry: registry,
+            limits: .init(),
+            verify
+        )
+    }
+
+    init(
+        clientID: String,
+        cloud: AzureCloud,
+        redirectURI: String,
+        registry: TenantRegistry,
+        limits: OnboardingLimits,
+        _ verify: @escaping @Sendable (String) async throws -> AccessToken
     ) {
         self.clientID = clientID
         self.cloud = cloud
         self.redirectURI = redirectURI
         self.registry = registry
+        self.limits = limits
         self.verify = verify
     }
 
-    func register(on router: Router<BasicRequestContext>, logger: Logger) {
-        router.get("onboarding/start") { request, _ -> Response in
-            let tenant = request.uri.queryParameters.get("tenant") ?? "organizations"
-            let state = pending.issue()
+    /// `/onboarding/start` and `/onboarding/callback`. Both are rate-limited (per client address and overall: 429);
+    /// answers carry fixed messages — what went wrong in detail goes to the log.
+    func register(on router: Router<OperatorRequestContext>, logger: Logger) {
+        router.get("onboarding/start") { request, context -> Response in
+            guard limits.admit(Self.address(context)) else { return Self.tooMany() }
+            let tenant: String
             do {
+                tenant = try FormEncoding.decode(request.uri.query ?? "")["tenant"] ?? "organizations"
+                let state = pending.issue(tenant: tenant)
                 let url = try AdminConsent.url(
                     tenant: tenant,
                     clientID: clientID,
@@ -56,58 +82,143 @@ public struct Onboarding: Sendable {
                 let cookie = "\(Self.cookie)=\(state); Path=/onboarding; Max-Age=900; HttpOnly; SameSite=Lax\(secure)"
                 return Response(status: .found, headers: [.location: url, .setCookie: cookie])
             } catch {
-                return Self.json(.badRequest, ["error": "invalid_request", "message": "\(error)"])
+                logger.info("onboarding start refused", metadata: ["error": "\(error)"])
+                return Self.json(.badRequest, Self.invalidRequest)
             }
         }
-        router.get("onboarding/callback") { request, _ -> Response in
-            let query = FormEncoding.decode(request.uri.query ?? "")
-            let browser = Self.cookieValue(request.headers[values: .cookie], name: Self.cookie)
-            guard let state = query["state"], state == browser, pending.consume(state) else {
-                return Self.json(
-                    .badRequest,
-                    [
-                        "error": "invalid_state",
-                        "message":
-                            "unknown, expired or foreign state: start again at /onboarding/start in this browser",
-                    ]
-                )
-            }
-            do {
-                switch try AdminConsent.parse(
-                    redirect: "\(redirectURI)?\(request.uri.query ?? "")",
-                    expectedState: state
-                ) {
-                case .granted(let tenant, _):
-                    do {
-                        try await verify(tenant)
-                    } catch {
-                        logger.warning(
-                            "onboarding refused: no token in the tenant",
-                            metadata: ["tenant": "\(tenant)", "error": "\(error)"]
-                        )
-                        return Self.json(
-                            .badRequest,
-                            [
-                                "error": "consent_not_confirmed",
-                                "message": "no app token could be had in tenant \(tenant): \(error)",
-                            ]
-                        )
-                    }
-                    let added = try registry.add(tenant)
-                    logger.notice("tenant onboarded", metadata: ["tenant": "\(tenant)", "new": "\(added)"])
-                    return Self.json(.ok, ["tenant": tenant, "status": added ? "onboarded" : "already onboarded"])
-                case .denied(let error, let description, _):
-                    logger.warning("admin consent denied", metadata: ["error": "\(error)"])
-                    return Self.json(
-                        .badRequest,
-                        ["error": error, "message": description ?? "consent was not granted"]
-                    )
-                }
-            } catch {
-                return Self.json(.badRequest, ["error": "invalid_request", "message": "\(error)"])
-            }
+        router.get("onboarding/callback") { request, context -> Response in
+            guard limits.admit(Self.address(context)) else { return Self.tooMany() }
+            return await callback(request, logger: logger)
         }
     }
+
+    /// The callback, once admitted: the state, Entra's answer, the tenant asked for, then the token that proves it.
+    func callback(_ request: Request, logger: Logger) async -> Response {
+        let query: [String: String]
+        do {
+            query = try FormEncoding.decode(request.uri.query ?? "")
+        } catch {
+            logger.info("onboarding callback refused", metadata: ["error": "\(error)"])
+            return Self.json(.badRequest, Self.invalidRequest)
+        }
+        let browser = Self.cookieValue(request.headers[values: .cookie], name: Self.cookie)
+        guard let state = query["state"], state == browser, let asked = pending.consume(state) else {
+            return Self.json(
+                .badRequest,
+                [
+                    "error": "invalid_state",
+                    "message": "unknown, expired or foreign state: start again at /onboarding/start in this browser",
+                ]
+            )
+        }
+        let tenant: String
+        do {
+            switch try AdminConsent.parse(redirect: "\(redirectURI)?\(request.uri.query ?? "")", expectedState: state) {
+            case .granted(let granted, _):
+                tenant = granted
+            case .denied(let error, let description, _):
+                logger.warning(
+                    "admin consent denied",
+                    metadata: ["error": "\(error)", "description": "\(description ?? "")"]
+                )
+                return Self.json(
+                    .badRequest,
+                    ["error": "consent_denied", "message": "the administrator did not grant consent"]
+                )
+            }
+        } catch {
+            logger.info("onboarding callback refused", metadata: ["error": "\(error)"])
+            return Self.json(.badRequest, Self.invalidRequest)
+        }
+        guard let proveIn = Self.tenantToProve(asked: asked, granted: tenant) else {
+            logger.warning(
+                "onboarding refused: consent came from another tenant",
+                metadata: ["asked": "\(asked)", "granted": "\(tenant)"]
+            )
+            return Self.json(.badRequest, Self.mismatch)
+        }
+        guard !limits.recentlyFailed(proveIn), !limits.recentlyFailed(tenant) else {
+            logger.info("onboarding refused: the tenant failed recently", metadata: ["tenant": "\(tenant)"])
+            return Self.json(.badRequest, Self.notConfirmed)
+        }
+        do {
+            let token = try await verify(proveIn)
+            if let issuedIn = Self.tenantClaim(token.token), issuedIn.lowercased() != tenant.lowercased() {
+                logger.warning(
+                    "onboarding refused: the token is for another tenant",
+                    metadata: ["asked": "\(asked)", "granted": "\(tenant)", "tid": "\(issuedIn)"]
+                )
+                return Self.json(.badRequest, Self.mismatch)
+            }
+        } catch {
+            limits.failed(proveIn)
+            limits.failed(tenant)
+            logger.warning(
+                "onboarding refused: no token in the tenant",
+                metadata: ["tenant": "\(tenant)", "error": "\(error)"]
+            )
+            return Self.json(.badRequest, Self.notConfirmed)
+        }
+        do {
+            let added = try registry.add(tenant)
+            logger.notice("tenant onboarded", metadata: ["tenant": "\(tenant)", "new": "\(added)"])
+            return Self.json(.ok, ["tenant": tenant, "status": added ? "onboarded" : "already onboarded"])
+        } catch {
+            logger.error("onboarding: the tenant registry cannot be written", metadata: ["error": "\(error)"])
+            return Self.json(
+                .internalServerError,
+                ["error": "server_error", "message": "the tenant could not be recorded: see the daemon's log"]
+            )
+        }
+    }
+
+    /// The tenant to get the proving token in: the granted one when any was asked for (`organizations`, `common`);
+    /// when a tenant ID was asked for, it must be the granted one; a domain name is proven by name (its token's `tid`
+    /// must then be the granted tenant). `nil`: consent came from another tenant than asked.
+    static func tenantToProve(asked: String, granted: String) -> String? {
+        switch asked.lowercased() {
+        case "organizations", "common": return granted
+        case granted.lowercased(): return granted
+        default: return UUID(uuidString: asked) == nil ? asked : nil
+        }
+    }
+
+    /// The `tid` claim of a JWT access token (read, not verified: it just came from the identity provider over TLS),
+    /// or `nil` when the token is not a JWT or has none.
+    static func tenantClaim(_ token: String) -> String? {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, let bytes = Base64URL.decode(parts[1]),
+            let claims = try? StrictJSON.parseObject(bytes)
+        else { return nil }
+        return claims["tid"]?.stringValue
+    }
+
+    static func address(_ context: OperatorRequestContext) -> String {
+        context.remoteAddress?.ipAddress ?? "unknown"
+    }
+
+    static func tooMany() -> Response {
+        var response = json(
+            .tooManyRequests,
+            ["error": "too_many_requests", "message": "too many onboarding requests: try again in a minute"]
+        )
+        response.headers[.retryAfter] = "60"
+        return response
+    }
+
+    static let invalidRequest = [
+        "error": "invalid_request", "message": "the request cannot be read: start again at /onboarding/start",
+    ]
+    static let mismatch = [
+        "error": "tenant_mismatch",
+        "message": "consent was granted in another tenant than onboarding started for: start again for that tenant",
+    ]
+    static let notConfirmed = [
+        "error": "consent_not_confirmed",
+        "message":
+            "consent could not be confirmed with an app token in the tenant: check that an administrator granted it, "
+            + "then start again in a few minutes",
+    ]
 
     static func cookieValue(_ headers: [String], name: String) -> String? {
         for header in headers {

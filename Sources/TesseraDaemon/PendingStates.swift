@@ -6,24 +6,33 @@ import Synchronization
 import Tessera
 import TesseraJOSE
 
-/// `state` values handed out by `/onboarding/start`: single use, valid 15 minutes, at most 1,000 pending.
+/// `state` values handed out by `/onboarding/start`, each with the tenant asked for there: single use, valid 15
+/// minutes, at most 1,000 pending.
 final class PendingStates: Sendable {
-    private let states = Mutex<[String: Date]>([:])
+    struct Pending {
+        let tenant: String
+        let expiry: Date
+    }
 
-    func issue(now: Date = Date()) -> String {
+    private let states = Mutex<[String: Pending]>([:])
+
+    func issue(tenant: String, now: Date = Date()) -> String {
         let state = UUID().uuidString.lowercased()
         states.withLock { states in
-            states = states.filter { $0.value > now }
-            if states.count >= 1000, let oldest = states.min(by: { $0.value < $1.value })?.key { states[oldest] = nil }
-            states[state] = now.addingTimeInterval(900)
+            states = states.filter { $0.value.expiry > now }
+            if states.count >= 1000, let oldest = states.min(by: { $0.value.expiry < $1.value.expiry })?.key {
+                states[oldest] = nil
+            }
+            states[state] = Pending(tenant: tenant, expiry: now.addingTimeInterval(900))
         }
         return state
     }
 
-    func consume(_ state: String, now: Date = Date()) -> Bool {
+    /// The tenant `state` was issued for, once; `nil` when unknown, used or expired.
+    func consume(_ state: String, now: Date = Date()) -> String? {
         states.withLock { states in
-            guard let expiry = states.removeValue(forKey: state) else { return false }
-            return expiry > now
+            guard let pending = states.removeValue(forKey: state), pending.expiry > now else { return nil }
+            return pending.tenant
         }
     }
 }

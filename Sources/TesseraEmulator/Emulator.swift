@@ -39,6 +39,11 @@ public final class Emulator: Sendable {
         public var faults: [Fault] = []
         /// Write the directory to `<state>/directory.json` (0600) after every admin change. Default `true`.
         public var persistDirectory = true
+        /// Grant admin consent on the GET of `/{tenant}/adminconsent` itself, as before the consent page existed: for
+        /// scripts and demos that drive consent with a plain HTTP client. Off, a GET shows the consent page and only
+        /// its Accept form (or a POST with the admin key) grants — a web page the administrator visits cannot grant
+        /// it behind their back. Default `false`.
+        public var autoConsent = false
         /// The defaults: HTTPS on a free loopback port, a temporary state folder, 3599 s tokens, a random admin key and
         /// identity secret.
         public init() {}
@@ -119,8 +124,17 @@ public final class Emulator: Sendable {
             ?? Base64URL.encode((0..<32).map { _ in UInt8.random(in: 0...255) })
         let faults = FaultInjector(options.faults)
         let router = Router(context: EmulatorRequestContext.self)
+        // First: a request under another name (DNS rebinding) gets 421 before anything else runs.
+        router.add(middleware: HostCheckMiddleware(defaultPort: options.https ? 443 : 80))
         router.add(middleware: FaultMiddleware(injector: faults))
         EmulatorRoutes(service: service, directory: directory, keys: keys, base: base).register(on: router)
+        AdminConsentRoutes(
+            directory: directory,
+            tokens: ConsentTokens(),
+            adminKey: adminKey,
+            autoConsent: options.autoConsent,
+            now: options.now
+        ).register(on: router)
         GraphRoutes(directory: directory, keys: keys, base: base, now: options.now).register(on: router)
         let identityHeader = options.identityHeader ?? Base64URL.encode((0..<24).map { _ in UInt8.random(in: 0...255) })
         ManagedIdentityRoutes(service: service, directory: directory, identityHeader: identityHeader).register(

@@ -5,8 +5,16 @@ import TesseraValidation
 
 /// Authenticates app-only callers: validates the `Authorization: Bearer` token and puts the caller on the context.
 /// RFC 6750 answers: no token → 401 with `WWW-Authenticate: Bearer realm="…"`; a bad token → 401
-/// `error="invalid_token"` with the reason code (never token material); a missing permission → 403
-/// `error="insufficient_scope"`; a malformed header → 400 `error="invalid_request"`. The scheme is case-insensitive.
+/// `error="invalid_token"`; a missing permission → 403 `error="insufficient_scope"`; a malformed header → 400
+/// `error="invalid_request"`. The scheme is case-insensitive.
+///
+/// The `error_description` (in the header and the JSON body) never carries token material, and names the reason only
+/// once the signature verified (``TokenRejection/Reason/isAfterSignature``: audience, lifetime, profile, app-only,
+/// caller, roles — claims the issuer vouched for, which tell the token's holder about its own token). A token refused
+/// before that — unparsable, a wrong issuer, a tenant not allowed, an unknown `kid`, a bad signature, unavailable
+/// keys — gets one neutral description, `The token is not valid.`, the same bytes whatever the reason: otherwise anyone
+/// could ask the API which tenants it allows and which key IDs exist. The reason and its explanation go to the
+/// request's logger: at `debug` before the signature (anyone can cause those), at `info` after it.
 public struct AppTokenMiddleware<Context: AppTokenContext>: RouterMiddleware {
     /// Validates each bearer token that the cache does not already hold.
     public let validator: any AccessTokenValidator
@@ -16,8 +24,11 @@ public struct AppTokenMiddleware<Context: AppTokenContext>: RouterMiddleware {
     public let cache: ValidatedTokenCache?
     /// Largest `Authorization` header accepted. Default 16 KiB.
     public var maximumHeaderBytes = 16 * 1024
+    /// Whose acceptance the cache records: the ``TokenValidator``'s identity, else one of this middleware's own.
+    let partition: UInt64
 
-    /// Validates with `validator`, names `realm` in challenges and keeps accepted tokens in `cache` (`nil`: none).
+    /// Validates with `validator`, names `realm` in challenges and keeps accepted tokens in `cache` (`nil`: none),
+    /// which other middlewares may share: its entries are keyed by validator.
     public init(
         validator: any AccessTokenValidator,
         realm: String = "api",
@@ -26,7 +37,11 @@ public struct AppTokenMiddleware<Context: AppTokenContext>: RouterMiddleware {
         self.validator = validator
         self.realm = realm
         self.cache = cache
+        self.partition = (validator as? TokenValidator)?.identity ?? ValidatorIdentity.next()
     }
+
+    /// The `error_description` of every token refused before its signature verified.
+    static var unverifiedDescription: String { "The token is not valid." }
 
     /// Validates the bearer token and passes the request on with the caller on the context; otherwise answers with the
     /// RFC 6750 response (400, 401 or 403) without calling `next`.
@@ -55,12 +70,28 @@ public struct AppTokenMiddleware<Context: AppTokenContext>: RouterMiddleware {
         do {
             context.appToken = try await validate(token)
         } catch {
+            let verified = error.reason.isAfterSignature
+            if verified {
+                context.logger.info(
+                    "bearer token rejected",
+                    metadata: [
+                        "tessera.reason": .string(error.reason.code), "tessera.explanation": .string(error.explanation),
+                    ]
+                )
+            } else {
+                context.logger.debug(
+                    "bearer token rejected before its signature verified",
+                    metadata: [
+                        "tessera.reason": .string(error.reason.code), "tessera.explanation": .string(error.explanation),
+                    ]
+                )
+            }
             let status: HTTPResponse.Status = error.reason.isAuthorization ? .forbidden : .unauthorized
             return Self.challenge(
                 status,
                 realm: realm,
                 error: error.reason.isAuthorization ? "insufficient_scope" : "invalid_token",
-                description: error.reason.code
+                description: verified ? error.reason.code : Self.unverifiedDescription
             )
         }
         return try await next(request, context)
@@ -68,7 +99,7 @@ public struct AppTokenMiddleware<Context: AppTokenContext>: RouterMiddleware {
 
     func validate(_ token: String) async throws(TokenRejection) -> ValidatedToken {
         guard let cache else { return try await validator.validate(token) }
-        let key = ValidatedTokenCache.key(token)
+        let key = ValidatedTokenCache.key(token, validator: partition)
         let generation = validator.keyGeneration
         if let hit = cache.lookup(key, now: validator.now(), generation: generation) { return hit }
         let validated = try await validator.validate(token)

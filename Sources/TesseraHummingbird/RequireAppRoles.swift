@@ -4,6 +4,7 @@ import Hummingbird
 import TesseraValidation
 
 /// A per-route role requirement after ``AppTokenMiddleware``: 403 `insufficient_scope` when the caller lacks it.
+/// Roles are compared by their UTF-8 bytes (``ValidatedToken/hasRole(_:)``), not by Unicode canonical equivalence.
 public struct RequireAppRoles<Context: AppTokenContext>: RouterMiddleware {
     /// The roles required of the caller (every one or any one, per ``all``).
     public let roles: Set<String>
@@ -28,9 +29,11 @@ public struct RequireAppRoles<Context: AppTokenContext>: RouterMiddleware {
         context: Context,
         next: (Request, Context) async throws -> Response
     ) async throws -> Response {
-        let granted = context.appToken?.roles ?? []
-        let satisfied = all ? roles.isSubset(of: granted) : !roles.isDisjoint(with: granted)
-        guard context.appToken != nil, satisfied else {
+        let satisfied =
+            context.appToken.map { token in
+                all ? roles.allSatisfy(token.hasRole) : roles.contains(where: token.hasRole)
+            } ?? false
+        guard satisfied else {
             return AppTokenMiddleware<Context>.challenge(
                 .forbidden,
                 realm: realm,

@@ -26,16 +26,67 @@ package enum FormEncoding {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// Decodes a form body; a repeated name keeps its last value.
-    package static func decode(_ body: String) -> [String: String] {
+    /// Why a form body cannot be read: the field and what is wrong with it.
+    package struct DecodingError: Error, CustomStringConvertible {
+        /// The field's name as far as it could be read (`nil` when the name itself is malformed).
+        package let field: String?
+        /// What is wrong, as a sentence fragment: "has a malformed percent-escape (%ZZ)".
+        package let reason: String
+
+        package var description: String {
+            "the form field \(field.map { "'\($0)'" } ?? "name") \(reason): send it form-encoded (RFC 6749 appendix B)"
+        }
+    }
+
+    /// Decodes a form body (or a URL query). A malformed escape (`%ZZ`, `%4`), bytes that are not UTF-8 once decoded,
+    /// and a name given twice (RFC 6749 §3.1: parameters must not be repeated) are errors, never an empty or a
+    /// last-wins value. Empty pairs (`a=1&&b=2`) are skipped.
+    package static func decode(_ body: String) throws(DecodingError) -> [String: String] {
         var form: [String: String] = [:]
         for pair in body.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decode(_ text: Substring) -> String {
-                text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
+            guard let name = component(decoding: parts[0]) else {
+                throw DecodingError(field: nil, reason: "has a malformed percent-escape in its name")
             }
-            form[decode(parts[0])] = parts.count > 1 ? decode(parts[1]) : ""
+            let value = parts.count > 1 ? component(decoding: parts[1]) : ""
+            guard let value else {
+                throw DecodingError(field: name, reason: "has a malformed percent-escape or is not UTF-8")
+            }
+            guard form.updateValue(value, forKey: name) == nil else {
+                throw DecodingError(field: name, reason: "is given more than once")
+            }
         }
         return form
+    }
+
+    /// One form-encoded component decoded (`+` is a space), or `nil` when an escape is malformed or the bytes are not
+    /// UTF-8.
+    package static func component(decoding text: Substring) -> String? {
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(text.utf8.count)
+        var iterator = text.utf8.makeIterator()
+        while let byte = iterator.next() {
+            switch byte {
+            case UInt8(ascii: "+"):
+                bytes.append(UInt8(ascii: " "))
+            case UInt8(ascii: "%"):
+                guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else {
+                    return nil
+                }
+                bytes.append(high << 4 | low)
+            default:
+                bytes.append(byte)
+            }
+        }
+        return String(validating: bytes, as: UTF8.self)
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
     }
 }

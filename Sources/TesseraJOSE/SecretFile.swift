@@ -31,75 +31,10 @@ package enum SecretFile {
         to path: String,
         replacing: Bool = true
     ) throws(SecretFileError) {
-        let (folder, name) = split(path)
-        guard !name.isEmpty else { throw SecretFileError(path: path, "is not a file name") }
-        let temporary = folder + "/." + name + ".tmp-" + UUID().uuidString.prefix(8)
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else {
-            throw SecretFileError(
-                path: path,
-                "cannot create a file in '\(folder)' (\(Self.reason())): check the folder exists and is yours"
-            )
-        }
-        var done = false
-        defer {
-            if !done {
-                close(descriptor)
-                unlink(temporary)
-            }
-        }
-        var status = stat()
-        guard fstat(descriptor, &status) == 0 else {
-            throw SecretFileError(path: path, "cannot check the new file's mode (\(Self.reason()))")
-        }
-        let mode = status.st_mode & 0o777
-        guard mode == 0o600 else {
-            let reason =
-                mode & ~0o600 != 0
-                ? "this filesystem does not keep Unix file modes (a new file shows mode \(String(mode, radix: 8))): "
-                    + "keep secrets on a Linux filesystem"
-                : "a new file gets mode \(String(mode, radix: 8)), not 600, under this umask: run with a umask such as 077 or 022"
-            throw SecretFileError(path: path, reason)
-        }
-        let data = Array(bytes)
-        var offset = 0
-        while offset < data.count {
-            let written = data[offset...].withUnsafeBytes { systemWrite(descriptor, $0.baseAddress, $0.count) }
-            if written < 0, errno == EINTR { continue }
-            guard written > 0 else { throw SecretFileError(path: path, "cannot write (\(Self.reason()))") }
-            offset += written
-        }
-        guard fsync(descriptor) == 0 else { throw SecretFileError(path: path, "cannot flush (\(Self.reason()))") }
-        done = true
-        guard close(descriptor) == 0 else {
-            unlink(temporary)
-            throw SecretFileError(path: path, "cannot close (\(Self.reason()))")
-        }
-        if replacing {
-            guard rename(temporary, path) == 0 else {
-                let reason = Self.reason()
-                unlink(temporary)
-                throw SecretFileError(path: path, "cannot replace it (\(reason))")
-            }
-        } else {
-            let linked = link(temporary, path) == 0
-            let failure = errno
-            let reason = Self.reason()
-            unlink(temporary)
-            guard linked else {
-                throw SecretFileError(
-                    path: path,
-                    failure == EEXIST ? "exists already: it is never replaced" : "cannot create it (\(reason))"
-                )
-            }
-        }
-        let folderDescriptor = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if folderDescriptor >= 0 {
-            _ = fsync(folderDescriptor)
-            close(folderDescriptor)
-        }
+        let writer = try SecretFileWriter(path: path, replacing: replacing)
+        try writer.append(bytes)
+        try writer.commit()
     }
-
     /// Makes `path` a private folder: created with mode 0700 when missing (missing parents too); an existing one must
     /// be a real folder (not a symlink) owned by this user and not writable by group or others, and so must every
     /// folder above it (root's, or writable by others only with the sticky bit, as `/tmp`) — else another local user
@@ -177,7 +112,7 @@ package enum SecretFile {
         return (folder.isEmpty ? "/" : folder, String(path[path.index(after: slash)...]))
     }
 
-    private static func reason() -> String { String(cString: strerror(errno)) }
+    static func reason() -> String { String(cString: strerror(errno)) }
 }
 
 /// A secret file or private folder that could not be written or trusted: names the path, what was found and the fix.
@@ -194,4 +129,102 @@ package struct SecretFileError: Error, CustomStringConvertible {
 
     /// `'<path>': <reason>`.
     package var description: String { "'\(path)': \(reason)" }
+}
+
+/// A secret file written in pieces (a job's output page by page, so memory stays bounded): the temporary file is
+/// created as ``SecretFile/write(_:to:replacing:)`` creates it (0600, `O_CREAT|O_EXCL|O_NOFOLLOW`, mode checked),
+/// ``append(_:)`` adds bytes, ``commit()`` flushes and renames (or links) it into place. A writer dropped without a
+/// commit removes its temporary file: the target keeps its old contents.
+package final class SecretFileWriter {
+    let path: String
+    let folder: String
+    let temporary: String
+    let replacing: Bool
+    private var descriptor: Int32
+
+    /// Creates the temporary file beside `path`.
+    package init(path: String, replacing: Bool = true) throws(SecretFileError) {
+        let (folder, name) = SecretFile.split(path)
+        guard !name.isEmpty else { throw SecretFileError(path: path, "is not a file name") }
+        self.path = path
+        self.folder = folder
+        self.replacing = replacing
+        self.temporary = folder + "/." + name + ".tmp-" + UUID().uuidString.prefix(8)
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw SecretFileError(
+                path: path,
+                "cannot create a file in '\(folder)' (\(SecretFile.reason())): check the folder exists and is yours"
+            )
+        }
+        self.descriptor = descriptor
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else {
+            throw SecretFileError(path: path, "cannot check the new file's mode (\(SecretFile.reason()))")
+        }
+        let mode = status.st_mode & 0o777
+        guard mode == 0o600 else {
+            let reason =
+                mode & ~0o600 != 0
+                ? "this filesystem does not keep Unix file modes (a new file shows mode \(String(mode, radix: 8))): "
+                    + "keep secrets on a Linux filesystem"
+                : "a new file gets mode \(String(mode, radix: 8)), not 600, under this umask: run with a umask such as 077 or 022"
+            throw SecretFileError(path: path, reason)
+        }
+    }
+
+    deinit {
+        if descriptor >= 0 {
+            close(descriptor)
+            unlink(temporary)
+        }
+    }
+
+    /// Appends `bytes` to the temporary file.
+    package func append(_ bytes: some Collection<UInt8>) throws(SecretFileError) {
+        guard descriptor >= 0 else { throw SecretFileError(path: path, "is already committed") }
+        let data = Array(bytes)
+        var offset = 0
+        while offset < data.count {
+            let written = data[offset...].withUnsafeBytes { systemWrite(descriptor, $0.baseAddress, $0.count) }
+            if written < 0, errno == EINTR { continue }
+            guard written > 0 else { throw SecretFileError(path: path, "cannot write (\(SecretFile.reason()))") }
+            offset += written
+        }
+    }
+
+    /// Flushes the file and puts it in place: renamed over the target, or linked when it must not replace one.
+    package func commit() throws(SecretFileError) {
+        guard descriptor >= 0 else { throw SecretFileError(path: path, "is already committed") }
+        guard fsync(descriptor) == 0 else { throw SecretFileError(path: path, "cannot flush (\(SecretFile.reason()))") }
+        let closed = close(descriptor) == 0
+        descriptor = -1
+        guard closed else {
+            unlink(temporary)
+            throw SecretFileError(path: path, "cannot close (\(SecretFile.reason()))")
+        }
+        if replacing {
+            guard rename(temporary, path) == 0 else {
+                let reason = SecretFile.reason()
+                unlink(temporary)
+                throw SecretFileError(path: path, "cannot replace it (\(reason))")
+            }
+        } else {
+            let linked = link(temporary, path) == 0
+            let failure = errno
+            let reason = SecretFile.reason()
+            unlink(temporary)
+            guard linked else {
+                throw SecretFileError(
+                    path: path,
+                    failure == EEXIST ? "exists already: it is never replaced" : "cannot create it (\(reason))"
+                )
+            }
+        }
+        let folderDescriptor = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if folderDescriptor >= 0 {
+            _ = fsync(folderDescriptor)
+            close(folderDescriptor)
+        }
+    }
 }

@@ -10,14 +10,17 @@ import Tessera
 ///
 /// ```swift
 /// let client = Client(serverURL: url, transport: AsyncHTTPClientTransport(),
-///                     middlewares: [BearerTokenMiddleware(tokenSource: confidentialClient,
-///                                                         scopes: ["api://reports/.default"])])
+///                     middlewares: [try BearerTokenMiddleware(tokenSource: confidentialClient,
+///                                                             scopes: ["api://reports/.default"],
+///                                                             serverURL: url)])
 /// ```
 public struct BearerTokenMiddleware: ClientMiddleware {
     let tokenSource: any TokenSource
     let scopes: [String]
     let tenant: String?
     let retry: APIRetryPolicy
+    /// The only origin tokens go to, when given.
+    let serverOrigin: String?
 
     /// - Parameters:
     ///   - tokenSource: where tokens come from, usually a ``Tessera/ConfidentialClient``. The middleware sends nothing
@@ -25,16 +28,25 @@ public struct BearerTokenMiddleware: ClientMiddleware {
     ///     (`AsyncHTTPClientTransport(configuration: .init(client: confidentialClient.httpClient))`).
     ///   - retry: how `429`/`503` answers are waited out — the same ``Tessera/APIRetryPolicy`` as
     ///     ``Tessera/DownstreamAPIClient``'s; past its bounds the answer goes to the caller. Default its defaults.
+    ///   - serverURL: the API's server URL (the generated client's): tokens go only to its origin. Whether given or
+    ///     not, a token goes only over `https` (or `http` to a loopback host), as ``Tessera/DownstreamAPIClient``'s;
+    ///     anything else fails with ``Tessera/DownstreamAPIError/Code/untrustedLink`` or `invalidRequest` before a
+    ///     token is asked for.
+    /// - Throws: ``Tessera/DownstreamAPIError`` when `serverURL` is not a URL a token may go to.
     public init(
         tokenSource: any TokenSource,
         scopes: [String],
         tenant: String? = nil,
-        retry: APIRetryPolicy = APIRetryPolicy()
-    ) {
+        retry: APIRetryPolicy = APIRetryPolicy(),
+        serverURL: URL? = nil
+    ) throws(DownstreamAPIError) {
         self.tokenSource = tokenSource
         self.scopes = scopes
         self.tenant = tenant
         self.retry = retry
+        self.serverOrigin = try serverURL.map { url throws(DownstreamAPIError) in
+            try DownstreamAPIClient.tokenOrigin(of: url.absoluteString)
+        }
     }
 
     /// Bodies up to this size are buffered so that a request can be sent again; a larger single-pass body is sent once.
@@ -49,6 +61,13 @@ public struct BearerTokenMiddleware: ClientMiddleware {
         operationID: String,
         next: @Sendable (HTTPRequest, HTTPBody?, URL) async throws -> (HTTPResponse, HTTPBody?)
     ) async throws -> (HTTPResponse, HTTPBody?) {
+        let origin = try DownstreamAPIClient.tokenOrigin(of: baseURL.absoluteString)
+        if let serverOrigin, origin != serverOrigin {
+            throw DownstreamAPIError(
+                .untrustedLink,
+                "\(operationID) would go to \(origin), not the API's origin \(serverOrigin); the token is not sent there"
+            )
+        }
         var body = body
         var replayable = true
         if let original = body, original.iterationBehavior == .single {

@@ -79,17 +79,7 @@ extension PostgresTokenCache {
             key: String?,
             environment: [String: String] = ProcessInfo.processInfo.environment
         ) throws(IdentityError) {
-            let keys: TokenCacheKeys
-            if let keyFile, !keyFile.isEmpty {
-                keys = try TokenCacheKeys.load(path: keyFile)
-            } else if let key, !key.isEmpty {
-                keys = try TokenCacheKeys(text: key, source: "TESSERA_TOKEN_CACHE_KEY")
-            } else {
-                throw IdentityError.invalidConfiguration(
-                    "the token cache \(Self.redact(url)) needs its encryption key: set TESSERA_TOKEN_CACHE_KEY_FILE "
-                        + "(one base64 32-byte key per line; `tessera cache key new --out FILE` writes one) or TESSERA_TOKEN_CACHE_KEY"
-                )
-            }
+            let keys = try TokenCacheKeys.fromSettings(keyFile: keyFile, key: key, for: Self.redact(url))
             try self.init(url: url, keys: keys, environment: environment)
             switch listen?.trimmingCharacters(in: .whitespaces) {
             case nil, "": self.listen = .cacheServer

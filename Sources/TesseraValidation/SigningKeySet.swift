@@ -9,6 +9,7 @@ import _CryptoExtras
 /// Where keys come from, cached: a JWKS URL (or one found by OIDC discovery) or fixed keys. Last-known-good keys
 /// survive a JWKS outage; keys are refreshed at least every ``refreshInterval``; an unknown `kid` causes at most one
 /// refresh per ``unknownKeyRefreshInterval`` (the validator asks only for tokens whose issuer and tenant passed).
+/// Keys are looked up by the `kid`'s bytes; a `kid` the JWKS publishes twice names no key (``JWKSParser``).
 public final class SigningKeySet: Sendable {
     enum Origin: Sendable {
         case fixed
@@ -18,7 +19,9 @@ public final class SigningKeySet: Sendable {
     }
 
     struct State {
-        var keys: [String: VerificationKey] = [:]
+        var keys: [ExactString: VerificationKey] = [:]
+        /// `kid`s the last parsed JWKS published more than once: no key is used for them.
+        var duplicateKids: Set<ExactString> = []
         var fetchedAt: Date?
         var lastUnknownKeyRefresh: Date?
         var lastAttempt: Date?
@@ -49,7 +52,8 @@ public final class SigningKeySet: Sendable {
         self.allowed = algorithms
         self.expectedIssuer = nil
         self.allowInsecureURL = false
-        self.state = Mutex(State(keys: try JWKSParser.parse(jwks, allowed: algorithms), fetchedAt: Date()))
+        let parsed = try JWKSParser.parseKeys(jwks, allowed: algorithms)
+        self.state = Mutex(State(keys: parsed.keys, duplicateKids: parsed.duplicateKids, fetchedAt: Date()))
         self.http = nil
         self.unknownKeyRefreshInterval = .seconds(300)
     }
@@ -124,11 +128,11 @@ public final class SigningKeySet: Sendable {
             case reject(TokenRejection)
             case fetch(VerificationKey?)
         }
+        let id = ExactString(kid)
         let decision: Decision = state.withLock { state in
-            let cached = state.keys[kid]
+            let cached = state.keys[id]
             if case .fixed = origin {
-                return cached.map { .use($0) }
-                    ?? .reject(TokenRejection(.unknownKey, "no key '\(kid.prefix(64))' in the configured key set"))
+                return cached.map { .use($0) } ?? .reject(Self.unknown(kid, state, "the configured key set"))
             }
             let stale = state.fetchedAt.map { now.timeIntervalSince($0) > refreshInterval.seconds } ?? true
             let attemptedRecently =
@@ -142,7 +146,7 @@ public final class SigningKeySet: Sendable {
                     state.lastUnknownKeyRefresh.map { now.timeIntervalSince($0) >= unknownKeyRefreshInterval.seconds }
                     ?? true
                 guard allowed, !attemptedRecently else {
-                    return .reject(TokenRejection(.unknownKey, "no key '\(kid.prefix(64))' in the issuer's key set"))
+                    return .reject(Self.unknown(kid, state, "the issuer's key set"))
                 }
                 state.lastUnknownKeyRefresh = now
                 return .fetch(nil)
@@ -170,9 +174,24 @@ public final class SigningKeySet: Sendable {
                 if let cached { return cached }
                 throw TokenRejection(.keysUnavailable, "the signing keys could not be fetched: \(error)")
             }
-            if let key = state.withLock({ $0.keys[kid] }) { return key }
-            throw TokenRejection(.unknownKey, "no key '\(kid.prefix(64))' in the issuer's key set")
+            let found = state.withLock { state -> Result<VerificationKey, TokenRejection> in
+                if let key = state.keys[id] { return .success(key) }
+                return .failure(Self.unknown(kid, state, "the issuer's key set"))
+            }
+            return try found.get()
         }
+    }
+
+    /// The rejection for a `kid` without a key in `state`, saying when the JWKS publishes it twice.
+    private static func unknown(_ kid: String, _ state: State, _ set: String) -> TokenRejection {
+        guard state.duplicateKids.contains(ExactString(kid)) else {
+            return TokenRejection(.unknownKey, "no key '\(kid.prefix(64))' in \(set)")
+        }
+        return TokenRejection(
+            .unknownKey,
+            "\(set) publishes kid '\(kid.prefix(64))' more than once, so no key is used for it; the issuer must give "
+                + "each key its own kid"
+        )
     }
 
     /// One fetch at a time; its result is stored by the fetch itself (so a late waiter cannot overwrite newer keys), an
@@ -211,24 +230,41 @@ public final class SigningKeySet: Sendable {
 
     /// One fetch; stores a non-empty set and moves the generation when the keys changed.
     private func fetchAndStore(now: Date) async throws {
-        let keys = try await fetch()
-        guard !keys.isEmpty else { throw TokenRejection(.keysUnavailable, "the key set has no usable keys") }
+        let parsed = try await fetch()
+        guard !parsed.keys.isEmpty else {
+            throw TokenRejection(
+                .keysUnavailable,
+                parsed.duplicateKids.isEmpty
+                    ? "the key set has no usable keys"
+                    : "the key set has no usable keys (kids published more than once are not used)"
+            )
+        }
+        /// Each key as its kid's bytes, a 0 and its DER: what must stay the same for cached tokens to stay valid.
+        func fingerprints(_ keys: [ExactString: VerificationKey]) -> Set<[UInt8]> {
+            Set(
+                keys.map { entry -> [UInt8] in
+                    var bytes = Array(entry.key.string.utf8)
+                    bytes.append(0)
+                    bytes.append(contentsOf: entry.value.publicKey.derRepresentation)
+                    return bytes
+                }
+            )
+        }
         let changed: Bool = state.withLock { state in
-            let changed =
-                Set(state.keys.map { "\($0.key):\($0.value.publicKey.derRepresentation.base64EncodedString())" })
-                != Set(keys.map { "\($0.key):\($0.value.publicKey.derRepresentation.base64EncodedString())" })
-            state.keys = keys
+            let changed = fingerprints(state.keys) != fingerprints(parsed.keys)
+            state.keys = parsed.keys
+            state.duplicateKids = parsed.duplicateKids
             state.fetchedAt = now
             return changed
         }
         if changed { generationCounter.add(1, ordering: .releasing) }
     }
 
-    private func fetch() async throws -> [String: VerificationKey] {
+    private func fetch() async throws -> JWKSParser.Keys {
         var url: String
         switch origin {
-        case .fixed: return state.withLock { $0.keys }
-        case .provider(let provider): return try JWKSParser.parse(try await provider(), allowed: allowed)
+        case .fixed: return state.withLock { JWKSParser.Keys(keys: $0.keys, duplicateKids: $0.duplicateKids) }
+        case .provider(let provider): return try JWKSParser.parseKeys(try await provider(), allowed: allowed)
         case .jwks(let jwks): url = try checked(jwks, what: "the JWKS URL")
         case .discovery(let discovery):
             let document = try StrictJSON.parseObject(try await get(try checked(discovery, what: "the discovery URL")))
@@ -245,7 +281,7 @@ public final class SigningKeySet: Sendable {
             }
             url = try checked(jwksURI, what: "the jwks_uri of \(discovery)")
         }
-        return try JWKSParser.parse(try await get(url), allowed: allowed)
+        return try JWKSParser.parseKeys(try await get(url), allowed: allowed)
     }
 
     /// `url` when keys may be fetched from it, else the rejection that says why and how to allow it.
@@ -290,7 +326,8 @@ public final class SigningKeySet: Sendable {
             if Array(pair.0.utf8) == Array(pair.1.utf8) { return true }
             // Only path segments (after scheme, empty and host) may be the template's.
             guard index >= 3 else { return false }
-            return (pair.0 == "{tenantid}" && !pair.1.isEmpty) || (pair.1 == "{tenantid}" && !pair.0.isEmpty)
+            return (pair.0.utf8Equals("{tenantid}") && !pair.1.isEmpty)
+                || (pair.1.utf8Equals("{tenantid}") && !pair.0.isEmpty)
         }
     }
 

@@ -63,11 +63,30 @@ public struct TokenRejection: Error, Sendable, Hashable, CustomStringConvertible
         public static let missingRole = Reason("missing_role")
         /// The claims do not fit the profile: Entra `ver` not 1.0 or 2.0; RFC 9068 lacking `client_id`, `sub` or `jti`.
         public static let badProfile = Reason("bad_profile")
+        /// Not an Entra access token: it carries `nonce` (an ID token), names no calling application (`azp` in v2,
+        /// `appid` in v1), or has neither `scp` (delegated) nor `roles` (app-only; Entra adds it only when the caller
+        /// was granted an app role of the API).
+        public static let notAccessToken = Reason("not_access_token")
+        /// The policy cannot be enforced as written (``ValidationPolicy/check()`` names the fix): every token is
+        /// refused until it is fixed.
+        public static let misconfiguredPolicy = Reason("misconfigured_policy")
 
         /// Whether the rejection is about permissions (403 `insufficient_scope`) rather than the token (401).
         public var isAuthorization: Bool {
             [Self.missingRole, .callerNotAllowed, .notAppOnly, .weakClientAuthentication].contains(self)
         }
+
+        /// Whether the check that refused the token runs after its signature verified — audience, lifetime, profile,
+        /// app-only, caller and roles: claims the issuer vouched for. The others (parsing, header, issuer, tenant, key
+        /// lookup, signature, a misconfigured policy) are decided for anyone who sends any bytes; naming them would
+        /// let an unauthenticated client probe the configuration (which tenants are allowed, which `kid`s exist), so
+        /// TesseraHummingbird's `AppTokenMiddleware` answers them with one neutral description.
+        public var isAfterSignature: Bool { Self.afterSignature.contains(self) }
+
+        static let afterSignature: Set<Reason> = [
+            .badAudience, .expired, .notYetValid, .badLifetime, .badProfile, .notAccessToken, .notAppOnly,
+            .callerNotAllowed, .weakClientAuthentication, .missingRole,
+        ]
     }
 
     /// Which check refused the token.

@@ -4,33 +4,70 @@ import TesseraJOSE
 /// Validates incoming access tokens (BRIEF §5), in this order: bounds and strict parsing; header (algorithm
 /// allow-list, `typ`, `crit`, `kid`); issuer and tenant (before any key fetch, so random tenants cannot trigger
 /// fetches); the key by `kid` (never a default key), whose allowed algorithms and issuer must fit; the signature;
-/// audience; lifetime; profile, app-only, caller and roles.
+/// audience; lifetime; profile (an access token, not an ID token), app-only, caller and roles.
+///
+/// Claim values — `iss`, `aud`, `tid`, the caller, roles and scopes — are compared by their UTF-8 bytes, code point by
+/// code point as RFC 7519 §7.3 says, never with Swift's Unicode canonical equivalence (under which the Kelvin sign
+/// `"\u{212A}"` equals `"K"` and a precomposed `"\u{E9}"` equals `"e\u{301}"`).
 public struct TokenValidator: AccessTokenValidator {
     /// The checks a token must pass.
     public let policy: ValidationPolicy
     /// Where the signing keys come from.
     public let keys: SigningKeySet
+    /// The policy's lists, keyed by their bytes.
+    let exact: ExactLists
+    /// Why the policy cannot be enforced (``ValidationPolicy/check()``), if it cannot: every token is then refused.
+    let misconfiguration: ValidationPolicy.ConfigurationError?
+    /// Unique per validator made (its copies share it): the validated-token cache keys its entries by it.
+    package let identity: UInt64
+
+    /// The policy's audiences, callers, tenants and roles as the validator looks them up: by bytes.
+    struct ExactLists: Sendable {
+        let audiences: Set<ExactString>
+        let callers: Set<ExactString>?
+        /// Lowercased in ASCII (tenant IDs are GUIDs).
+        let tenants: Set<ExactString>?
+        /// The required roles, sorted.
+        let roles: [String]
+
+        init(_ policy: ValidationPolicy) {
+            audiences = Set(policy.audiences.map(ExactString.init))
+            callers = policy.allowedCallers.map { Set($0.map(ExactString.init)) }
+            if case .template(_, let allowed?) = policy.issuer.backing {
+                tenants = Set(allowed.map(ExactString.init))
+            } else {
+                tenants = nil
+            }
+            roles = policy.roles.values.sorted()
+        }
+    }
 
     /// The key set's ``SigningKeySet/generation``.
     public var keyGeneration: Int { keys.generation }
     /// The policy's clock (``ValidationPolicy/now``).
     public func now() -> Date { policy.now() }
 
-    /// A validator that checks tokens against `policy` with keys from `keys`.
+    /// A validator that checks tokens against `policy` with keys from `keys`. A policy that
+    /// ``ValidationPolicy/check()`` refuses makes it refuse every token (``TokenRejection/Reason/misconfiguredPolicy``,
+    /// the explanation naming the fix): call `check()` first to fail at startup.
     public init(policy: ValidationPolicy, keys: SigningKeySet) {
         self.policy = policy
         self.keys = keys
+        self.exact = ExactLists(policy)
+        self.misconfiguration = policy.configurationProblem
+        self.identity = ValidatorIdentity.next()
     }
 
     /// Runs the checks in the order above; returns the caller, or throws the first failed check's rejection.
     public func validate(_ token: String) async throws(TokenRejection) -> ValidatedToken {
+        if let misconfiguration { throw TokenRejection(.misconfiguredPolicy, misconfiguration.description) }
         let now = policy.now()
         let (header, claims) = try Self.parse(token, maximumBytes: policy.maximumTokenBytes)
 
         guard let alg = header["alg"]?.stringValue else {
             throw TokenRejection(.unsupportedAlgorithm, "the header has no alg")
         }
-        guard let algorithm = policy.algorithms.first(where: { $0.name == alg }) else {
+        guard let algorithm = policy.algorithms.first(where: { $0.name.utf8Equals(alg) }) else {
             throw TokenRejection(
                 .unsupportedAlgorithm,
                 "alg '\(alg.prefix(16))' is not allowed (allowed: \(policy.algorithms.map(\.name).sorted().joined(separator: ", ")))"
@@ -58,7 +95,9 @@ public struct TokenValidator: AccessTokenValidator {
         guard key.algorithms.contains(algorithm) else {
             throw TokenRejection(.keyAlgorithmMismatch, "key '\(kid.prefix(64))' may not be used with \(alg)")
         }
-        if let keyIssuer = key.issuer, Self.fill(keyIssuer, tenant: claims["tid"]?.stringValue) != issuer {
+        if let keyIssuer = key.issuer,
+            !Self.matches(issuer, template: keyIssuer, tenant: claims["tid"]?.stringValue)
+        {
             throw TokenRejection(.keyIssuerMismatch, "key '\(kid.prefix(64))' is published for another issuer")
         }
         guard JWSVerifier.verify(token, publicKey: key.publicKey, algorithm: algorithm) else {
@@ -127,39 +166,57 @@ public struct TokenValidator: AccessTokenValidator {
         guard let issuer = claims["iss"]?.stringValue else { throw TokenRejection(.badIssuer, "the token has no iss") }
         switch policy.issuer.backing {
         case .exact(let expected):
-            guard issuer == expected else { throw TokenRejection(.badIssuer, "iss is not the configured issuer") }
-        case .template(let template, let tenants):
+            guard issuer.utf8Equals(expected) else {
+                throw TokenRejection(.badIssuer, "iss is not the configured issuer")
+            }
+        case .template(let template, _):
             guard let tid = claims["tid"]?.stringValue else {
                 throw TokenRejection(.badTenant, "a multi-tenant issuer needs tid")
             }
-            guard UUID(uuidString: tid) != nil, tid.count == 36 else {
+            guard tid.utf8.count == 36, UUID(uuidString: tid) != nil else {
                 throw TokenRejection(.badTenant, "tid is not a GUID")
             }
-            guard Self.fill(template, tenant: tid) == issuer else {
+            guard Self.matches(issuer, template: template, tenant: tid) else {
                 throw TokenRejection(.badIssuer, "iss does not match the issuer template for tid")
             }
-            if let tenants, !tenants.contains(tid.lowercased()) {
+            if let tenants = exact.tenants, !tenants.contains(ExactString(tid.asciiLowercased)) {
                 throw TokenRejection(.tenantNotAllowed, "tenant \(tid) is not allowed")
             }
         }
         return issuer
     }
 
-    static func fill(_ template: String, tenant: String?) -> String {
-        guard let tenant, template.contains("{tenantid}") else { return template }
-        return template.replacingOccurrences(of: "{tenantid}", with: tenant)
+    /// Whether `value` is `template` with every `{tenantid}` replaced by `tenant` (`nil`: `template` itself), compared
+    /// by UTF-8 bytes, without building the filled string.
+    static func matches(_ value: String, template: String, tenant: String?) -> Bool {
+        let placeholder = "{tenantid}".utf8
+        var rest = value.utf8[...]
+        var pattern = template.utf8[...]
+        while let byte = pattern.first {
+            if let tenant, byte == UInt8(ascii: "{"), pattern.starts(with: placeholder) {
+                guard rest.starts(with: tenant.utf8) else { return false }
+                rest = rest.dropFirst(tenant.utf8.count)
+                pattern = pattern.dropFirst(placeholder.count)
+            } else {
+                guard rest.first == byte else { return false }
+                rest = rest.dropFirst()
+                pattern = pattern.dropFirst()
+            }
+        }
+        return rest.isEmpty
     }
 
     func checkAudience(_ claims: [String: JSONValue]) throws(TokenRejection) {
-        let audiences: [String]
+        let accepted: Bool
         switch claims["aud"] {
-        case .string(let value): audiences = [value]
-        case .array(let values): audiences = values.compactMap(\.stringValue)
+        case .string(let value): accepted = exact.audiences.contains(ExactString(value))
+        case .array(let values):
+            accepted = values.contains { value in
+                value.stringValue.map { exact.audiences.contains(ExactString($0)) } ?? false
+            }
         default: throw TokenRejection(.badAudience, "the token has no aud")
         }
-        guard audiences.contains(where: policy.audiences.contains) else {
-            throw TokenRejection(.badAudience, "aud is not this API")
-        }
+        guard accepted else { throw TokenRejection(.badAudience, "aud is not this API") }
     }
 
     func checkLifetime(_ claims: [String: JSONValue], now: Date) throws(TokenRejection) -> Date {
@@ -190,7 +247,7 @@ public struct TokenValidator: AccessTokenValidator {
     ) throws(TokenRejection) -> ValidatedToken {
         let caller: String?
         let level: Int?
-        var roles = Set(claims["roles"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+        var roles = claims["roles"]?.arrayValue?.compactMap(\.stringValue) ?? []
         switch policy.profile {
         case .rfc9068:
             guard let clientID = claims["client_id"]?.stringValue, claims["jti"] != nil, claims["sub"] != nil else {
@@ -198,42 +255,17 @@ public struct TokenValidator: AccessTokenValidator {
             }
             caller = clientID
             level = nil
-            if policy.appOnly, claims["sub"]?.stringValue != clientID {
-                throw TokenRejection(.notAppOnly, "sub is not the client: a user token")
-            }
+            if policy.appOnly { try Self.checkRFC9068AppOnly(claims, clientID: clientID) }
             if claims["roles"] == nil, let scope = claims["scope"]?.stringValue {
-                roles = Set(scope.split(separator: " ").map(String.init))
+                roles = scope.utf8.split(separator: UInt8(ascii: " ")).map { String(decoding: $0, as: UTF8.self) }
             }
         default:
-            switch claims["ver"]?.stringValue {
-            case "1.0":
-                caller = claims["appid"]?.stringValue
-                level = claims["appidacr"]?.stringValue.flatMap { Int($0) }
-            case "2.0":
-                caller = claims["azp"]?.stringValue
-                level = claims["azpacr"]?.stringValue.flatMap { Int($0) }
-            default:
-                throw TokenRejection(.badProfile, "ver must be 1.0 or 2.0")
-            }
-            if policy.appOnly {
-                guard claims["scp"] == nil else {
-                    throw TokenRejection(.notAppOnly, "the token has scp: a delegated (user) token")
-                }
-                if let value = claims["idtyp"] {
-                    guard let idtyp = value.stringValue else {
-                        throw TokenRejection(.notAppOnly, "idtyp is not a string")
-                    }
-                    guard idtyp == "app" else {
-                        throw TokenRejection(.notAppOnly, "idtyp is '\(idtyp.prefix(16))', not app")
-                    }
-                } else {
-                    guard let oid = claims["oid"]?.stringValue, oid == claims["sub"]?.stringValue else {
-                        throw TokenRejection(.notAppOnly, "without idtyp, an app token has oid == sub")
-                    }
-                }
-            }
+            let entra = try Self.entraCaller(claims)
+            caller = entra.caller
+            level = entra.level
+            if policy.appOnly { try Self.checkEntraAppOnly(claims) }
         }
-        if let allowed = policy.allowedCallers, !(caller.map(allowed.contains) ?? false) {
+        if let allowed = exact.callers, !(caller.map({ allowed.contains(ExactString($0)) }) ?? false) {
             throw TokenRejection(.callerNotAllowed, "caller \(caller ?? "(none)") is not allowed")
         }
         if let minimum = policy.minimumClientAuthentication, (level ?? 0) < minimum {
@@ -242,24 +274,108 @@ public struct TokenValidator: AccessTokenValidator {
                 "the caller authenticated with level \(level ?? 0); \(minimum) is required (2 = certificate)"
             )
         }
-        let required = policy.roles.values
+        let required = exact.roles
         if !required.isEmpty {
-            let satisfied = policy.roles.all ? required.isSubset(of: roles) : !required.isDisjoint(with: roles)
+            let granted = roles
+            func grants(_ role: String) -> Bool { granted.contains { $0.utf8Equals(role) } }
+            let satisfied = policy.roles.all ? required.allSatisfy(grants) : required.contains(where: grants)
             guard satisfied else {
                 throw TokenRejection(
                     .missingRole,
-                    "\(policy.roles.all ? "all" : "one") of the roles \(required.sorted().joined(separator: ", ")) is required"
+                    "\(policy.roles.all ? "all" : "one") of the roles \(required.joined(separator: ", ")) is required"
                 )
             }
         }
         return ValidatedToken(
             tenant: claims["tid"]?.stringValue,
             callerApplication: caller,
-            roles: roles,
+            roles: Set(roles),
             objectID: claims["oid"]?.stringValue ?? claims["sub"]?.stringValue,
             issuer: issuer,
             expiresOn: expiresOn,
-            claims: claims
+            claims: claims,
+            grantedRoles: roles
         )
+    }
+
+    /// The Entra caller (`appid` in v1, `azp` in v2) and its authentication level, once the claims show an access
+    /// token: no `nonce` (only ID tokens carry one), a caller, and `scp` (delegated) or `roles` (app-only). An ID token
+    /// for the same app has the API's `aud` and issuer, so without this it would pass where `appOnly` is `false`.
+    static func entraCaller(_ claims: [String: JSONValue]) throws(TokenRejection) -> (caller: String, level: Int?) {
+        let caller: String?
+        let level: Int?
+        switch claims["ver"]?.stringValue {
+        case "1.0":
+            caller = claims["appid"]?.stringValue
+            level = claims["appidacr"]?.stringValue.flatMap { Int($0) }
+        case "2.0":
+            caller = claims["azp"]?.stringValue
+            level = claims["azpacr"]?.stringValue.flatMap { Int($0) }
+        default:
+            throw TokenRejection(.badProfile, "ver must be 1.0 or 2.0")
+        }
+        if claims["nonce"] != nil {
+            throw TokenRejection(
+                .notAccessToken,
+                "the token has nonce: it is an ID token (proof of a sign-in to an app), not an access token for this "
+                    + "API; send an access token requested for this API's scope"
+            )
+        }
+        guard let caller else {
+            throw TokenRejection(
+                .notAccessToken,
+                "the token names no calling application (azp in v2, appid in v1): an ID token, not an access token"
+            )
+        }
+        // `idtyp: app` (Entra's optional access-token claim) also marks an access token: an app token granted no app
+        // role has no `roles`, and an API should answer it 403 (no permission), not 401 (no token).
+        guard
+            claims["scp"]?.stringValue != nil || claims["roles"]?.arrayValue != nil
+                || claims["idtyp"]?.stringValue?.utf8Equals("app") == true
+        else {
+            throw TokenRejection(
+                .notAccessToken,
+                "the token has neither scp (delegated) nor roles (app-only) nor idtyp app: an ID token, or an app token "
+                    + "granted no app role of this API; grant the caller an app role (Entra adds roles only when one is "
+                    + "granted) or add the idtyp optional claim to the API's access tokens"
+            )
+        }
+        return (caller: caller, level: level)
+    }
+
+    /// Entra app-only: no `scp`; `idtyp == app`, or without `idtyp`, `oid == sub`.
+    static func checkEntraAppOnly(_ claims: [String: JSONValue]) throws(TokenRejection) {
+        guard claims["scp"] == nil else {
+            throw TokenRejection(.notAppOnly, "the token has scp: a delegated (user) token")
+        }
+        if let value = claims["idtyp"] {
+            guard let idtyp = value.stringValue else {
+                throw TokenRejection(.notAppOnly, "idtyp is not a string")
+            }
+            guard idtyp.utf8Equals("app") else {
+                throw TokenRejection(.notAppOnly, "idtyp is '\(idtyp.prefix(16))', not app")
+            }
+        } else {
+            guard let oid = claims["oid"]?.stringValue, let sub = claims["sub"]?.stringValue, oid.utf8Equals(sub) else {
+                throw TokenRejection(.notAppOnly, "without idtyp, an app token has oid == sub")
+            }
+        }
+    }
+
+    /// RFC 9068 app-only: `sub == client_id`, and `gty`, when present, `client_credentials` (the policy also has
+    /// `allowedCallers`: ``ValidationPolicy/check()``).
+    static func checkRFC9068AppOnly(_ claims: [String: JSONValue], clientID: String) throws(TokenRejection) {
+        guard let sub = claims["sub"]?.stringValue, sub.utf8Equals(clientID) else {
+            throw TokenRejection(.notAppOnly, "sub is not the client: a user token")
+        }
+        if let value = claims["gty"] {
+            guard let gty = value.stringValue, gty.utf8Equals("client_credentials") else {
+                throw TokenRejection(
+                    .notAppOnly,
+                    "gty is '\(value.stringValue?.prefix(32) ?? "not a string")', not client_credentials: a token "
+                        + "granted for a user"
+                )
+            }
+        }
     }
 }

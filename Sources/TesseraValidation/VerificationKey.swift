@@ -15,6 +15,7 @@ public struct VerificationKey: Sendable {
     public let publicKey: _RSA.Signing.PublicKey
     /// The algorithms it may verify: those the key set allows (its `algorithms:`), narrowed to the JWK's own `alg`.
     public let algorithms: Set<JWSAlgorithm>
-    /// The issuer the JWKS publishes it for (its `issuer` member, which may hold `{tenantid}`); `nil` when not given.
+    /// The issuer the JWKS publishes it for (its `issuer` member, which may hold `{tenantid}`); `nil` when not given
+    /// (a key whose `issuer` is present but not a string is not used at all).
     public let issuer: String?
 }

@@ -3,7 +3,9 @@
 // PROBE_AUTHORITY (a Microsoft-style base URL), PROBE_TENANT, PROBE_CLIENT_ID, PROBE_SECRET, PROBE_CACHE (postgres
 // URL), PROBE_KEY (one base64 key), PROBE_SCOPES (comma-separated), PROBE_CALLERS (default 1), PROBE_ROUNDS (default 1),
 // PROBE_INTERVAL_MS (between rounds, default 250), PROBE_READ_TIMEOUT_MS (default 2000), PROBE_OWNER (lease owner),
-// PROBE_LISTEN (a direct URL for LISTEN when PROBE_CACHE is PgBouncer).
+// PROBE_LISTEN (a direct URL for LISTEN when PROBE_CACHE is PgBouncer). PROBE_CACHE=file:///folder uses this host's
+// FileTokenCache instead; with PROBE_MODE=writer the probe only rewrites one entry of it in a loop (claim, publish),
+// printing {"ready":true} first — for tests that SIGKILL a writer mid-write.
 import Foundation
 import Tessera
 import TesseraPostgres
@@ -24,6 +26,15 @@ struct FleetProbe {
         }
         func number(_ name: String, _ fallback: Int) -> Int { environment[name].flatMap { Int($0) } ?? fallback }
 
+        if setting("PROBE_CACHE").hasPrefix("file://") {
+            let keys = try TokenCacheKeys(text: setting("PROBE_KEY"), source: "PROBE_KEY")
+            let cache = try FileTokenCache(
+                folder: String(setting("PROBE_CACHE").dropFirst("file://".count)),
+                keys: keys
+            )
+            if environment["PROBE_MODE"] == "writer" { try await write(cache) }
+            return
+        }
         var cacheConfiguration = try PostgresTokenCache.Configuration(
             url: setting("PROBE_CACHE"),
             keys: try TokenCacheKeys(text: setting("PROBE_KEY"), source: "PROBE_KEY")
@@ -84,5 +95,38 @@ struct FleetProbe {
             group.cancelAll()
         }
 
+    }
+
+    /// Rewrites the entry of `probe-key` as fast as it can: claim, publish a new token (a bigger one every other time,
+    /// so files differ in size), until killed.
+    nonisolated static func write(_ cache: FileTokenCache) async throws {
+        print(#"{"ready":true}"#)
+        fflush(nil)
+        var round = 0
+        while true {
+            round += 1
+            let staleBefore = Date.distantFuture  // always claimable
+            guard
+                let lease = try await cache.claim(
+                    "probe-key",
+                    leaseDuration: .seconds(5),
+                    staleBefore: staleBefore,
+                    replacingUnreadable: true
+                )
+            else { continue }
+            let token = AccessToken(
+                token: "token-\(round)-" + String(repeating: "x", count: round % 2 == 0 ? 40 : 4000),
+                expiresOn: Date(timeIntervalSinceNow: 3600),
+                lifetime: 3600,
+                scopes: ["api://reports/.default"]
+            )
+            _ = try await cache.publish(
+                token,
+                refreshAt: Date(timeIntervalSinceNow: 1800),
+                for: "probe-key",
+                lease: lease,
+                replacingUnreadable: true
+            )
+        }
     }
 }

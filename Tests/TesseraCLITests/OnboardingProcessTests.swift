@@ -17,6 +17,15 @@ struct OnboardingProcessTests {
     }
     let support = DaemonProcessTests()
 
+    /// `Host` values → the operator endpoint's status (its redirect URI is on 127.0.0.1 with the same port).
+    static func hostCases(port: Int) -> [(String, Int)] {
+        [
+            ("127.0.0.1:\(port)", 200), ("localhost:\(port)", 200), ("LOCALHOST:\(port)", 200), ("[::1]:\(port)", 200),
+            ("127.0.0.1", 421), ("127.0.0.1:\(port + 1)", 421), ("evil.example:\(port)", 421),
+            ("127.0.0.1.evil.example:\(port)", 421), ("evil.example", 421),
+        ]
+    }
+
     @Test(
         "/onboarding/start → Entra admin consent → /onboarding/callback records the tenant; the next run covers it; forged, unconsented and replayed callbacks are refused"
     )
@@ -108,15 +117,25 @@ struct OnboardingProcessTests {
                             emulator.baseURL + "/fabrikam.example/adminconsent?client_id=\(EmulatorFixture.daemon)"
                         )
                     )
-                    let (consentStatus, redirect, _, _) = try await get(consent)
-                    #expect(consentStatus == 302)
-                    let back = try #require(redirect)
+                    // The administrator's browser: the emulator's consent page, then its Accept button.
+                    let accepted = try await acceptAdminConsent(emulator, url: consent)
+                    #expect(accepted.status == 302)
+                    let back = try #require(accepted.location)
                     #expect(back.hasPrefix(callback))
                     let (callbackStatus, _, body, _) = try await get(back, cookie: browser)
                     #expect(callbackStatus == 200)
                     #expect(body.contains(EmulatorFixture.fabrikam) && body.contains("onboarded"))
                     let (replayStatus, _, replayBody, _) = try await get(back, cookie: browser)
                     #expect(replayStatus == 400 && replayBody.contains("invalid_state"))
+
+                    // DNS rebinding: the operator endpoint answers only its own loopback names with its port.
+                    for (host, expected) in Self.hostCases(port: port) {
+                        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/metrics")
+                        request.headers.replaceOrAdd(name: "Host", value: host)
+                        let response = try await http.execute(request, timeout: .seconds(10))
+                        let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
+                        #expect(Int(response.status.code) == expected, "Host: \(host) → \(text.prefix(200))")
+                    }
                     try await http.shutdown()
                 } catch {
                     try? await http.shutdown()

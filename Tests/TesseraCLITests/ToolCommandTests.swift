@@ -41,6 +41,43 @@ struct ToolCommandTests {
         #expect(credential.certificate.thumbprint.sha1Hex == sha1)
     }
 
+    @Test("PFX passwords from a file or standard input, never needed on the command line; --help says so")
+    func passwordsOffTheCommandLine() async throws {
+        let folder = NSTemporaryDirectory() + "tessera-cert-pw-" + UUID().uuidString.prefix(8)
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try SecretFile.write(Array("canary-pfx-pass\n".utf8), to: folder + "/pw")
+        let created = try await Peers.runAsync(
+            binary,
+            ["cert", "new", "--subject", "CN=pw", "--out", folder, "--pfx-password-file", folder + "/pw"]
+        )
+        let credential = try ClientCertificateCredential.load(path: folder + "/daemon.pfx", password: "canary-pfx-pass")
+        #expect(created.contains(credential.certificate.thumbprint.sha1Hex))
+        let fromStdin = try await Peers.runAsync(
+            "/bin/sh",
+            [
+                "-c", "printf 'canary-pfx-pass\\n' | exec \"$0\" cert thumbprint \"$1\" --password -", binary,
+                folder + "/daemon.pfx",
+            ]
+        )
+        #expect(fromStdin.contains("SHA-1:    \(credential.certificate.thumbprint.sha1Hex)"))
+        let fromFile = try await Peers.runAsync(
+            binary,
+            ["cert", "thumbprint", folder + "/daemon.pfx", "--password-file", folder + "/pw"]
+        )
+        #expect(fromFile.contains(credential.certificate.thumbprint.sha1Hex))
+        await #expect(throws: Peers.PeerError.self) {
+            try await Peers.runAsync(
+                binary,
+                ["cert", "thumbprint", folder + "/daemon.pfx", "--password", "x", "--password-file", folder + "/pw"]
+            )
+        }
+        func flat(_ text: String) -> String { text.split(whereSeparator: \.isWhitespace).joined(separator: " ") }
+        let help = flat(try await Peers.runAsync(binary, ["cert", "new", "--help"]))
+        #expect(help.contains("--pfx-password-file") && help.contains("standard input"))
+        #expect(flat(try await Peers.runAsync(binary, ["decode", "--help"])).contains("standard input"))
+    }
+
     @Test(
         "cert new under umask 000: the key, combined PEM and PFX are 0600, the certificate 0644; under umask 277 it fails naming the mode"
     )

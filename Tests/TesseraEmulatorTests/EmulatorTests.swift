@@ -201,10 +201,11 @@ struct EmulatorTests {
             #expect(bad.status == 400)
             #expect(String(decoding: bad.body, as: UTF8.self).contains("AADSTS50011"))
 
-            let consent = try await get(
+            // The administrator's browser: the consent page (GET), then its Accept button (POST).
+            let consent = try await acceptAdminConsent(
                 emulator,
-                path:
-                    "/fabrikam.example/adminconsent?client_id=\(EmulatorFixture.daemon)&redirect_uri=\(EmulatorFixture.redirect)&state=s1"
+                url: emulator.baseURL
+                    + "/fabrikam.example/adminconsent?client_id=\(EmulatorFixture.daemon)&redirect_uri=\(EmulatorFixture.redirect)&state=s1"
             )
             #expect(consent.status == 302)
             let location = try #require(consent.location)

@@ -106,4 +106,31 @@ struct SecretFileTests {
             "\(error)".contains("is owned by user 65534") && "\(error)".contains("choose a folder of your own")
         }
     }
+
+    @Test("a file written in pieces: 0600 from the start; dropped uncommitted, the old file stays and no temporary")
+    func pieces() throws {
+        let folder = try folder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = folder + "/users.jsonl"
+        try SecretFile.write(Array("old\n".utf8), to: path)
+        do {
+            let writer = try SecretFileWriter(path: path)
+            try writer.append(Array("page 1\n".utf8))
+            let temporaries = try FileManager.default.contentsOfDirectory(atPath: folder).filter {
+                $0.contains(".tmp-")
+            }
+            #expect(temporaries.count == 1)
+            #expect(try mode(folder + "/" + temporaries[0]) == 0o600)
+            // The run fails here: the writer is dropped without a commit.
+        }
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "old\n")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["users.jsonl"])
+        let writer = try SecretFileWriter(path: path)
+        for page in 1...3 { try writer.append(Array("page \(page)\n".utf8)) }
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "old\n", "nothing replaced before the commit")
+        try writer.commit()
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "page 1\npage 2\npage 3\n")
+        #expect(try mode(path) == 0o600)
+        #expect(throws: SecretFileError.self) { try writer.append([1]) }
+    }
 }

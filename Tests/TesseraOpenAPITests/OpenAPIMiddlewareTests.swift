@@ -28,7 +28,11 @@ struct OpenAPIMiddlewareTests {
                         serverURL: server,
                         transport: transport,
                         middlewares: [
-                            BearerTokenMiddleware(tokenSource: tokens, scopes: ["https://graph.microsoft.com/.default"])
+                            try BearerTokenMiddleware(
+                                tokenSource: tokens,
+                                scopes: ["https://graph.microsoft.com/.default"],
+                                serverURL: server
+                            )
                         ]
                     )
                     let page = try await graph.listUsers(query: .init(_dollar_top: 2)).ok.body.json
@@ -52,6 +56,79 @@ struct OpenAPIMiddlewareTests {
                     #expect(refused == 401)
                 }
             }
+        }
+    }
+
+    struct OriginCase: Sendable, CustomTestStringConvertible {
+        let name: String
+        let clientURL: String
+        let pinned: String?
+        let code: DownstreamAPIError.Code
+        var testDescription: String { name }
+    }
+
+    static let originCases: [OriginCase] = [
+        OriginCase(name: "plain http off-host", clientURL: "http://api.example/v1", pinned: nil, code: .invalidRequest),
+        OriginCase(
+            name: "plain http to a *.localhost name",
+            clientURL: "http://api.localhost/v1",
+            pinned: nil,
+            code: .invalidRequest
+        ),
+        OriginCase(
+            name: "another origin than the pinned server",
+            clientURL: "https://other.example/v1",
+            pinned: "https://api.example/v1",
+            code: .untrustedLink
+        ),
+        OriginCase(
+            name: "another port than the pinned server",
+            clientURL: "https://api.example:8443/v1",
+            pinned: "https://api.example/v1",
+            code: .untrustedLink
+        ),
+    ]
+
+    @Test("the token goes only over https (or http to loopback) and only to the pinned origin", arguments: originCases)
+    func originRule(_ testCase: OriginCase) async throws {
+        try await TestTokenServer.daemon().run { server in
+            try await withClient(server, credential: ClientSecretCredential(secret: testSecret)) { tokens in
+                let middleware = try BearerTokenMiddleware(
+                    tokenSource: tokens,
+                    scopes: ["api://reports/.default"],
+                    serverURL: testCase.pinned.flatMap(URL.init(string:))
+                )
+                let client = GraphUsersClient.Client(
+                    serverURL: try #require(URL(string: testCase.clientURL)),
+                    transport: AsyncHTTPClientTransport(),
+                    middlewares: [middleware]
+                )
+                do {
+                    _ = try await client.listUsers()
+                    Issue.record("the call was made")
+                } catch let error as ClientError {
+                    let refusal = try #require(error.underlyingError as? DownstreamAPIError)
+                    #expect(refusal.code == testCase.code)
+                }
+                #expect(server.tokenRequests.isEmpty, "no token is asked for a refused origin")
+            }
+        }
+    }
+
+    struct Unused: TokenSource {
+        func token(for request: TokenRequest) async throws -> AccessToken {
+            throw IdentityError.credentialUnavailable("never asked")
+        }
+    }
+
+    @Test("a server URL a token may not go to is refused at construction")
+    func refusedServerURL() throws {
+        #expect(throws: DownstreamAPIError.self) {
+            try BearerTokenMiddleware(
+                tokenSource: Unused(),
+                scopes: ["api://reports/.default"],
+                serverURL: URL(string: "http://api.example/v1")
+            )
         }
     }
 
@@ -81,7 +158,7 @@ struct OpenAPIMiddlewareTests {
                         let sleeper = SleepRecorder()
                         var retry = APIRetryPolicy()
                         retry.sleep = sleeper.sleep
-                        let middleware = BearerTokenMiddleware(
+                        let middleware = try BearerTokenMiddleware(
                             tokenSource: tokens,
                             scopes: ["api://reports/.default"],
                             retry: retry

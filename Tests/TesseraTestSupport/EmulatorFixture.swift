@@ -174,3 +174,52 @@ package func post(
     }
     return try await send(emulator, request)
 }
+
+/// The admin-consent page's Accept form: where it POSTs (`action`, a path) and its fields (hidden inputs, unescaped).
+package struct ConsentForm: Sendable {
+    package let action: String
+    package var fields: [String: String]
+
+    /// The form of an admin-consent page, or `nil` when `page` has none.
+    package init?(page: String) {
+        // Byte by byte: an entity followed by a combining mark is not a whole Character of the text.
+        func unescape(_ text: Substring) -> String {
+            let entities = [("&quot;", "\""), ("&#39;", "'"), ("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&")]
+            let bytes = Array(text.utf8)
+            var out: [UInt8] = []
+            var index = 0
+            next: while index < bytes.count {
+                for (entity, plain) in entities where bytes[index...].starts(with: entity.utf8) {
+                    out += plain.utf8
+                    index += entity.utf8.count
+                    continue next
+                }
+                out.append(bytes[index])
+                index += 1
+            }
+            return String(decoding: out, as: UTF8.self)
+        }
+        guard let form = page.range(of: "<form method=\"post\" action=\""),
+            let end = page[form.upperBound...].firstIndex(of: "\"")
+        else { return nil }
+        action = unescape(page[form.upperBound..<end])
+        var fields: [String: String] = [:]
+        for input in page.components(separatedBy: "<input type=\"hidden\" name=\"").dropFirst() {
+            guard let nameEnd = input.range(of: "\" value=\""), let valueEnd = input.range(of: "\">") else { continue }
+            fields[String(input[..<nameEnd.lowerBound])] = unescape(input[nameEnd.upperBound..<valueEnd.lowerBound])
+        }
+        self.fields = fields
+    }
+}
+
+/// Admin consent as an administrator's browser gives it: GET the consent page at `url`, then POST its Accept form.
+/// The answer is the POST's (302 to the redirect URI with `admin_consent=True` once granted).
+package func acceptAdminConsent(_ emulator: Emulator, url: String) async throws -> RawAnswer {
+    let page = try await send(emulator, HTTPClientRequest(url: url))
+    let text = String(decoding: page.body, as: UTF8.self)
+    guard page.status == 200, let form = ConsentForm(page: text) else {
+        Issue.record("no consent page at \(url): HTTP \(page.status) \(text.prefix(300))")
+        return page
+    }
+    return try await post(emulator, path: form.action, form: form.fields)
+}

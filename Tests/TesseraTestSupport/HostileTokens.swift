@@ -318,19 +318,58 @@ package enum HostileTokens {
                 }
             )
         },
+        // Not an access token (Entra requires a caller and scp or roles, and refuses nonce, whatever appOnly says)
+        Case("ID token: nonce, no azp, no scp or roles, sub not oid", .notAccessToken) {
+            $0.mint(
+                claims: claims {
+                    $0["nonce"] = "n-0S6_WzA2Mj"
+                    $0["azp"] = nil
+                    $0["azpacr"] = nil
+                    $0["roles"] = nil
+                    $0["idtyp"] = nil
+                    $0["sub"] = "AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ"
+                    $0["name"] = "Ada Lovelace"
+                }
+            )
+        },
+        Case("access token carrying nonce", .notAccessToken) { $0.mint(claims: claims { $0["nonce"] = "abc" }) },
+        Case("nonce null", .notAccessToken) { $0.mint(claims: claims { $0["nonce"] = .null }) },
+        Case("roles missing (idtyp app: an access token granted no role)", .missingRole) {
+            $0.mint(claims: claims { $0["roles"] = nil })
+        },
+        Case("roles missing, no scp, no idtyp", .notAccessToken) {
+            $0.mint(
+                claims: claims {
+                    $0["roles"] = nil
+                    $0["idtyp"] = nil
+                }
+            )
+        },
+        Case("roles a string, not an array (and no scp)", .missingRole) {
+            $0.mint(claims: claims { $0["roles"] = "Reports.Read.All" })
+        },
+        Case("caller missing", .notAccessToken) { $0.mint(claims: claims { $0["azp"] = nil }) },
+        Case("v1 token without appid", .notAccessToken) {
+            $0.mint(
+                claims: claims {
+                    $0["ver"] = "1.0"
+                    $0["azp"] = nil
+                    $0["azpacr"] = nil
+                    $0["appidacr"] = "2"
+                }
+            )
+        },
         // Authorization
-        Case("roles missing", .missingRole) { $0.mint(claims: claims { $0["roles"] = nil }) },
+        Case("roles an empty array", .missingRole) { $0.mint(claims: claims { $0["roles"] = .array([]) }) },
         Case("another role", .missingRole) { $0.mint(claims: claims { $0["roles"] = .array(["Reports.Write.All"]) }) },
         Case("role in another case", .missingRole) {
             $0.mint(claims: claims { $0["roles"] = .array(["reports.read.all"]) })
         },
-        Case("roles a string, not an array", .missingRole) {
-            $0.mint(claims: claims { $0["roles"] = "Reports.Read.All" })
-        },
+        Case("roles an array of non-strings", .missingRole) { $0.mint(claims: claims { $0["roles"] = .array([1]) }) },
         Case("nOAuth: admin email/upn but no role", .missingRole) {
             $0.mint(
                 claims: claims {
-                    $0["roles"] = nil
+                    $0["roles"] = .array([])
                     $0["email"] = "admin@contoso.example"
                     $0["upn"] = "admin@contoso.example"
                     $0["preferred_username"] = "admin@contoso.example"
@@ -340,7 +379,6 @@ package enum HostileTokens {
         Case("caller not on the allow-list", .callerNotAllowed) {
             $0.mint(claims: claims { $0["azp"] = "55555555-0000-0000-0000-000000000000" })
         },
-        Case("caller missing", .callerNotAllowed) { $0.mint(claims: claims { $0["azp"] = nil }) },
         Case("secret-authenticated caller where a certificate is required", .weakClientAuthentication) {
             $0.mint(claims: claims { $0["azpacr"] = "1" })
         },

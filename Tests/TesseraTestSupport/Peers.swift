@@ -42,11 +42,17 @@ public enum Peers {
     /// Whether a suite needing `command` runs: always under CI (where absence is a failure), else when installed.
     public static func available(_ command: String) -> Bool { isCI || which(command) != nil }
 
-    /// A free TCP port on 127.0.0.1 (bound, then released).
+    /// A free TCP port on 127.0.0.1 (bound, then released), outside the ephemeral range.
     public static func freePort() throws -> Int {
         let output = try run(
             "/usr/bin/env",
-            ["python3", "-c", "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"]
+            [
+                "python3", "-c",
+                // Below Linux's ephemeral range (32768–60999), so no socket bound to port 0 meanwhile (an emulator
+                // started after this) is handed the same port.
+                "import random,socket\nfor _ in range(200):\n p=random.randint(20000,32000)\n s=socket.socket()\n"
+                    + " try:\n  s.bind(('127.0.0.1',p)); print(p); break\n except OSError: pass\n finally: s.close()",
+            ]
         )
         guard let port = Int(output.trimmingCharacters(in: .whitespacesAndNewlines)) else {
             throw PeerError("no free port: \(output)")

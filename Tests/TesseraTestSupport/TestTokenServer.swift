@@ -314,7 +314,7 @@ public final class TestTokenServer: Sendable {
         )
     }
 
-    public static func parseForm(_ body: String) -> [String: String] { FormEncoding.decode(body) }
+    public static func parseForm(_ body: String) -> [String: String] { (try? FormEncoding.decode(body)) ?? [:] }
 }
 
 /// Decodes times as integers: a decimal `exp` (what MSAL Python sends, and Glewlwyd rejects) fails here.

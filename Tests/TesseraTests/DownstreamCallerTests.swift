@@ -16,6 +16,7 @@ func withCaller<R: Sendable>(
     _ api: TestAPI,
     _ server: TestTokenServer,
     logger: Logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
+    configure: (inout DownstreamAPIClient.Configuration) -> Void = { _ in },
     _ body: (DownstreamAPIClient, SleepRecorder) async throws -> R
 ) async throws -> R {
     try await withClient(
@@ -27,6 +28,7 @@ func withCaller<R: Sendable>(
         let sleeper = SleepRecorder()
         var configuration = DownstreamAPIClient.Configuration()
         configuration.retry.sleep = sleeper.sleep
+        configure(&configuration)
         let caller = try DownstreamAPIClient(
             api: DownstreamAPI(baseURL: api.baseURL + "/v1/", scopes: ["api://reports/.default"]),
             tokenSource: client,
@@ -231,6 +233,31 @@ struct DownstreamCallerTests {
                 }
                 #expect(api.count("/v1/loop2") == 1, "the repeated link is not requested again")
                 #expect(server.tokenRequests.count == 1, "one token for every page")
+            }
+        }
+    }
+
+    @Test("allPages holds at most maximumCollectedBytes of pages; forEachPage streams the same collection")
+    func collectedBytesBound() async throws {
+        try await TestTokenServer.daemon().run { server in
+            try await TestAPI().run { api in
+                let filler = String(repeating: "x", count: 600)
+                for page in 1...4 {
+                    let next = page < 4 ? #","@odata.nextLink":"{base}/v1/big\#(page + 1)""# : ""
+                    api.script(
+                        "/v1/big\(page)",
+                        .init(status: 200, body: #"{"value":[{"id":"\#(page)","note":"\#(filler)"}]\#(next)}"#)
+                    )
+                }
+                try await withCaller(api, server, configure: { $0.maximumCollectedBytes = 1_500 }) { caller, _ in
+                    let bounded = await expectDownstreamError { _ = try await caller.allPages("big1", of: Item.self) }
+                    #expect(bounded?.code == .invalidResponse)
+                    #expect(bounded?.message.contains("forEachPage") == true)
+                    #expect(api.count("/v1/big4") == 0, "stopped at the page past the bound")
+                    var streamed: [String] = []
+                    let pages = try await caller.forEachPage("big1", of: Item.self) { streamed += $0.map(\.id) }
+                    #expect(pages == 4 && streamed == ["1", "2", "3", "4"])
+                }
             }
         }
     }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Tessera
 import TesseraTestSupport
@@ -90,5 +91,34 @@ struct SecretCredentialTests {
         #expect(credential.identity.hasPrefix("secret:"))
         #expect(credential.identity == ClientSecretCredential(secret: testSecret).identity)
         #expect(credential.identity != ClientSecretCredential(secret: "other").identity)
+    }
+
+    /// The first 8 bytes of the plain SHA-256, as the fingerprint once was: checkable against guesses of the secret.
+    static func plainSHA256Prefix(_ text: String) -> String {
+        SHA256.hash(data: Array(text.utf8)).prefix(8).map { String(format: "%02x", $0) }.joined()
+    }
+
+    @Test("fingerprints in logs are keyed by the process; the shared-cache identity is the same everywhere")
+    func keyedFingerprints() throws {
+        let credential = ClientSecretCredential(secret: testSecret)
+        let plain = Self.plainSHA256Prefix(testSecret)
+        #expect(credential.identity != "secret:" + plain)
+        #expect(!credential.sharedCacheIdentity.contains(plain))
+        #expect(!credential.sharedCacheIdentity.contains(testSecret))
+        #expect(credential.sharedCacheIdentity == ClientSecretCredential(secret: testSecret).sharedCacheIdentity)
+        #expect(credential.sharedCacheIdentity != ClientSecretCredential(secret: "other").sharedCacheIdentity)
+        let assertion = ClientAssertionCredential(assertion: "canary-assertion")
+        #expect(assertion.identity != "assertion:static:" + Self.plainSHA256Prefix("canary-assertion"))
+        let token = AccessToken(
+            token: "canary-token",
+            expiresOn: Date(timeIntervalSinceNow: 3600),
+            lifetime: 3600,
+            scopes: []
+        )
+        #expect(token.fingerprint != Self.plainSHA256Prefix("canary-token"))
+        #expect(token.fingerprint.count == 16)
+        let rotating = RotatingCredential([credential, assertion])
+        #expect(rotating.sharedCacheIdentity == RotatingCredential([credential, assertion]).sharedCacheIdentity)
+        #expect(rotating.sharedCacheIdentity.hasPrefix("rotating:"))
     }
 }

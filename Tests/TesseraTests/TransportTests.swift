@@ -132,20 +132,61 @@ struct TransportTests {
             ("no proxy set", [:], "https", "login.microsoftonline.com", nil),
         ] as [(String, [String: String], String, String, String?)]
     )
-    func proxySelection(name: String, environment: [String: String], scheme: String, host: String, expected: String?) {
-        let proxy = ProxyEnvironment(environment: environment).proxy(forScheme: scheme, host: host)
+    func proxySelection(
+        name: String,
+        environment: [String: String],
+        scheme: String,
+        host: String,
+        expected: String?
+    )
+        throws
+    {
+        let proxy = try ProxyEnvironment(environment: environment).proxy(forScheme: scheme, host: host)
         #expect(proxy.map { "\($0.host):\($0.port)" } == expected, "\(name)")
     }
 
     @Test("proxy credentials in the URL become Basic proxy authorization")
     func proxyCredentials() throws {
         let proxy = try #require(
-            ProxyEnvironment(environment: ["HTTPS_PROXY": "http://user:p%40ss@proxy:3128"]).proxy(
+            try ProxyEnvironment(environment: ["HTTPS_PROXY": "http://user:p%40ss@proxy:3128"]).proxy(
                 forScheme: "https",
                 host: "login.microsoftonline.com"
             )
         )
         #expect(proxy.host == "proxy")
         #expect(proxy.authorization != nil)
+    }
+
+    @Test(
+        "a proxy URL the connection could not honour is refused, never used in clear",
+        arguments: [
+            ("https:// proxy with credentials", "https://user:canary-pass@proxy.corp:443"),
+            ("https:// proxy", "https://proxy.corp:3129"),
+            ("socks5:// proxy", "socks5://proxy.corp:1080"),
+            ("no host", "http://:3128"),
+        ]
+    )
+    func refusedProxy(name: String, value: String) {
+        do {
+            _ = try ProxyEnvironment(environment: ["HTTPS_PROXY": value]).proxy(
+                forScheme: "https",
+                host: "login.microsoftonline.com"
+            )
+            Issue.record("\(name): accepted")
+        } catch {
+            #expect(error.code == .invalidConfiguration, "\(name)")
+            #expect("\(error)".contains("HTTPS_PROXY"), "\(name)")
+            #expect(!"\(error)".contains("canary-pass"), "\(name)")
+        }
+    }
+
+    @Test("a client configured from an https:// proxy environment fails at construction")
+    func refusedProxyClient() {
+        #expect(throws: IdentityError.self) {
+            try HTTPConfiguration.environmentProxy(
+                for: "https://login.microsoftonline.com/x",
+                environment: ["HTTPS_PROXY": "https://proxy.corp"]
+            )
+        }
     }
 }

@@ -46,7 +46,12 @@ public enum AdminConsent {
             throw IdentityError(.protocolViolation, "the consent redirect is not a URL")
         }
         // Entra form-encodes the query (a space is '+').
-        let query = FormEncoding.decode(components.percentEncodedQuery ?? "")
+        let query: [String: String]
+        do {
+            query = try FormEncoding.decode(components.percentEncodedQuery ?? "")
+        } catch {
+            throw IdentityError(.protocolViolation, "the consent redirect's query cannot be read: \(error)")
+        }
         let state = query["state"]
         if let expectedState, state != expectedState {
             throw IdentityError(

@@ -11,17 +11,22 @@ public struct ClientAssertionCredential: ClientCredential, CustomStringConvertib
     /// `assertion:static:` and the assertion's fingerprint, `assertion:provider:` and the name, or `assertion:file:`
     /// and the path; never the assertion.
     public let identity: String
+    /// The ``identity``, with a digest every process computes alike in place of a static assertion's fingerprint
+    /// (for shared cache keys only).
+    public let sharedCacheIdentity: String
 
     /// A fixed, pre-signed assertion (it must outlive the daemon's use of it).
     public init(assertion: String) {
         self.provider = { _ in assertion }
         self.identity = "assertion:static:" + secretFingerprint(assertion)
+        self.sharedCacheIdentity = "assertion:static:" + sharedSecretDigest(assertion)
     }
 
     /// An assertion provider called for every token request. `name` identifies it in cache keys and logs.
     public init(name: String = "provider", provider: @escaping Provider) {
         self.provider = provider
         self.identity = "assertion:provider:" + name
+        self.sharedCacheIdentity = identity
     }
 
     /// An assertion read from `path`, re-read whenever the file's modification time or size changes.
@@ -40,6 +45,7 @@ public struct ClientAssertionCredential: ClientCredential, CustomStringConvertib
         }
         self.provider = { _ in try file.current() }
         self.identity = "assertion:file:" + path
+        self.sharedCacheIdentity = identity
     }
 
     /// The provider's assertion, trimmed, as `client_assertion` (jwt-bearer) and marked sensitive; an empty assertion

@@ -25,6 +25,6 @@ extension ClientCertificateCredential {
         } catch {
             throw IdentityError(.credentialUnavailable, "the certificate file '\(path)' could not be loaded")
         }
-        return ReloadingCredential(identity: "certificate-file:" + secretFingerprint(path), value: value)
+        return ReloadingCredential(kind: "certificate-file", path: path, value: value)
     }
 }

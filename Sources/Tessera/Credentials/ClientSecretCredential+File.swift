@@ -22,7 +22,8 @@ extension ClientSecretCredential {
         }
         do {
             return ReloadingCredential(
-                identity: "secret-file:" + secretFingerprint(path),
+                kind: "secret-file",
+                path: path,
                 value: try FileBackedValue.loaded(paths: [path], onReloadFailure: .keepLastGood, load: read)
             )
         } catch let error as IdentityError {

@@ -15,14 +15,17 @@ public struct ClientSecretCredential: ClientCredential, CustomStringConvertible 
     private let secret: String
     /// The chosen method; `nil` picks by authority (post for Microsoft, basic for generic OIDC).
     public let method: Method?
-    /// `secret:` and the secret's fingerprint; never the secret.
+    /// `secret:` and the secret's fingerprint (keyed by this process); never the secret.
     public let identity: String
+    /// `secret:` and a digest of the secret that every process computes alike (for shared cache keys only).
+    public let sharedCacheIdentity: String
 
     /// A credential for `secret`, sent by `method` (default `nil`: chosen by the authority).
     public init(secret: String, method: Method? = nil) {
         self.secret = secret
         self.method = method
         self.identity = "secret:" + secretFingerprint(secret)
+        self.sharedCacheIdentity = "secret:" + sharedSecretDigest(secret)
     }
 
     /// The secret as the `client_secret` form field (post) or as the HTTP Basic password (basic), marked sensitive.

@@ -19,6 +19,8 @@ public final class RotatingCredential: ClientCredential, CustomStringConvertible
     public let credentials: [any ClientCredential]
     /// Stable across rotation (the cache partition must not change when the credential in use does).
     public let identity: String
+    /// Stable across rotation and across processes: a digest of the credentials' shared-cache identities.
+    public let sharedCacheIdentity: String
     private let current = Mutex<Int>(0)
 
     /// Rotates through `credentials`, starting with the first; at least one is required (a precondition).
@@ -26,6 +28,8 @@ public final class RotatingCredential: ClientCredential, CustomStringConvertible
         precondition(!credentials.isEmpty, "RotatingCredential needs at least one credential")
         self.credentials = credentials
         self.identity = "rotating:" + secretFingerprint(credentials.map(\.identity).joined(separator: "|"))
+        self.sharedCacheIdentity =
+            "rotating:" + sharedSecretDigest(credentials.map(\.sharedCacheIdentity).joined(separator: "|"))
     }
 
     /// The credential in use and its position.

@@ -22,6 +22,13 @@ extension DownstreamAPIClient {
         return components
     }
 
+    /// The origin (`scheme://host:port`) of `url` when a token may be sent there — an absolute `https` URL or `http`
+    /// to a loopback host, without user info — else the error saying why not. The rule of every downstream caller
+    /// (this client and `TesseraOpenAPI`'s middleware).
+    package static func tokenOrigin(of url: String) throws(DownstreamAPIError) -> String {
+        try origin(of: target(url))
+    }
+
     static func origin(of components: URLComponents) throws(DownstreamAPIError) -> String {
         let scheme = components.scheme?.lowercased() ?? ""
         return "\(scheme)://\(components.host?.lowercased() ?? ""):\(components.port ?? (scheme == "https" ? 443 : 80))"

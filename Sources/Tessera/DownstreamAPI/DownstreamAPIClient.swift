@@ -27,6 +27,10 @@ public final class DownstreamAPIClient: Sendable {
         public var retry = APIRetryPolicy()
         /// At most this many pages are followed. Default 10,000.
         public var maximumPages = 10_000
+        /// ``DownstreamAPIClient/allPages(_:of:tenant:)`` collects at most this many bytes of answers (the pages'
+        /// bodies) before it fails instead of growing without bound; ``DownstreamAPIClient/forEachPage(_:of:tenant:_:)``
+        /// holds one page at a time and has no such bound. Default 64 MiB.
+        public var maximumCollectedBytes = 64 << 20
 
         /// A configuration with every default.
         public init() {
@@ -199,14 +203,28 @@ public final class DownstreamAPIClient: Sendable {
         try await send(Request(path: path, tenant: tenant)).decode(Value.self)
     }
 
-    /// Every item of every page of a Graph-style collection (`value` + `@odata.nextLink`).
+    /// Every item of every page of a Graph-style collection (`value` + `@odata.nextLink`), held in memory: past
+    /// ``Configuration/maximumCollectedBytes`` of answers it fails with ``DownstreamAPIError/Code/invalidResponse``
+    /// (use ``forEachPage(_:of:tenant:_:)`` to stream a large collection a page at a time).
     public func allPages<Item: Decodable>(
         _ path: String = "",
         of type: Item.Type = Item.self,
         tenant: String? = nil
     ) async throws -> [Item] {
         var items: [Item] = []
-        try await forEachPage(path, of: Item.self, tenant: tenant) { items += $0 }
+        var collected = 0
+        try await forEachPage(path, of: Item.self, tenant: tenant) { page, bytes in
+            collected += bytes
+            guard collected <= configuration.maximumCollectedBytes else {
+                throw DownstreamAPIError(
+                    .invalidResponse,
+                    "\(Self.redacted(api.url(for: path))) holds more than \(configuration.maximumCollectedBytes) bytes of "
+                        + "pages: stream it with forEachPage, narrow it ($select, $filter) or raise "
+                        + "Configuration.maximumCollectedBytes"
+                )
+            }
+            items += page
+        }
         return items
     }
 
@@ -220,6 +238,16 @@ public final class DownstreamAPIClient: Sendable {
         tenant: String? = nil,
         _ body: ([Item]) async throws -> Void
     ) async throws -> Int {
+        try await forEachPage(path, of: Item.self, tenant: tenant) { items, _ in try await body(items) }
+    }
+
+    /// ``forEachPage(_:of:tenant:_:)`` with each page's body size.
+    func forEachPage<Item: Decodable>(
+        _ path: String,
+        of type: Item.Type,
+        tenant: String?,
+        _ body: ([Item], Int) async throws -> Void
+    ) async throws -> Int {
         var next: String? = api.url(for: path)
         var seen: Set<String> = []
         var pages = 0
@@ -230,9 +258,10 @@ public final class DownstreamAPIClient: Sendable {
                     "more than \(configuration.maximumPages) pages at \(Self.redacted(url)); raise Configuration.maximumPages or use $top"
                 )
             }
-            let page = try await send(Request(path: url, tenant: tenant)).decode(GraphPage<Item>.self)
+            let answer = try await send(Request(path: url, tenant: tenant))
+            let page = try answer.decode(GraphPage<Item>.self)
             pages += 1
-            try await body(page.value)
+            try await body(page.value, answer.body.count)
             next = page.nextLink
             if let link = next {
                 guard let target = try? Self.target(link), (try? Self.origin(of: target)) == origin else {

@@ -19,9 +19,9 @@ extension CachingTokenSource {
             ? policy.sharedCacheReadTimeout : max(policy.sharedCacheReadTimeout, policy.sharedCacheWriteTimeout)
     }
 
-    /// The shared-cache key of an L1 key: ``cacheKey(for:)`` and the token type (bearer; a certificate-bound token
+    /// The shared-cache key of an L1 key: ``sharedPartition``, tenant, scopes and the token type (bearer; a bound token
     /// will add its certificate's `x5t#S256`).
-    func sharedKey(_ key: Key) -> String { "\(partition)|\(key.tenant)|\(key.scopes)|bearer" }
+    func sharedKey(_ key: Key) -> String { "\(sharedPartition)|\(key.tenant)|\(key.scopes)|bearer" }
 
     /// The cold miss with a second-level cache: its fresh token, else the token this replica fetches under the key's
     /// lease, else the token another replica publishes while this one waits (at most until that lease expires, then it

@@ -12,9 +12,10 @@ import Foundation
 /// ``TokenCachePolicy/sharedCacheReadTimeout`` or ``TokenCachePolicy/sharedCacheWriteTimeout``; a failing or slow L2
 /// is a miss, never an outage.
 ///
-/// Keys are ``CachingTokenSource/cacheKey(for:)`` strings (authority URL, client ID, credential identity, tenant,
-/// scopes): an implementation must not store them as they are — it stores a keyed hash (the credential identity is a
-/// fingerprint of the secret).
+/// Keys are ``CachingTokenSource/sharedPartition`` (authority URL, client ID, the credential's
+/// ``ClientCredential/sharedCacheIdentity``), tenant, scopes and token type: an implementation must not store or log
+/// them as they are — it stores a hash keyed by the deployment's key (the credential part is a digest of the secret,
+/// the same in every replica).
 public protocol SharedTokenCache: Sendable {
     /// The shared entry for `key`, or `nil` when there is none.
     func read(_ key: String) async throws -> SharedTokenCacheEntry?

@@ -75,10 +75,13 @@ public final class CachingTokenSource: TokenSource, Service {
     public let policy: TokenCachePolicy
     /// The tenant of requests that name none.
     public let defaultTenant: String
-    /// What every key of this cache shares: authority host, client ID and credential identity. In memory one cache
-    /// serves one client, so entries are keyed by tenant and scope set within it; ``cacheKey(for:)`` spells the whole
-    /// key for a shared (second-level) cache.
+    /// What every key of this cache shares: authority URL, client ID and credential identity (a secret appears as
+    /// this process's fingerprint). In memory one cache serves one client, so entries are keyed by tenant and scope
+    /// set within it; ``cacheKey(for:)`` spells the whole key.
     public let partition: String
+    /// The ``partition`` as every process of the deployment spells it (the credential's
+    /// ``ClientCredential/sharedCacheIdentity``): the start of each key given to the ``sharedCache``. Never log it.
+    public let sharedPartition: String
     let state: Mutex<State>
     let refreshesRunning = Atomic<Int>(0)
     /// The shared fetches: cancelled and awaited by ``shutdown()``.
@@ -97,11 +100,13 @@ public final class CachingTokenSource: TokenSource, Service {
     let unreadableLogged = Atomic<Bool>(false)
 
     /// A cache in front of `upstream` (a `nil` `defaultTenant` is kept as an empty tenant), with `sharedCache` as its
-    /// second level when given. Logs and metrics go nowhere by default.
+    /// second level when given (its keys start with `sharedPartition`, by default the `partition`). Logs and metrics
+    /// go nowhere by default.
     public init(
         upstream: any TokenSource,
         defaultTenant: String?,
         partition: String = "",
+        sharedPartition: String? = nil,
         policy: TokenCachePolicy = TokenCachePolicy(),
         sharedCache: (any SharedTokenCache)? = nil,
         logger: Logger = Logger(label: "tessera.cache", factory: { _ in SwiftLogNoOpLogHandler() }),
@@ -111,6 +116,7 @@ public final class CachingTokenSource: TokenSource, Service {
         self.policy = policy
         self.defaultTenant = defaultTenant ?? ""
         self.partition = partition
+        self.sharedPartition = sharedPartition ?? partition
         self.sharedCache = sharedCache
         self.state = Mutex(
             State(

@@ -52,7 +52,7 @@ final class HTTPTransport: Sendable {
         switch configuration.proxy.backing {
         case .none: config.proxy = nil
         case .server(let host, let port): config.proxy = .server(host: host, port: port)
-        case .environment: config.proxy = ProxyEnvironment().proxy(forScheme: targetScheme, host: targetHost)
+        case .environment: config.proxy = try ProxyEnvironment().proxy(forScheme: targetScheme, host: targetHost)
         }
         self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
         self.ownsClient = true

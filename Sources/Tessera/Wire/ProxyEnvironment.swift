@@ -16,12 +16,30 @@ struct ProxyEnvironment {
         return value.flatMap { $0.isEmpty ? nil : $0 }
     }
 
-    func proxy(forScheme scheme: String, host: String) -> HTTPClient.Configuration.Proxy? {
+    /// The proxy for `scheme://host`, `nil` for a direct connection. A proxy URL that is not `http://` (or scheme-less)
+    /// is refused: AsyncHTTPClient speaks plain HTTP to a proxy, so an `https://` proxy would get its
+    /// `Proxy-Authorization` — and the CONNECT target — in clear, not over the TLS its URL asks for.
+    func proxy(forScheme scheme: String, host: String) throws(IdentityError) -> HTTPClient.Configuration.Proxy? {
         if EndpointURL.isLoopback(host) || bypasses(host) { return nil }
-        guard let text = value(scheme == "https" ? "HTTPS_PROXY" : "HTTP_PROXY") else { return nil }
+        let name = scheme == "https" ? "HTTPS_PROXY" : "HTTP_PROXY"
+        guard let text = value(name) else { return nil }
         let withScheme = text.contains("://") ? text : "http://" + text
-        guard let components = URLComponents(string: withScheme), let proxyHost = components.host else { return nil }
-        let port = components.port ?? (components.scheme == "https" ? 443 : 80)
+        guard let components = URLComponents(string: withScheme), let proxyHost = components.host, !proxyHost.isEmpty
+        else {
+            throw IdentityError(
+                .invalidConfiguration,
+                "\(name) is not a proxy URL: set it to http://host:port (or unset it for a direct connection)"
+            )
+        }
+        guard components.scheme?.lowercased() == "http" else {
+            throw IdentityError(
+                .invalidConfiguration,
+                "\(name) asks for a \(components.scheme ?? "")://\(proxyHost) proxy, which is not supported: "
+                    + "the connection to the proxy would be plain HTTP, its credentials sent in clear. Use an "
+                    + "http:// proxy URL (the CONNECT tunnel inside it is still TLS to the identity provider)"
+            )
+        }
+        let port = components.port ?? 80
         if let user = components.user {
             let authorization = HTTPClient.Authorization.basic(
                 username: user.removingPercentEncoding ?? user,

@@ -1,9 +1,9 @@
 import ArgumentParser
 import Foundation
+import Tessera
 import TesseraJOSE
-import TesseraPostgres
 
-/// `tessera cache`: the fleet's shared token cache.
+/// `tessera cache`: the second-level token cache (the fleet's on PostgreSQL, or this host's file cache).
 struct CacheCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cache",

@@ -86,7 +86,7 @@ struct CallCommand: AsyncParsableCommand {
             scope = self.scope ?? downstream.scopes.first
         }
         let logger = global.makeLogger()
-        let sharedCache: PostgresTokenCache?
+        let sharedCache: (any SharedTokenCache)?
         do {
             sharedCache = try TokenCacheSettings.cache(file: self.client.configFile(), logger: logger)
         } catch {

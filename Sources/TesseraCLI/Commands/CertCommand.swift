@@ -36,21 +36,33 @@ struct CertCommand: ParsableCommand {
         @Option(help: "Output folder.")
         var out = "."
 
-        @Option(help: "Password of the PFX file (default: none). Also TESSERA_PFX_PASSWORD.")
+        @Option(
+            help:
+                "Password of the PFX file (default: none), or - to read it from standard input. Also TESSERA_PFX_PASSWORD. A password on the command line is visible to other users (ps): prefer -, --pfx-password-file or the variable."
+        )
         var pfxPassword: String?
+
+        @Option(help: "Read the PFX password from this file (one trailing newline dropped).")
+        var pfxPasswordFile: String?
 
         func run() throws {
             guard subject.hasPrefix("CN="), subject.count > 3 else {
                 throw ValidationError("--subject must look like CN=<name>, e.g. CN=contoso-daemon")
             }
             guard (1...3650).contains(days) else { throw ValidationError("--days must be between 1 and 3650") }
+            let password =
+                try SecretInput.read(
+                    value: pfxPassword,
+                    file: pfxPasswordFile,
+                    flag: "--pfx-password",
+                    fileFlag: "--pfx-password-file"
+                ) ?? ProcessInfo.processInfo.environment["TESSERA_PFX_PASSWORD"] ?? ""
             let certificate = try CertificateFactory.selfSigned(commonName: String(subject.dropFirst(3)), days: days)
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
             let certPEM = try certificate.leaf.serializeAsPEM().pemString + "\n"
             try write(certPEM, "cert.pem", mode: 0o644)
             try write(certificate.privateKeyPEM + "\n", "key.pem", mode: 0o600)
             try write(certPEM + certificate.privateKeyPEM + "\n", "combined.pem", mode: 0o600)
-            let password = pfxPassword ?? ProcessInfo.processInfo.environment["TESSERA_PFX_PASSWORD"] ?? ""
             let bundle = NIOSSLPKCS12Bundle(
                 certificateChain: [try NIOSSLCertificate(bytes: Array(certPEM.utf8), format: .pem)],
                 privateKey: try NIOSSLPrivateKey(bytes: Array(certificate.privateKeyPEM.utf8), format: .pem)
@@ -93,7 +105,7 @@ struct CertCommand: ParsableCommand {
             commandName: "thumbprint",
             abstract: "Print a certificate's thumbprints (PEM certificate, combined PEM or PFX).",
             discussion:
-                "Examples:\n  tessera cert thumbprint cert.pem\n  tessera cert thumbprint daemon.pfx --password \"$PFX_PASSWORD\""
+                "Examples:\n  tessera cert thumbprint cert.pem\n  tessera cert thumbprint daemon.pfx --password-file ~/.tessera/pfx-password\n  printf %s \"$PFX_PASSWORD\" | tessera cert thumbprint daemon.pfx --password -"
         )
 
         @OptionGroup var global: GlobalOptions
@@ -101,8 +113,14 @@ struct CertCommand: ParsableCommand {
         @Argument(help: "A PEM or PFX file.")
         var file: String
 
-        @Option(help: "The PFX password, if any.")
+        @Option(
+            help:
+                "The PFX password, if any, or - to read it from standard input. On the command line it is visible to other users (ps): prefer - or --password-file."
+        )
         var password: String?
+
+        @Option(help: "Read the PFX password from this file (one trailing newline dropped).")
+        var passwordFile: String?
 
         func run() throws {
             let der: [UInt8]
@@ -115,6 +133,12 @@ struct CertCommand: ParsableCommand {
             {
                 der = try certificate.toDERBytes()
             } else {
+                let password = try SecretInput.read(
+                    value: password,
+                    file: passwordFile,
+                    flag: "--password",
+                    fileFlag: "--password-file"
+                )
                 do {
                     der = try SigningCertificate.load(path: file, password: password).leafDER
                 } catch {

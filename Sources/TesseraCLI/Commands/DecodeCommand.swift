@@ -19,7 +19,10 @@ struct DecodeCommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Argument(help: "The token, or - for standard input.")
+    @Argument(
+        help:
+            "The token, or - to read it from standard input (prefer -: a token on the command line is visible to other users in ps)."
+    )
     var token: String
 
     func run() throws {

@@ -80,7 +80,9 @@ struct DemoCommand: AsyncParsableCommand {
             ]
         )
         let emulator = try await report.step("start the emulator (in-process, HTTPS on loopback)") {
-            try await Emulator.start(model)
+            var options = Emulator.Options()
+            options.autoConsent = true  // the demo plays the administrator with a plain HTTP client: no Accept page
+            return try await Emulator.start(model, options: options)
         }
         report.detail("\(emulator.baseURL)  (development CA \(emulator.caFile ?? "-"))")
         // The emulator is stopped (and awaited) on every path out of here, before the command returns.

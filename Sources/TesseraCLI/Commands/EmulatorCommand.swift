@@ -20,6 +20,7 @@ struct EmulatorCommand: AsyncParsableCommand {
               tessera emulator                                   # a demo tenant and daemon app, HTTPS on a free port
               tessera emulator --port 8443 --config directory.json --state-dir ~/.tessera/emulator
               tessera emulator --http --port 8080
+              tessera emulator --auto-consent                    # GET .../adminconsent grants at once (scripts)
             Then, for azure-identity: AZURE_AUTHORITY_HOST=<base URL>, REQUESTS_CA_BUNDLE=<ca.pem>,
             and disable_instance_discovery=True in code; for MSAL: authority=<base URL>/<tenant>, instance_discovery=False.
             """
@@ -47,6 +48,9 @@ struct EmulatorCommand: AsyncParsableCommand {
 
     @Flag(help: "Reject client assertions whose jti was already used (Entra accepts reuse).")
     var rejectReplayedAssertions = false
+
+    @Flag(help: "Grant admin consent on GET .../adminconsent, skipping the Accept page (scripts; a web page can too).")
+    var autoConsent = false
 
     func run() async throws {
         let stateDirectory = stateDir ?? (NSHomeDirectory() + "/.tessera/emulator")
@@ -87,6 +91,7 @@ struct EmulatorCommand: AsyncParsableCommand {
         options.tokenLifetime = tokenLifetime
         options.tokenLifetimeJitter = tokenLifetimeJitter
         options.rejectReplayedAssertions = rejectReplayedAssertions
+        options.autoConsent = autoConsent
         let emulator = try await Emulator.start(
             model,
             options: options,

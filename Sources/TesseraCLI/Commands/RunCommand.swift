@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Metrics
 import Prometheus
+import ServiceLifecycle
 import Tessera
 import TesseraDaemon
 import TesseraJOSE
@@ -74,7 +75,7 @@ struct RunCommand: AsyncParsableCommand {
         let metrics = PrometheusMetricsFactory(registry: prometheus)
         MetricsSystem.bootstrap(metrics)
 
-        let sharedCache: PostgresTokenCache?
+        let sharedCache: (any SharedTokenCache)?
         do {
             sharedCache = try TokenCacheSettings.cache(file: client.configFile(), logger: logger)
         } catch {
@@ -153,7 +154,7 @@ struct RunCommand: AsyncParsableCommand {
                     redirectURI: onboarding.redirectURI,
                     registry: tenants
                 ) { tenant in
-                    _ = try await tokens.token(for: TokenRequest(scope: scope, tenant: tenant, forceRefresh: true))
+                    try await tokens.token(for: TokenRequest(scope: scope, tenant: tenant, forceRefresh: true))
                 }
             }
             daemon.onListening = { port in
@@ -161,8 +162,9 @@ struct RunCommand: AsyncParsableCommand {
                     Data("tessera run: operator endpoint on http://127.0.0.1:\(port) (/healthz, /metrics)\n".utf8)
                 )
             }
-            // The shared cache first: the group shuts services down in reverse order, so the client ends before it.
-            daemon.services = (sharedCache.map { [$0] } ?? []) + [tokens]  // proactive refresh; after the jobs
+            // The shared cache first (a PostgreSQL one runs; a file cache has nothing to run): the group shuts services
+            // down in reverse order, so the client (its proactive refreshes, after the jobs) ends before it.
+            daemon.services = ((sharedCache as? any Service).map { [$0] } ?? []) + [tokens]
             try await Daemon(jobs: jobs, configuration: daemon, logger: logger, metricsFactory: metrics).run()
         } catch {
             for api in apis { try? await api.shutdown() }
@@ -185,33 +187,40 @@ struct RunCommand: AsyncParsableCommand {
     ) async throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var lines = Data()
+        // A page at a time: to stdout, or to a temporary file (0600) renamed over the output when the run succeeds.
+        let file: SecretFileWriter?
+        do {
+            file = output == "-" ? nil : try SecretFileWriter(path: output)
+        } catch {
+            throw SettingError("cannot write the job's Output \(error)")
+        }
         var count = 0
-        func append(_ value: JSONValue) throws {
-            lines.append(try encoder.encode(value))
-            lines.append(0x0A)
-            count += 1
+        func write(_ items: [JSONValue]) throws {
+            var lines = Data()
+            for item in items {
+                lines.append(try encoder.encode(item))
+                lines.append(0x0A)
+            }
+            count += items.count
+            if let file {
+                do {
+                    try file.append(lines)
+                } catch {
+                    throw SettingError("cannot write the job's Output \(error)")
+                }
+            } else {
+                FileHandle.standardOutput.write(lines)
+            }
         }
         if paged {
-            try await api.forEachPage(path, of: JSONValue.self, tenant: tenant) { items in
-                for item in items { try append(item) }
-                if output == "-" {
-                    FileHandle.standardOutput.write(lines)
-                    lines.removeAll(keepingCapacity: true)
-                }
-            }
+            try await api.forEachPage(path, of: JSONValue.self, tenant: tenant) { try write($0) }
         } else {
-            try append(try await api.send(.init(path: path, tenant: tenant)).decode(JSONValue.self))
+            try write([try await api.send(.init(path: path, tenant: tenant)).decode(JSONValue.self)])
         }
-        if output == "-" {
-            FileHandle.standardOutput.write(lines)
-        } else {
-            // The directory's data is the tenant's: 0600, replaced atomically.
-            do {
-                try SecretFile.write(Array(lines), to: output)
-            } catch {
-                throw SettingError("cannot write the job's Output \(error)")
-            }
+        do {
+            try file?.commit()
+        } catch {
+            throw SettingError("cannot write the job's Output \(error)")
         }
         logger.info(
             "job wrote items",

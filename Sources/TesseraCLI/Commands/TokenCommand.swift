@@ -37,7 +37,7 @@ struct TokenCommand: AsyncParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         let logger = global.makeLogger()
         let confidentialClient: ConfidentialClient
-        let sharedCache: PostgresTokenCache?
+        let sharedCache: (any SharedTokenCache)?
         do {
             var configuration = try client.configuration(environment, caFile: global.resolvedCAFile)
             configuration.http.caFile = global.resolvedCAFile

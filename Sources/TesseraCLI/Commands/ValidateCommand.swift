@@ -20,7 +20,10 @@ struct ValidateCommand: AsyncParsableCommand {
             """
     )
 
-    @Argument(help: "The token, or - to read it from standard input.")
+    @Argument(
+        help:
+            "The token, or - to read it from standard input (prefer -: a token on the command line is visible to other users in ps)."
+    )
     var token: String
 
     @Option(help: "A JWKS file or URL.")
@@ -44,7 +47,12 @@ struct ValidateCommand: AsyncParsableCommand {
     @Option(help: "An allowed caller client ID (repeatable).")
     var caller: [String] = []
 
-    @Flag(help: "Require an app-only token (no scp; idtyp app, or oid == sub).")
+    @Flag(
+        help: ArgumentHelp(
+            "Require an app-only token (entra: no scp, idtyp app or oid == sub; rfc9068: sub == client_id, "
+                + "gty client_credentials when present, and --caller)."
+        )
+    )
     var appOnly = false
 
     @Option(help: "entra or rfc9068.")
@@ -82,12 +90,15 @@ struct ValidateCommand: AsyncParsableCommand {
             throw ValidationError("--profile must be entra or rfc9068")
         }
         guard !audience.isEmpty else { throw ValidationError("give at least one --audience") }
+        do {
+            try makePolicy().check()
+        } catch {
+            throw ValidationError("\(error) (--caller <client-id>, or drop --app-only)")
+        }
     }
 
-    func run() async throws {
-        let text =
-            token == "-" ? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self) : token
-        let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+    /// The policy the flags describe.
+    func makePolicy() -> ValidationPolicy {
         var policy = ValidationPolicy(
             issuer: issuer.contains("{tenantid}")
                 ? .multiTenant(template: issuer, allowedTenants: tenant.isEmpty ? nil : Set(tenant)) : .exact(issuer),
@@ -99,6 +110,14 @@ struct ValidateCommand: AsyncParsableCommand {
         if !role.isEmpty { policy.roles = .allOf(Set(role)) }
         if !caller.isEmpty { policy.allowedCallers = Set(caller) }
         if let now { policy.now = { Date(timeIntervalSince1970: TimeInterval(now)) } }
+        return policy
+    }
+
+    func run() async throws {
+        let text =
+            token == "-" ? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self) : token
+        let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let policy = makePolicy()
         let ca = global.resolvedCAFile
         let keys: SigningKeySet
         if let authority {

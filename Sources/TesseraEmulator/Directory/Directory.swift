@@ -21,6 +21,9 @@ public final class Directory: Sendable {
         let der: [UInt8]
         let thumbprint: Thumbprint
         let pem: String
+        /// The certificate's validity: a client assertion signed with its key is refused outside it (AADSTS700027).
+        let notValidBefore: Date
+        let notValidAfter: Date
     }
 
     struct Application: Sendable {
@@ -51,7 +54,8 @@ public final class Directory: Sendable {
 
     private let state: Mutex<State>
 
-    /// The directory `model` describes; throws if an application's registered certificate is not valid PEM.
+    /// The directory `model` describes; throws if an application's registered certificate is not valid PEM, or if it
+    /// registers an empty client secret (``EmulatorError``, naming the application and the fix).
     public init(_ model: DirectoryModel) throws {
         var applications: [String: Application] = [:]
         for app in model.applications {
@@ -68,12 +72,29 @@ public final class Directory: Sendable {
     }
 
     static func parse(_ app: DirectoryModel.Application) throws -> Application {
+        let blank = app.secrets.firstIndex { $0.value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }
+        if let index = blank {
+            // An empty secret would let anyone who sends an empty client_secret authenticate as the app.
+            throw EmulatorError(
+                "application '\(app.clientId)' (\(app.displayName)) has an empty client secret (secrets[\(index)]): "
+                    + "give it a value, or remove it and let the admin API generate one "
+                    + "(POST /admin/applications/\(app.clientId)/secrets with {})"
+            )
+        }
         var certificates: [RegisteredCertificate] = []
         for reference in app.certificates {
             guard let pem = reference.pem else { continue }
             let certificate = try Certificate(pemEncoded: pem)
             let der = try certificate.serializeAsPEM().derBytes
-            certificates.append(RegisteredCertificate(der: der, thumbprint: Thumbprint(der: der), pem: pem))
+            certificates.append(
+                RegisteredCertificate(
+                    der: der,
+                    thumbprint: Thumbprint(der: der),
+                    pem: pem,
+                    notValidBefore: certificate.notValidBefore,
+                    notValidAfter: certificate.notValidAfter
+                )
+            )
         }
         return Application(model: app, certificates: certificates)
     }
@@ -116,7 +137,8 @@ public final class Directory: Sendable {
         }
     }
 
-    /// Adds or replaces an application (its certificates are parsed first; a bad one changes nothing).
+    /// Adds or replaces an application (its certificates are parsed and its secrets checked first; a bad one, or an
+    /// empty secret, changes nothing and throws naming the application).
     public func upsert(application: DirectoryModel.Application) throws {
         let parsed = try Self.parse(application)
         state.withLock { $0.applications[application.clientId.lowercased()] = parsed }

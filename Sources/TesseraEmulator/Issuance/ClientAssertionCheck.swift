@@ -36,6 +36,16 @@ struct ClientAssertionCheck {
             let rsa = _RSA.Signing.PublicKey(publicKey),
             JWSVerifier.verify(assertion, publicKey: rsa, algorithm: algorithm)
         else { throw .assertionSignature("The signature does not verify with the registered certificate.") }
+        // Entra refuses a key credential outside its validity (no clock-skew allowance: the dates are the app's own).
+        guard certificate.notValidBefore <= now, now <= certificate.notValidAfter else {
+            throw .assertionKeyNotCurrent(
+                thumbprint: certificate.thumbprint.sha1Hex,
+                notBefore: certificate.notValidBefore,
+                notAfter: certificate.notValidAfter,
+                expired: now > certificate.notValidAfter,
+                clientID: application.model.clientId
+            )
+        }
 
         let clientID = application.model.clientId.lowercased()
         guard claims["iss"]?.stringValue?.lowercased() == clientID, claims["sub"]?.stringValue?.lowercased() == clientID
@@ -44,11 +54,11 @@ struct ClientAssertionCheck {
         }
         switch claims["aud"] {
         case .string(let audience):
-            guard acceptedAudiences.contains(audience) else { throw .assertionAudience }
+            guard accepts(audience: audience) else { throw .assertionAudience }
         case .array(let audiences) where audiences.count > 1:
             throw .assertionAudiences
         case .array(let audiences):
-            guard let audience = audiences.first?.stringValue, acceptedAudiences.contains(audience) else {
+            guard let audience = audiences.first?.stringValue, accepts(audience: audience) else {
                 throw .assertionAudience
             }
         default:
@@ -62,6 +72,12 @@ struct ClientAssertionCheck {
         if let nbf = claims["nbf"]?.doubleValue, nbf - skew > time { throw .assertionTime }
         if let iat = claims["iat"]?.doubleValue, iat - skew > time { throw .assertionTime }
         return claims
+    }
+
+    /// Whether `audience` is, byte for byte, one of the accepted token endpoints (a `Set<String>` lookup would use
+    /// canonical equivalence: a Kelvin sign would match a `K`).
+    func accepts(audience: String) -> Bool {
+        acceptedAudiences.contains { $0.utf8.elementsEqual(audience.utf8) }
     }
 
     /// The registered certificate the header names by `x5t#S256`, `x5t`, or an `x5c` leaf DER-identical to it.

@@ -67,6 +67,34 @@ struct EntraError: Error, Sendable {
             description: "Client assertion failed signature validation. \(detail)"
         )
     }
+    /// A client assertion signed with a registered certificate that is expired or not yet valid. Entra answers
+    /// `invalid_client` with AADSTS700027: "Client assertion contains an invalid signature. [Reason - The key used is
+    /// expired., Thumbprint of key used by client: '…', Found key 'Start=…, End=…' …]"; the emulator says the same and
+    /// adds the dates and the fix: "The certificate used to sign the client assertion is expired (notBefore …,
+    /// notAfter …). Register a current certificate for application '…' and sign with it."
+    static func assertionKeyNotCurrent(
+        thumbprint: String,
+        notBefore: Date,
+        notAfter: Date,
+        expired: Bool,
+        clientID: String
+    ) -> EntraError {
+        let formatter = ISO8601DateFormatter()
+        let start = formatter.string(from: notBefore)
+        let end = formatter.string(from: notAfter)
+        let reason = expired ? "The key used is expired." : "The key used is not yet valid."
+        let state = expired ? "expired" : "not yet valid"
+        return EntraError(
+            status: 401,
+            error: "invalid_client",
+            code: 700027,
+            description:
+                "Client assertion contains an invalid signature. [Reason - \(reason), Thumbprint of key used by "
+                + "client: '\(thumbprint)', Found key 'Start=\(start), End=\(end)'] The certificate used to sign the "
+                + "client assertion is \(state) (notBefore \(start), notAfter \(end)). Register a current certificate "
+                + "for application '\(clientID.prefix(64))' and sign with it."
+        )
+    }
     static let assertionTime = EntraError(
         status: 401,
         error: "invalid_client",
@@ -161,6 +189,17 @@ struct EntraError: Error, Sendable {
         code: 50011,
         description:
             "The redirect URI specified in the request does not match the redirect URIs configured for the application."
+    )
+
+    /// An admin-consent POST without the admin key and without a good one-time token from the consent page.
+    static let consentFormInvalid = EntraError(
+        status: 400,
+        error: "invalid_request",
+        code: 90023,
+        description:
+            "The admin consent form is missing, expired (after 10 minutes), already used or was shown for another "
+            + "request. Open the admin consent URL again and press Accept on the page it shows, or POST with "
+            + "'Authorization: Bearer <adminKey>'. Nothing was granted."
     )
 
     func json(correlationID: String, now: Date = Date()) -> [String: Any] {

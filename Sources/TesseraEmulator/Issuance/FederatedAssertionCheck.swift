@@ -38,19 +38,22 @@ struct FederatedAssertionCheck {
         func noMatch(_ what: String) -> EntraError {
             .federatedNoMatch(what, issuer: issuer, subject: subject, audience: audiences.joined(separator: ","))
         }
+        // Compared as UTF-8 bytes, as Entra compares them: Swift's `==` (and a `Set<String>`) would use canonical
+        // equivalence, where a Kelvin sign (U+212A) equals a `K`.
         let credentials = application.model.federatedCredentials
         guard !credentials.isEmpty else { throw noMatch("") }
-        let byIssuer = credentials.filter { $0.issuer == issuer }
+        let byIssuer = credentials.filter { Self.sameBytes($0.issuer, issuer) }
         guard !byIssuer.isEmpty else { throw noMatch("issuer") }
-        let bySubject = byIssuer.filter { $0.subject == subject }
+        let bySubject = byIssuer.filter { Self.sameBytes($0.subject, subject) }
         guard !bySubject.isEmpty else { throw noMatch("subject") }
         // The token-exchange audience matches by identifier URI or by its application ID (a managed identity's token).
-        let presented = Set(
-            audiences.map { $0 == Directory.tokenExchangeClientID ? Directory.tokenExchangeIdentifier : $0 }
-        )
-        guard bySubject.contains(where: { !Set($0.acceptedAudiences).isDisjoint(with: presented) }) else {
-            throw noMatch("audience")
+        let presented = audiences.map {
+            Self.sameBytes($0, Directory.tokenExchangeClientID) ? Directory.tokenExchangeIdentifier : $0
         }
+        let audienceMatches = bySubject.contains { credential in
+            credential.acceptedAudiences.contains { accepted in presented.contains { Self.sameBytes($0, accepted) } }
+        }
+        guard audienceMatches else { throw noMatch("audience") }
 
         guard header["alg"]?.stringValue == "RS256" else {
             throw .federatedSignature("Only RS256 federated assertions are accepted.")
@@ -74,5 +77,10 @@ struct FederatedAssertionCheck {
         guard let exp = claims["exp"]?.doubleValue, exp + skew >= time else { throw .assertionTime }
         if let nbf = claims["nbf"]?.doubleValue, nbf - skew > time { throw .assertionTime }
         return claims
+    }
+
+    /// Whether `a` and `b` are the same UTF-8 bytes (not canonically equivalent: `"\u{212A}" == "K"` is `true`).
+    static func sameBytes(_ a: String, _ b: String) -> Bool {
+        a.utf8.elementsEqual(b.utf8)
     }
 }

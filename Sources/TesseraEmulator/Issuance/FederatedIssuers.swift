@@ -10,7 +10,8 @@ final class FederatedIssuers: Sendable {
     let caFile: String?
     let own: SigningKeySet
     let base: BaseURLs
-    private let sets = Mutex<[String: SigningKeySet]>([:])
+    /// Keyed by the issuer's UTF-8 bytes: `String` keys would merge canonically equivalent issuers.
+    private let sets = Mutex<[[UInt8]: SigningKeySet]>([:])
 
     init(keys: SigningKeys, base: BaseURLs, caFile: String?) {
         self.caFile = caFile
@@ -21,13 +22,14 @@ final class FederatedIssuers: Sendable {
     }
 
     func keySet(for issuer: String) -> SigningKeySet {
-        if base.all.contains(where: { issuer.hasPrefix($0 + "/") }) { return own }
+        if base.all.contains(where: { issuer.utf8.starts(with: ($0 + "/").utf8) }) { return own }
+        let key = Array(issuer.utf8)
         return sets.withLock { sets in
-            if let known = sets[issuer] { return known }
+            if let known = sets[key] { return known }
             if sets.count >= 100 { sets.removeAll() }
             let trimmed = issuer.hasSuffix("/") ? String(issuer.dropLast()) : issuer
             let set = SigningKeySet(url: trimmed + "/.well-known/openid-configuration", discovery: true, caFile: caFile)
-            sets[issuer] = set
+            sets[key] = set
             return set
         }
     }

@@ -109,7 +109,9 @@ struct TokenService: Sendable {
     }
 
     private func checkSecret(_ secret: String, application: Directory.Application) throws(EntraError) {
-        let matching = application.model.secrets.filter { Self.constantTimeEquals($0.value, secret) }
+        // The directory refuses empty secrets; an empty presented one never matches.
+        guard !secret.isEmpty else { throw .invalidSecret }
+        let matching = application.model.secrets.filter { ConstantTime.equals(secret, $0.value) }
         guard let match = matching.first else { throw .invalidSecret }
         if let expires = match.expires, expires < now() { throw .expiredSecret }
     }
@@ -230,16 +232,10 @@ struct TokenService: Sendable {
             let data = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
             let decoded = String(data: data, encoding: .utf8), let colon = decoded.firstIndex(of: ":")
         else { return nil }
-        func formDecode(_ text: Substring) -> String {
-            text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(text)
-        }
-        return (formDecode(decoded[..<colon]), formDecode(decoded[decoded.index(after: colon)...]))
-    }
-
-    static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
-        let left = Array(a.utf8)
-        let right = Array(b.utf8)
-        guard left.count == right.count else { return false }
-        return zip(left, right).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+        // RFC 6749 §2.3.1: both halves form-encoded; a malformed escape is no credential at all.
+        guard let user = FormEncoding.component(decoding: decoded[..<colon]),
+            let password = FormEncoding.component(decoding: decoded[decoded.index(after: colon)...])
+        else { return nil }
+        return (user, password)
     }
 }

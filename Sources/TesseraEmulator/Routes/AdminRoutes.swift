@@ -115,7 +115,7 @@ struct AdminRoutes: Sendable {
     func check(_ request: Request) throws {
         let presented =
             request.headers[.authorization].map { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : "" } ?? ""
-        guard TokenService.constantTimeEquals(presented, adminKey) else {
+        guard ConstantTime.equals(presented, adminKey) else {
             throw HTTPError(
                 .unauthorized,
                 headers: [.wwwAuthenticate: "Bearer realm=\"tessera-emulator-admin\""],
@@ -145,7 +145,12 @@ struct AdminRoutes: Sendable {
         } catch {
             throw HTTPError(.badRequest, message: "the body is not a valid \(Body.self): \(error)")
         }
-        try apply(body)
+        do {
+            try apply(body)
+        } catch let error as EmulatorError {
+            // The directory refused the change (an empty secret): nothing changed; say which app and what to do.
+            throw HTTPError(.badRequest, message: error.description)
+        }
         if persisting { persist() }
         return json(["ok": true])
     }

@@ -4,7 +4,8 @@ import Hummingbird
 import NIOCore
 import TesseraJOSE
 
-/// The emulator's HTTP surface: discovery (v1, v2, instance), JWKS, token endpoints (v1, v2) and admin consent.
+/// The emulator's HTTP surface: discovery (v1, v2, instance), JWKS and token endpoints (v1, v2); admin consent is
+/// ``AdminConsentRoutes``.
 struct EmulatorRoutes: Sendable {
     let service: TokenService
     let directory: Directory
@@ -34,12 +35,6 @@ struct EmulatorRoutes: Sendable {
         }
         router.post("/:tenant/oauth2/token") { request, context in
             try await self.token(request, tenant: context.parameters.require("tenant"), version: 1)
-        }
-        router.get("/:tenant/adminconsent") { request, context in
-            try self.adminConsent(request, tenant: context.parameters.require("tenant"))
-        }
-        router.get("/:tenant/v2.0/adminconsent") { request, context in
-            try self.adminConsent(request, tenant: context.parameters.require("tenant"))
         }
     }
 
@@ -111,7 +106,12 @@ struct EmulatorRoutes: Sendable {
     func token(_ request: Request, tenant: String, version: Int) async throws -> Response {
         let correlationID = request.headers[HTTPField.Name("client-request-id")!] ?? UUID().uuidString.lowercased()
         let body = try await request.body.collect(upTo: 256 * 1024)
-        let form = FormEncoding.decode(String(buffer: body))
+        let form: [String: String]
+        do {
+            form = try FormEncoding.decode(String(buffer: body))
+        } catch {
+            return self.error(.malformedForm(error), correlationID: correlationID)
+        }
         do {
             let answer = try await service.issue(
                 .init(tenant: tenant, form: form, authorization: request.headers[.authorization], version: version)
@@ -120,28 +120,6 @@ struct EmulatorRoutes: Sendable {
         } catch {
             return self.error(error, correlationID: correlationID)
         }
-    }
-
-    func adminConsent(_ request: Request, tenant name: String) throws -> Response {
-        let query = request.uri.queryParameters
-        let clientID = query.get("client_id") ?? ""
-        let redirectURI = query.get("redirect_uri") ?? ""
-        let state = query.get("state")
-        guard let tenant = directory.tenant(name) else { return error(.tenantNotFound(name), correlationID: "") }
-        guard let application = directory.application(clientID) else {
-            return error(.applicationNotFound(clientID, tenant: tenant.id), correlationID: "")
-        }
-        guard application.model.redirectUris.contains(redirectURI), var target = URLComponents(string: redirectURI)
-        else {
-            return error(.redirectURIMismatch, correlationID: "")
-        }
-        directory.consent(client: application, tenant: tenant)
-        var items = target.queryItems ?? []
-        items.append(URLQueryItem(name: "admin_consent", value: "True"))
-        items.append(URLQueryItem(name: "tenant", value: tenant.id))
-        if let state { items.append(URLQueryItem(name: "state", value: state)) }
-        target.queryItems = items
-        return Response(status: .found, headers: [.location: target.string ?? redirectURI])
     }
 
     func error(_ error: EntraError, correlationID: String) -> Response {

@@ -55,7 +55,10 @@ struct ManagedIdentityRoutes: Sendable {
 
     func appService(_ request: Request) async -> Response {
         let query = request.uri.queryParameters
-        guard let header = request.headers[HTTPField.Name("X-IDENTITY-HEADER")!], header == identityHeader else {
+        // In constant time: the header is the secret App Service hands the workload (IDENTITY_HEADER).
+        guard let header = request.headers[HTTPField.Name("X-IDENTITY-HEADER")!],
+            ConstantTime.equals(header, identityHeader)
+        else {
             return Self.json(
                 ["statusCode": 400, "message": "The X-IDENTITY-HEADER header is missing or wrong."],
                 status: .badRequest

@@ -1,10 +1,10 @@
 import Crypto
 import Foundation
-import Tessera
 
 /// The deployment's token-cache keys: 32-byte AES-256 keys, the first encrypts (and names the rows it writes), every
 /// one decrypts (rotation: put the new key first, keep the old one until its tokens expired — rows under the old key
-/// keep serving meanwhile). A key's version is the first 8 hex digits of its SHA-256, stored with each entry.
+/// keep serving meanwhile). A key's version is the first 8 hex digits of its SHA-256, stored with each entry. Shared by
+/// every second-level cache: `TesseraPostgres`'s `PostgresTokenCache` and ``FileTokenCache``.
 public struct TokenCacheKeys: Sendable {
     struct Key: Sendable {
         let key: SymmetricKey
@@ -70,6 +70,23 @@ public struct TokenCacheKeys: Sendable {
         return try TokenCacheKeys(text: text, source: "the token-cache key file '\(path)'")
     }
 
+    /// The keys from a key file (`TESSERA_TOKEN_CACHE_KEY_FILE`) or one key (`TESSERA_TOKEN_CACHE_KEY`), the file first;
+    /// neither is an error naming `cache` (how the cache is called in messages) and both settings.
+    public static func fromSettings(
+        keyFile: String?,
+        key: String?,
+        for cache: String
+    ) throws(IdentityError)
+        -> TokenCacheKeys
+    {
+        if let keyFile, !keyFile.isEmpty { return try load(path: keyFile) }
+        if let key, !key.isEmpty { return try TokenCacheKeys(text: key, source: "TESSERA_TOKEN_CACHE_KEY") }
+        throw IdentityError.invalidConfiguration(
+            "the token cache \(cache) needs its encryption key: set TESSERA_TOKEN_CACHE_KEY_FILE "
+                + "(one base64 32-byte key per line; `tessera cache key new --out FILE` writes one) or TESSERA_TOKEN_CACHE_KEY"
+        )
+    }
+
     /// A new random key as a key-file line (base64).
     public static func newKeyLine() -> String {
         SymmetricKey(size: .bits256).withUnsafeBytes { Data($0).base64EncodedString() }
@@ -78,13 +95,16 @@ public struct TokenCacheKeys: Sendable {
     /// The version of the key that encrypts.
     public var currentVersion: String { keys[0].version }
 
+    /// Every key's version, the first key's first.
+    public var versions: [String] { keys.map(\.version) }
+
     /// The stored name of a cache key under the first key (where it is claimed and written): hex HMAC-SHA-256 under
     /// a key derived from it.
-    func entryName(_ cacheKey: String) -> String { entryNames(cacheKey)[0] }
+    package func entryName(_ cacheKey: String) -> String { entryNames(cacheKey)[0] }
 
     /// The names of a cache key under every key, the first key's first: a read looks at all of them, so during a
     /// rotation the rows sealed under the previous key still serve.
-    func entryNames(_ cacheKey: String) -> [String] {
+    package func entryNames(_ cacheKey: String) -> [String] {
         keys.map { key in
             HMAC<SHA256>.authenticationCode(for: Array(cacheKey.utf8), using: key.naming)
                 .map { String(format: "%02x", $0) }.joined()
@@ -92,7 +112,7 @@ public struct TokenCacheKeys: Sendable {
     }
 
     /// `plaintext` sealed with the first key; additional data = entry name ‖ key version.
-    func seal(_ plaintext: [UInt8], name: String) throws -> (version: String, sealed: [UInt8]) {
+    package func seal(_ plaintext: [UInt8], name: String) throws -> (version: String, sealed: [UInt8]) {
         let key = keys[0]
         let box = try AES.GCM.seal(plaintext, using: key.key, authenticating: Array("\(name)|\(key.version)".utf8))
         guard let combined = box.combined else { throw CryptoKitError.incorrectParameterSize }
@@ -101,7 +121,7 @@ public struct TokenCacheKeys: Sendable {
 
     /// The plaintext of an entry, or `nil` when no key of this version opens it for this name (another deployment's
     /// key, a tampered ciphertext, a row copied under another name).
-    func open(_ sealed: [UInt8], version: String, name: String) -> [UInt8]? {
+    package func open(_ sealed: [UInt8], version: String, name: String) -> [UInt8]? {
         guard let key = keys.first(where: { $0.version == version }),
             let box = try? AES.GCM.SealedBox(combined: sealed),
             let plaintext = try? AES.GCM.open(box, using: key.key, authenticating: Array("\(name)|\(version)".utf8))

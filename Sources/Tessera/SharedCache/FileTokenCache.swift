@@ -1,0 +1,244 @@
+import Foundation
+import Logging
+import Synchronization
+import TesseraJOSE
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The second-level cache of one host: a private folder of encrypted entry files that restarted daemons and `tessera
+/// token` runs from cron share, so a token still valid is not asked for again (Entra throttles and flags repeated
+/// identical requests). `TESSERA_TOKEN_CACHE=file:///var/lib/tessera/tokens` turns it on for `tessera`.
+///
+/// - Each cache key is one `<name>.entry` file (the name a keyed hash of the key, as in the fleet cache), sealed as a
+///   whole with AES-GCM under the first ``TokenCacheKeys`` key (additional data: name ‖ key version) and written
+///   through the safe-write rule: a temporary file created 0600, fsync, rename — a reader sees the old or the new
+///   file, never a torn one, even when the writer is SIGKILLed. A file no key opens is a miss.
+/// - The lease is an `flock` on `<name>.lock`, held by the process that fetches for as long as it fetches: the others
+///   see it and wait (polling the entry every 50 ms) until it publishes, gives up, or dies — the kernel releases a
+///   dead process's lock at once; a live holder past its lease end is waited out by the cache's two-lease bound.
+/// - The folder must be this user's and mode 0700 (created so when missing), every file in it 0600 and this user's:
+///   otherwise ``init(folder:keys:logger:now:)`` throws an error naming the path, what was found and the fix.
+/// - Expired entries and stale temporary files are removed when the cache opens and at most once a minute after.
+public final class FileTokenCache: SharedTokenCache {
+    /// The folder holding the entries.
+    public let folder: String
+    let keys: TokenCacheKeys
+    let now: @Sendable () -> Date
+    let logger: Logger
+    /// The leases this process holds: generation → the locked descriptor.
+    let held = Mutex<[Int64: Int32]>([:])
+    let lastCleanUp = Mutex<Date>(.distantPast)
+
+    /// Opens the cache in `folder` (created 0700 when missing). Throws ``IdentityError/Code/invalidConfiguration``
+    /// when the folder or a file in it is not private to this user — the message names the path and the fix — so the
+    /// caller can warn once and run without it.
+    public init(
+        folder: String,
+        keys: TokenCacheKeys,
+        logger: Logger = Logger(label: "tessera.file-cache", factory: { _ in SwiftLogNoOpLogHandler() }),
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) throws(IdentityError) {
+        var folder = folder
+        while folder.count > 1, folder.hasSuffix("/") { folder.removeLast() }
+        self.folder = folder
+        self.keys = keys
+        self.now = now
+        self.logger = logger
+        var status = stat()
+        if lstat(folder, &status) != 0 {
+            do {
+                try SecretFile.prepareFolder(folder)
+            } catch {
+                throw IdentityError.invalidConfiguration("the token cache folder \(error)")
+            }
+        }
+        if let problem = FileTokenCacheFiles.problem(folder, folder: true) {
+            throw IdentityError.invalidConfiguration("the token cache folder \(problem)")
+        }
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else {
+            throw IdentityError.invalidConfiguration(
+                "the token cache folder \(folder) cannot be listed: check that it is yours (chown, chmod 700)"
+            )
+        }
+        for name in names where !name.hasPrefix(".") {
+            if let problem = FileTokenCacheFiles.problem(folder + "/" + name, folder: false) {
+                throw IdentityError.invalidConfiguration("a token cache file \(problem)")
+            }
+        }
+        warnAboutOtherKeys(names)
+        cleanUp()
+    }
+
+    deinit {
+        for descriptor in held.withLock({ $0.values }) { FileTokenCacheFiles.unlock(descriptor) }
+    }
+
+    func entryPath(_ name: String) -> String { folder + "/" + name + ".entry" }
+    func lockPath(_ name: String) -> String { folder + "/" + name + ".lock" }
+
+    func record(_ name: String) -> (record: FileTokenCacheRecord?, exists: Bool) {
+        guard let bytes = FileTokenCacheFiles.read(entryPath(name)) else { return (nil, false) }
+        return (FileTokenCacheRecord.open(bytes, name: name, keys: keys), true)
+    }
+
+    func write(_ record: FileTokenCacheRecord, name: String) throws {
+        try SecretFile.write(try record.sealed(name: name, keys: keys), to: entryPath(name))
+    }
+
+    /// The entry of `key` under the first key; an entry sealed under an earlier key still serves its token.
+    public func read(_ key: String) async throws -> SharedTokenCacheEntry? {
+        let now = now()
+        var current: SharedTokenCacheEntry?
+        var previous: (token: AccessToken, refreshAt: Date?)?
+        for (index, name) in keys.entryNames(key).enumerated() {
+            let (record, exists) = record(name)
+            guard exists else { continue }
+            let token = record?.payload?.accessToken
+            let refreshAt = record?.refreshAt.map { Date(timeIntervalSince1970: $0) }
+            guard index == 0 else {
+                if let token, token.expiresOn > (previous?.token.expiresOn ?? .distantPast) {
+                    previous = (token, refreshAt)
+                }
+                continue
+            }
+            var entry = SharedTokenCacheEntry(token: token, refreshAt: refreshAt, unreadable: record == nil)
+            if let until = record?.leaseUntil, until > now.timeIntervalSince1970,
+                FileTokenCacheFiles.isHeld(lockPath(name))
+            {
+                entry.leaseRemaining = .seconds(until - now.timeIntervalSince1970)
+            }
+            entry.failure = record?.failure(at: now)
+            current = entry
+        }
+        if let previous, previous.token.expiresOn > (current?.token?.expiresOn ?? .distantPast) {
+            var entry = current ?? SharedTokenCacheEntry()
+            entry.token = previous.token
+            entry.refreshAt = previous.refreshAt
+            return entry
+        }
+        return current
+    }
+
+    /// Takes the key's lock without waiting; won only when no shared failure is in force and the entry holds no
+    /// fresh token (or an unreadable one, `replacingUnreadable`). The lock is held until publish or release.
+    public func claim(
+        _ key: String,
+        leaseDuration: Duration,
+        staleBefore: Date,
+        replacingUnreadable: Bool
+    ) async throws -> SharedTokenCacheLease? {
+        let name = keys.entryName(key)
+        guard let descriptor = try lockCurrent(name) else { return nil }
+        do {
+            let now = now()
+            let (record, _) = record(name)
+            let token = record?.payload?.accessToken
+            let refreshDue = record?.refreshAt.map { $0 <= now.timeIntervalSince1970 } ?? true
+            guard record?.failure(at: now) == nil,
+                replacingUnreadable || token == nil || token!.expiresOn <= staleBefore || refreshDue
+            else {
+                FileTokenCacheFiles.unlock(descriptor)
+                return nil
+            }
+            let generation = max((record?.generation ?? 0) + 1, Int64(now.timeIntervalSince1970 * 1_000_000))
+            var next = record ?? FileTokenCacheRecord(generation: generation)
+            next.generation = generation
+            next.leaseUntil = now.timeIntervalSince1970 + leaseDuration.seconds
+            try write(next, name: name)
+            held.withLock { $0[generation] = descriptor }
+            return SharedTokenCacheLease(generation: generation)
+        } catch {
+            FileTokenCacheFiles.unlock(descriptor)
+            throw error
+        }
+    }
+
+    /// Writes the sealed token under `lease` unless the entry holds a token that lives longer (then `false`, the
+    /// lease kept for ``release(_:lease:failure:)``), ends the lease and any shared failure.
+    public func publish(
+        _ token: AccessToken,
+        refreshAt: Date,
+        for key: String,
+        lease: SharedTokenCacheLease,
+        replacingUnreadable: Bool
+    ) async throws -> Bool {
+        let name = keys.entryName(key)
+        guard let descriptor = held.withLock({ $0[lease.generation] }) else { return false }
+        let (record, _) = record(name)
+        if let record, record.generation != lease.generation { return false }
+        if !replacingUnreadable, let existing = record?.payload?.accessToken,
+            existing.expiresOn > token.expiresOn
+        {
+            return false
+        }
+        var next = FileTokenCacheRecord(generation: lease.generation)
+        next.payload = TokenCachePayload(token)
+        next.refreshAt = refreshAt.timeIntervalSince1970
+        try write(next, name: name)
+        held.withLock { _ = $0.removeValue(forKey: lease.generation) }
+        FileTokenCacheFiles.unlock(descriptor)
+        cleanUpIfDue()
+        return true
+    }
+
+    /// Ends `lease`, sharing `failure` until it ends.
+    public func release(_ key: String, lease: SharedTokenCacheLease, failure: SharedTokenCacheFailure?) async throws {
+        let name = keys.entryName(key)
+        guard let descriptor = held.withLock({ $0.removeValue(forKey: lease.generation) }) else { return }
+        defer { FileTokenCacheFiles.unlock(descriptor) }
+        var next = record(name).record ?? FileTokenCacheRecord(generation: lease.generation)
+        next.leaseUntil = nil
+        if let failure {
+            next.failure = .init(
+                until: now().timeIntervalSince1970 + failure.remaining.seconds,
+                code: failure.code,
+                message: String(failure.message.prefix(1000)),
+                httpStatus: failure.httpStatus,
+                aadstsCode: failure.aadstsCode
+            )
+        }
+        try write(next, name: name)
+    }
+
+    /// Polls the entry file every 50 ms: returns when it was replaced, when the lease holder let go, or at `timeout`.
+    public func waitForChange(of key: String, timeout: Duration) async throws {
+        let name = keys.entryName(key)
+        let before = FileTokenCacheFiles.stamp(entryPath(name))
+        let wasHeld = FileTokenCacheFiles.isHeld(lockPath(name))
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            try await Task.sleep(for: min(.milliseconds(50), deadline - ContinuousClock.now))
+            if FileTokenCacheFiles.stamp(entryPath(name)) != before { return }
+            if wasHeld, !FileTokenCacheFiles.isHeld(lockPath(name)) { return }
+        }
+    }
+
+    /// The key's lock file, locked — `nil` when another descriptor holds it. A lock file removed by a clean-up between
+    /// the open and the lock is opened again, so two holders never lock two different files of one name.
+    func lockCurrent(_ name: String) throws -> Int32? {
+        for _ in 0..<3 {
+            guard let descriptor = FileTokenCacheFiles.openLock(lockPath(name)) else {
+                throw IdentityError.invalidConfiguration(
+                    "the token cache lock file \(lockPath(name)) cannot be opened: check the folder is yours (chmod 700)"
+                )
+            }
+            guard FileTokenCacheFiles.tryLock(descriptor) else {
+                close(descriptor)
+                return nil
+            }
+            var opened = stat()
+            var named = stat()
+            if fstat(descriptor, &opened) == 0, lstat(lockPath(name), &named) == 0, opened.st_ino == named.st_ino {
+                return descriptor
+            }
+            FileTokenCacheFiles.unlock(descriptor)
+        }
+        return nil
+    }
+}
