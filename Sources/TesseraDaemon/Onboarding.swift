@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
@@ -66,7 +67,7 @@ public struct Onboarding: Sendable {
     /// answers carry fixed messages — what went wrong in detail goes to the log.
     func register(on router: Router<OperatorRequestContext>, logger: Logger) {
         router.get("onboarding/start") { request, context -> Response in
-            guard limits.admit(Self.address(context)) else { return Self.tooMany() }
+            guard limits.admit(Self.address(context, request)) else { return Self.tooMany() }
             let tenant: String
             do {
                 tenant = try FormEncoding.decode(request.uri.query ?? "")["tenant"] ?? "organizations"
@@ -87,7 +88,12 @@ public struct Onboarding: Sendable {
             }
         }
         router.get("onboarding/callback") { request, context -> Response in
-            guard limits.admit(Self.address(context)) else { return Self.tooMany() }
+            // A callback that carries a pending state and its browser's cookie is let through: states are bounded
+            // and limited at the start, and a flood elsewhere must not turn an administrator away after consenting.
+            let state = (try? FormEncoding.decode(request.uri.query ?? ""))?["state"]
+            let browser = Self.cookieValue(request.headers[values: .cookie], name: Self.cookie)
+            let expected = state.map { $0 == browser && pending.isPending($0) } ?? false
+            guard expected || limits.admit(Self.address(context, request)) else { return Self.tooMany() }
             return await callback(request, logger: logger)
         }
     }
@@ -143,10 +149,13 @@ public struct Onboarding: Sendable {
         }
         do {
             let token = try await verify(proveIn)
-            if let issuedIn = Self.tenantClaim(token.token), issuedIn.lowercased() != tenant.lowercased() {
+            let issuedIn = Self.tenantClaim(token.token)
+            // A domain asked for is tied to the granted tenant only by the token's tid: without one, refuse.
+            if proveIn != tenant && issuedIn == nil || issuedIn.map({ $0.lowercased() != tenant.lowercased() }) == true
+            {
                 logger.warning(
                     "onboarding refused: the token is for another tenant",
-                    metadata: ["asked": "\(asked)", "granted": "\(tenant)", "tid": "\(issuedIn)"]
+                    metadata: ["asked": "\(asked)", "granted": "\(tenant)", "tid": "\(issuedIn ?? "none")"]
                 )
                 return Self.json(.badRequest, Self.mismatch)
             }
@@ -193,8 +202,16 @@ public struct Onboarding: Sendable {
         return claims["tid"]?.stringValue
     }
 
-    static func address(_ context: OperatorRequestContext) -> String {
-        context.remoteAddress?.ipAddress ?? "unknown"
+    /// The client's address: the peer's, or — when the peer is on loopback, the reverse proxy the endpoint is meant to
+    /// sit behind (it binds 127.0.0.1) — the last `X-Forwarded-For` entry, the one that proxy added.
+    static func address(_ context: OperatorRequestContext, _ request: Request) -> String {
+        let peer = context.remoteAddress?.ipAddress ?? "unknown"
+        guard LoopbackHost.contains(peer),
+            let forwarded = request.headers[values: HTTPField.Name("X-Forwarded-For")!].last?
+                .split(separator: ",").last?.trimmingCharacters(in: .whitespaces),
+            !forwarded.isEmpty
+        else { return peer }
+        return String(forwarded.prefix(64))
     }
 
     static func tooMany() -> Response {
@@ -217,7 +234,7 @@ public struct Onboarding: Sendable {
         "error": "consent_not_confirmed",
         "message":
             "consent could not be confirmed with an app token in the tenant: check that an administrator granted it, "
-            + "then start again in a few minutes",
+            + "then start again in a minute",
     ]
 
     static func cookieValue(_ headers: [String], name: String) -> String? {

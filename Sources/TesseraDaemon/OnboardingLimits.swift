@@ -4,7 +4,8 @@ import TesseraJOSE
 
 /// Onboarding's guards against a flood: a token bucket per client address and one for everybody (each request to
 /// `/onboarding/start` or `/onboarding/callback` takes a token), and the tenants whose consent check failed recently
-/// (not asked again — no token request — until their time is up).
+/// (not asked again — no token request — for a minute: short, because anyone with a state can have a tenant checked,
+/// and the real administrator may be right behind).
 final class OnboardingLimits: Sendable {
     struct Bucket {
         var tokens: Double
@@ -28,7 +29,7 @@ final class OnboardingLimits: Sendable {
     init(
         perAddressBurst: Double = 20,
         overallBurst: Double = 120,
-        failedTenantPause: TimeInterval = 300,
+        failedTenantPause: TimeInterval = 60,
         now: Date = Date()
     ) {
         self.perAddressBurst = perAddressBurst

@@ -28,6 +28,11 @@ final class PendingStates: Sendable {
         return state
     }
 
+    /// Whether `state` was issued, is unused and has not expired.
+    func isPending(_ state: String, now: Date = Date()) -> Bool {
+        states.withLock { $0[state].map { $0.expiry > now } ?? false }
+    }
+
     /// The tenant `state` was issued for, once; `nil` when unknown, used or expired.
     func consume(_ state: String, now: Date = Date()) -> String? {
         states.withLock { states in

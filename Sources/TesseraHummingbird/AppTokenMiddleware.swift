@@ -78,6 +78,12 @@ public struct AppTokenMiddleware<Context: AppTokenContext>: RouterMiddleware {
                         "tessera.reason": .string(error.reason.code), "tessera.explanation": .string(error.explanation),
                     ]
                 )
+            } else if error.reason == .keysUnavailable {
+                // No client causes this: the API's own key source is failing (every token is refused meanwhile).
+                context.logger.warning(
+                    "bearer token rejected: the signing keys are unavailable",
+                    metadata: ["tessera.explanation": .string(error.explanation)]
+                )
             } else {
                 context.logger.debug(
                     "bearer token rejected before its signature verified",

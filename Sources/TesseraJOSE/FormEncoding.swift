@@ -43,12 +43,14 @@ package enum FormEncoding {
     /// last-wins value. Empty pairs (`a=1&&b=2`) are skipped.
     package static func decode(_ body: String) throws(DecodingError) -> [String: String] {
         var form: [String: String] = [:]
-        for pair in body.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let name = component(decoding: parts[0]) else {
+        // Split on the bytes `&` and `=` (WHATWG): splitting Characters would glue a separator to a combining mark
+        // after it.
+        for pair in Array(body.utf8).split(separator: UInt8(ascii: "&")) {
+            let parts = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
+            guard let name = component(decodingBytes: parts[0]) else {
                 throw DecodingError(field: nil, reason: "has a malformed percent-escape in its name")
             }
-            let value = parts.count > 1 ? component(decoding: parts[1]) : ""
+            let value = parts.count > 1 ? component(decodingBytes: parts[1]) : ""
             guard let value else {
                 throw DecodingError(field: name, reason: "has a malformed percent-escape or is not UTF-8")
             }
@@ -62,9 +64,13 @@ package enum FormEncoding {
     /// One form-encoded component decoded (`+` is a space), or `nil` when an escape is malformed or the bytes are not
     /// UTF-8.
     package static func component(decoding text: Substring) -> String? {
+        component(decodingBytes: Array(text.utf8)[...])
+    }
+
+    static func component(decodingBytes text: ArraySlice<UInt8>) -> String? {
         var bytes = [UInt8]()
-        bytes.reserveCapacity(text.utf8.count)
-        var iterator = text.utf8.makeIterator()
+        bytes.reserveCapacity(text.count)
+        var iterator = text.makeIterator()
         while let byte = iterator.next() {
             switch byte {
             case UInt8(ascii: "+"):

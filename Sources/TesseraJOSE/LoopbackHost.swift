@@ -45,10 +45,11 @@ package enum LoopbackHost {
     /// A `Host` header value split into its host (lowercased; an IPv6 address keeps its brackets) and its port (`nil`
     /// when absent); `nil` when it is not `host[:port]` with a port 1…65535 written in decimal digits.
     package static func parseHostHeader(_ value: String) -> (host: String, port: Int?)? {
-        let text = value.lowercased()
-        guard !text.isEmpty, text.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0.value < 0x7F }),
-            !text.contains("@"), !text.contains("/")
+        // ASCII first, then lower-cased: Unicode lower-casing would turn the Kelvin sign into `k` before the check.
+        guard !value.isEmpty, value.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0.value < 0x7F }),
+            !value.contains("@"), !value.contains("/")
         else { return nil }
+        let text = value.lowercased()
         let host: Substring
         let rest: Substring
         if text.hasPrefix("[") {

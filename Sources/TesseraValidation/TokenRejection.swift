@@ -67,9 +67,6 @@ public struct TokenRejection: Error, Sendable, Hashable, CustomStringConvertible
         /// `appid` in v1), or has neither `scp` (delegated) nor `roles` (app-only; Entra adds it only when the caller
         /// was granted an app role of the API).
         public static let notAccessToken = Reason("not_access_token")
-        /// The policy cannot be enforced as written (``ValidationPolicy/check()`` names the fix): every token is
-        /// refused until it is fixed.
-        public static let misconfiguredPolicy = Reason("misconfigured_policy")
 
         /// Whether the rejection is about permissions (403 `insufficient_scope`) rather than the token (401).
         public var isAuthorization: Bool {

@@ -17,7 +17,6 @@ public struct TokenValidator: AccessTokenValidator {
     /// The policy's lists, keyed by their bytes.
     let exact: ExactLists
     /// Why the policy cannot be enforced (``ValidationPolicy/check()``), if it cannot: every token is then refused.
-    let misconfiguration: ValidationPolicy.ConfigurationError?
     /// Unique per validator made (its copies share it): the validated-token cache keys its entries by it.
     package let identity: UInt64
 
@@ -47,20 +46,16 @@ public struct TokenValidator: AccessTokenValidator {
     /// The policy's clock (``ValidationPolicy/now``).
     public func now() -> Date { policy.now() }
 
-    /// A validator that checks tokens against `policy` with keys from `keys`. A policy that
-    /// ``ValidationPolicy/check()`` refuses makes it refuse every token (``TokenRejection/Reason/misconfiguredPolicy``,
-    /// the explanation naming the fix): call `check()` first to fail at startup.
+    /// A validator that checks tokens against `policy` with keys from `keys`.
     public init(policy: ValidationPolicy, keys: SigningKeySet) {
         self.policy = policy
         self.keys = keys
         self.exact = ExactLists(policy)
-        self.misconfiguration = policy.configurationProblem
         self.identity = ValidatorIdentity.next()
     }
 
     /// Runs the checks in the order above; returns the caller, or throws the first failed check's rejection.
     public func validate(_ token: String) async throws(TokenRejection) -> ValidatedToken {
-        if let misconfiguration { throw TokenRejection(.misconfiguredPolicy, misconfiguration.description) }
         let now = policy.now()
         let (header, claims) = try Self.parse(token, maximumBytes: policy.maximumTokenBytes)
 
@@ -255,7 +250,13 @@ public struct TokenValidator: AccessTokenValidator {
             }
             caller = clientID
             level = nil
-            if policy.appOnly { try Self.checkRFC9068AppOnly(claims, clientID: clientID) }
+            if policy.appOnly {
+                try Self.checkRFC9068AppOnly(
+                    claims,
+                    clientID: clientID,
+                    callersConfigured: policy.allowedCallers != nil
+                )
+            }
             if claims["roles"] == nil, let scope = claims["scope"]?.stringValue {
                 roles = scope.utf8.split(separator: UInt8(ascii: " ")).map { String(decoding: $0, as: UTF8.self) }
             }
@@ -362,20 +363,32 @@ public struct TokenValidator: AccessTokenValidator {
         }
     }
 
-    /// RFC 9068 app-only: `sub == client_id`, and `gty`, when present, `client_credentials` (the policy also has
-    /// `allowedCallers`: ``ValidationPolicy/check()``).
-    static func checkRFC9068AppOnly(_ claims: [String: JSONValue], clientID: String) throws(TokenRejection) {
+    /// RFC 9068 app-only: `sub == client_id`, then `gty == client_credentials` when the server sends `gty`, else a
+    /// policy with allowed callers (checked with the other caller rules).
+    static func checkRFC9068AppOnly(
+        _ claims: [String: JSONValue],
+        clientID: String,
+        callersConfigured: Bool
+    ) throws(TokenRejection) {
         guard let sub = claims["sub"]?.stringValue, sub.utf8Equals(clientID) else {
             throw TokenRejection(.notAppOnly, "sub is not the client: a user token")
         }
-        if let value = claims["gty"] {
-            guard let gty = value.stringValue, gty.utf8Equals("client_credentials") else {
+        guard let value = claims["gty"] else {
+            guard callersConfigured else {
                 throw TokenRejection(
                     .notAppOnly,
-                    "gty is '\(value.stringValue?.prefix(32) ?? "not a string")', not client_credentials: a token "
-                        + "granted for a user"
+                    "no gty claim, and the policy names no allowedCallers: sub == client_id alone does not prove a "
+                        + "client's own token; set allowedCallers (tessera validate --caller)"
                 )
             }
+            return
+        }
+        guard let gty = value.stringValue, gty.utf8Equals("client_credentials") else {
+            throw TokenRejection(
+                .notAppOnly,
+                "gty is '\(value.stringValue?.prefix(32) ?? "not a string")', not client_credentials: a token "
+                    + "granted for a user"
+            )
         }
     }
 }

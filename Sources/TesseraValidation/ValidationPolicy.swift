@@ -54,9 +54,9 @@ public struct ValidationPolicy: Sendable {
     /// Require an app-only token. Default `true` — this toolkit's APIs serve daemons.
     ///
     /// Entra: `idtyp == app` and no `scp`; without `idtyp`, `oid == sub` and no `scp`. RFC 9068: `sub == client_id`,
-    /// and a `gty` claim, when the server adds one, equal to `client_credentials`. As `sub == client_id` alone cannot
-    /// tell a client's own token from a user's whose `sub` happens to equal a client ID, RFC 9068 app-only also needs
-    /// ``allowedCallers``: without it ``check()`` throws and every token is refused.
+    /// and then either the server's `gty` claim, which must be `client_credentials`, or — as `sub == client_id` alone
+    /// cannot tell a client's own token from a user's whose `sub` happens to equal a client ID — ``allowedCallers``:
+    /// a token without `gty` under a policy without callers is refused (``TokenRejection/Reason/notAppOnly``).
     ///
     /// Either way (`true` or `false`) an Entra token must be an access token: one carrying `nonce` (an ID token), one
     /// without a calling application (`azp`/`appid`) and one with neither `scp` nor `roles` are refused
@@ -64,8 +64,8 @@ public struct ValidationPolicy: Sendable {
     public var appOnly = true
     /// The roles the caller must have. Default ``Roles/none``.
     public var roles: Roles = .none
-    /// Accepted callers (`azp` / `appid` / `client_id`), compared by bytes. `nil`: any (not allowed with RFC 9068
-    /// ``appOnly``).
+    /// Accepted callers (`azp` / `appid` / `client_id`), compared by bytes. `nil`: any (with RFC 9068 ``appOnly``, only
+    /// tokens carrying `gty` pass).
     public var allowedCallers: Set<String>?
     /// Minimum `azpacr`/`appidacr` (1 secret, 2 certificate). `nil`: any.
     public var minimumClientAuthentication: Int?
@@ -78,35 +78,5 @@ public struct ValidationPolicy: Sendable {
     public init(issuer: Issuer, audiences: Set<String>) {
         self.issuer = issuer
         self.audiences = audiences
-    }
-
-    /// Throws when the policy cannot be enforced as written, naming the setting that fixes it. ``TokenValidator``
-    /// refuses every token under such a policy (``TokenRejection/Reason/misconfiguredPolicy``): call this at startup to
-    /// fail there instead.
-    public func check() throws(ConfigurationError) {
-        if let problem = configurationProblem { throw problem }
-    }
-
-    /// The first reason the policy cannot be enforced, if any.
-    var configurationProblem: ConfigurationError? {
-        if profile == .rfc9068, appOnly, allowedCallers == nil { return .rfc9068AppOnlyWithoutCallers }
-        return nil
-    }
-
-    /// A policy that cannot be enforced as written: what is wrong and how to fix it.
-    public struct ConfigurationError: Error, Sendable, Hashable, CustomStringConvertible {
-        /// A stable code, e.g. `rfc9068_app_only_without_callers`.
-        public let code: String
-        /// What is wrong and how to fix it.
-        public let description: String
-
-        /// RFC 9068 ``ValidationPolicy/appOnly`` without ``ValidationPolicy/allowedCallers``.
-        public static let rfc9068AppOnlyWithoutCallers = ConfigurationError(
-            code: "rfc9068_app_only_without_callers",
-            description:
-                "RFC 9068 app-only validation needs allowedCallers: sub == client_id alone cannot tell a client's own "
-                + "token from a user's whose sub equals a client ID. Set allowedCallers to the client IDs of the "
-                + "daemons that may call (tessera validate --caller), or set appOnly = false"
-        )
     }
 }

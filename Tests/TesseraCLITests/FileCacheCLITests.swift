@@ -186,13 +186,18 @@ struct FileCacheCLITests {
                 while ContinuousClock.now < killAt {
                     let entry = try await reader.read("probe-key")
                     #expect(entry?.unreadable != true, "a torn or unreadable entry after \(reads) reads")
-                    if let token = entry?.token?.token { tokens.insert(token) }
+                    if let token = entry?.token?.token {
+                        tokens.insert(token)
+                    } else if !tokens.isEmpty {
+                        Issue.record("the entry went missing after \(reads) reads (not replaced atomically)")
+                    }
                     reads += 1
                 }
                 kill(pid, SIGKILL)
                 _ = await Peers.waitForExit(pid, timeout: .seconds(10))
                 let after = try await reader.read("probe-key")
                 #expect(after?.unreadable != true)
+                #expect(tokens.isEmpty || after?.token != nil)
             }
             #expect(reads > 100 && tokens.count > 12, "reads \(reads), distinct tokens \(tokens.count)")
             // The killed writers' leases are gone with them: this process can claim at once.

@@ -66,6 +66,22 @@ struct ToolCommandTests {
             ["cert", "thumbprint", folder + "/daemon.pfx", "--password-file", folder + "/pw"]
         )
         #expect(fromFile.contains(credential.certificate.thumbprint.sha1Hex))
+        // A Windows line ending is dropped whole (one Swift Character, two bytes): the password keeps its last letter.
+        try SecretFile.write(Array("canary-pfx-pass\r\n".utf8), to: folder + "/pw-crlf")
+        let fromCRLF = try await Peers.runAsync(
+            binary,
+            ["cert", "thumbprint", folder + "/daemon.pfx", "--password-file", folder + "/pw-crlf"]
+        )
+        #expect(fromCRLF.contains(credential.certificate.thumbprint.sha1Hex))
+        try SecretFile.write(Array("\r\n".utf8), to: folder + "/pw-empty")
+        _ = try await Peers.runAsync(
+            binary,
+            [
+                "cert", "new", "--subject", "CN=empty", "--out", folder + "/empty", "--pfx-password-file",
+                folder + "/pw-empty",
+            ]
+        )
+        _ = try ClientCertificateCredential.load(path: folder + "/empty/daemon.pfx", password: "")
         await #expect(throws: Peers.PeerError.self) {
             try await Peers.runAsync(
                 binary,

@@ -182,6 +182,29 @@ struct OnboardingTests {
         }
     }
 
+    @Test(
+        "behind the reverse proxy: each X-Forwarded-For client has its own bucket; a pending state always gets through"
+    )
+    func forwardedClients() async throws {
+        let prover = Prover([Self.contoso: Self.contoso])
+        try await withEndpoint(prover, limits: OnboardingLimits(perAddressBurst: 2, overallBurst: 100)) { endpoint in
+            func start(from client: String) async throws -> Int {
+                var request = HTTPClientRequest(url: "http://127.0.0.1:\(endpoint.port)/onboarding/start")
+                request.headers.add(name: "X-Forwarded-For", value: "203.0.113.9, \(client)")
+                return Int(try await endpoint.http.execute(request, timeout: .seconds(10)).status.code)
+            }
+            let flow = try await endpoint.start(nil)  // the administrator's own start (the proxy's address)
+            #expect(try await start(from: "198.51.100.1") == 302)
+            #expect(try await start(from: "198.51.100.1") == 302)
+            #expect(try await start(from: "198.51.100.1") == 429)
+            #expect(try await start(from: "198.51.100.2") == 302, "another client behind the same proxy")
+            _ = try await endpoint.get("/onboarding/start")
+            #expect(try await endpoint.get("/onboarding/start").status == 429, "the proxy's own address is spent")
+            let granted = try await endpoint.callback(tenant: Self.contoso, state: flow.state, cookie: flow.cookie)
+            #expect(granted.status == 200, "a callback with its pending state is not turned away")
+        }
+    }
+
     @Test("overall, every address together is limited too")
     func overallLimit() {
         let limits = OnboardingLimits(perAddressBurst: 5, overallBurst: 4)

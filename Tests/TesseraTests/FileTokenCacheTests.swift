@@ -8,7 +8,8 @@ import Testing
 /// Each instance below stands for one process (its own descriptors, so its own locks).
 @Suite("FileTokenCache: one host's encrypted second level")
 struct FileTokenCacheTests {
-    static let keys = try! TokenCacheKeys(text: TokenCacheKeys.newKeyLine(), source: "test")
+    static let keyLine = TokenCacheKeys.newKeyLine()
+    static let keys = try! TokenCacheKeys(text: keyLine, source: "test")
 
     /// A new private folder, removed after `body`.
     func withFolder<R>(_ body: (String) async throws -> R) async throws -> R {
@@ -77,11 +78,6 @@ struct FileTokenCacheTests {
 
     static let missCases: [MissCase] = [
         MissCase(
-            name: "another key",
-            spoil: { _, _, _ in },
-            readerKeys: try! TokenCacheKeys(text: TokenCacheKeys.newKeyLine(), source: "other")
-        ),
-        MissCase(
             name: "a tampered byte",
             spoil: { _, entry, _ in
                 var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: entry)))
@@ -121,10 +117,123 @@ struct FileTokenCacheTests {
             let reader = try FileTokenCache(folder: folder, keys: testCase.readerKeys)
             let entry = try await reader.read("k")
             #expect(entry?.token == nil)
-            // Under another key the names differ too: the entry is not even found. Under this key it is unreadable.
-            #expect(entry?.unreadable ?? true)
+            #expect(entry?.unreadable == true)
             try await store(token("second"), key: "k", in: reader)
             #expect(try await reader.read("k")?.token?.token == "second")
+        }
+    }
+
+    @Test("a folder holding entries sealed under another key is refused (one warning, no file cache), naming the fix")
+    func otherKey() async throws {
+        try await withFolder { folder in
+            try await store(token("old-key-token"), key: "k", in: try FileTokenCache(folder: folder, keys: Self.keys))
+            let newLine = TokenCacheKeys.newKeyLine()
+            #expect {
+                _ = try FileTokenCache(folder: folder, keys: try TokenCacheKeys(text: newLine, source: "new"))
+            } throws: { error in
+                "\(error)".contains(folder) && "\(error)".contains("another key")
+                    && "\(error)".contains(Self.keys.currentVersion)
+            }
+            // A rotation: the new key first, the old one kept after it — the folder opens, the old entry serves.
+            let rotated = try TokenCacheKeys(text: newLine + "\n" + Self.keyLine, source: "rotated")
+            let cache = try FileTokenCache(folder: folder, keys: rotated)
+            #expect(try await cache.read("k")?.token?.token == "old-key-token")
+        }
+    }
+
+    @Test("two keys claimed in the same microsecond (a fixed clock): each lease is its own, both publish")
+    func sameGeneration() async throws {
+        try await withFolder { folder in
+            let instant = Date()
+            let first = try FileTokenCache(folder: folder, keys: Self.keys, now: { instant })
+            let other = try FileTokenCache(folder: folder, keys: Self.keys, now: { instant })
+            let a = try #require(
+                try await first.claim(
+                    "a",
+                    leaseDuration: .seconds(30),
+                    staleBefore: instant,
+                    replacingUnreadable: false
+                )
+            )
+            let b = try #require(
+                try await first.claim(
+                    "b",
+                    leaseDuration: .seconds(30),
+                    staleBefore: instant,
+                    replacingUnreadable: false
+                )
+            )
+            #expect(a.generation == b.generation)
+            #expect(
+                try await first.publish(
+                    token("A"),
+                    refreshAt: instant.addingTimeInterval(1800),
+                    for: "a",
+                    lease: a,
+                    replacingUnreadable: false
+                )
+            )
+            #expect(
+                try await other.claim(
+                    "b",
+                    leaseDuration: .seconds(30),
+                    staleBefore: instant,
+                    replacingUnreadable: false
+                ) == nil,
+                "b still held"
+            )
+            #expect(
+                try await first.publish(
+                    token("B"),
+                    refreshAt: instant.addingTimeInterval(1800),
+                    for: "b",
+                    lease: b,
+                    replacingUnreadable: false
+                )
+            )
+            #expect(try await other.read("a")?.token?.token == "A")
+            #expect(try await other.read("b")?.token?.token == "B")
+        }
+    }
+
+    @Test("a lease held past its end by a live, stuck process is taken over; the stuck holder's publish writes nothing")
+    func takeover() async throws {
+        try await withFolder { folder in
+            let start = Date()
+            let stuck = try FileTokenCache(folder: folder, keys: Self.keys, now: { start })
+            let lease = try #require(
+                try await stuck.claim("k", leaseDuration: .seconds(10), staleBefore: start, replacingUnreadable: false)
+            )
+            let soon = try FileTokenCache(folder: folder, keys: Self.keys, now: { start.addingTimeInterval(12) })
+            #expect(
+                try await soon.claim("k", leaseDuration: .seconds(10), staleBefore: start, replacingUnreadable: false)
+                    == nil,
+                "within 5 s of its end"
+            )
+            let later = try FileTokenCache(folder: folder, keys: Self.keys, now: { start.addingTimeInterval(20) })
+            let taken = try #require(
+                try await later.claim("k", leaseDuration: .seconds(10), staleBefore: start, replacingUnreadable: false)
+            )
+            #expect(taken.generation > lease.generation)
+            #expect(
+                try await !stuck.publish(
+                    token("stale"),
+                    refreshAt: start.addingTimeInterval(1800),
+                    for: "k",
+                    lease: lease,
+                    replacingUnreadable: false
+                )
+            )
+            #expect(
+                try await later.publish(
+                    token("fresh"),
+                    refreshAt: start.addingTimeInterval(1800),
+                    for: "k",
+                    lease: taken,
+                    replacingUnreadable: false
+                )
+            )
+            #expect(try await later.read("k")?.token?.token == "fresh")
         }
     }
 

@@ -114,18 +114,6 @@ struct IssuedTokenValidationTests {
             } catch let error as Peers.PeerError {
                 #expect(error.description.contains("exited 2"))
             }
-            do {
-                // RFC 9068 app-only rests on sub == client_id: without --caller it is a usage error, naming the fix.
-                _ = try await Peers.runAsync(
-                    binary,
-                    ["validate", token, "--issuer", "x", "--audience", "y", "--jwks", "keys.json"]
-                        + ["--profile", "rfc9068", "--app-only"]
-                )
-                Issue.record("RFC 9068 app-only without --caller accepted")
-            } catch let error as Peers.PeerError {
-                #expect(error.description.contains("exited 2"))
-                #expect(error.description.contains("allowedCallers") && error.description.contains("--caller"))
-            }
             for source in [
                 ["--jwks", "http://keys.example/jwks"],
                 ["--authority", "http://login.example/.well-known/openid-configuration"],

@@ -124,24 +124,16 @@ struct TokenKindTests {
         return TestIssuer.shared.mint(header: HostileTokens.header { $0["typ"] = "at+jwt" }, claims: claims)
     }
 
-    @Test("RFC 9068 app-only without allowedCallers is a configuration error, and refuses every token")
-    func rfc9068NeedsCallers() async throws {
-        #expect(throws: ValidationPolicy.ConfigurationError.rfc9068AppOnlyWithoutCallers) {
-            try Self.rfc9068Policy(callers: nil).check()
-        }
-        let problem = ValidationPolicy.ConfigurationError.rfc9068AppOnlyWithoutCallers
-        #expect(problem.description.contains("allowedCallers") && problem.description.contains("--caller"))
-        try Self.rfc9068Policy().check()
-        try Self.rfc9068Policy(appOnly: false, callers: nil).check()
-        try Self.entraPolicy(appOnly: true).check()
-
+    @Test("RFC 9068 app-only without allowedCallers: a token with gty client_credentials passes, one without gty not")
+    func rfc9068WithoutCallers() async throws {
         let keys = try TestJWKS.unscoped()
         let validator = TokenValidator(policy: Self.rfc9068Policy(callers: nil), keys: keys)
+        _ = try await validator.validate(Self.rfc9068 { $0["gty"] = "client_credentials" })
         do {
             _ = try await validator.validate(Self.rfc9068())
-            Issue.record("accepted under a policy that cannot be enforced")
+            Issue.record("sub == client_id alone accepted as app-only")
         } catch {
-            #expect(error.reason == .misconfiguredPolicy)
+            #expect(error.reason == .notAppOnly)
             #expect(error.explanation.contains("allowedCallers"), "\(error)")
         }
         _ = try await TokenValidator(policy: Self.rfc9068Policy(), keys: keys).validate(Self.rfc9068())

@@ -55,8 +55,9 @@ extension FileTokenCache {
                 expired = age(path, now: now) > Self.strayKept
             }
             if expired {
-                unlink(lockPath(name))
+                // The entry first: a claim that locks a new lock file after this finds no entry to lose.
                 unlink(entryPath(name))
+                unlink(lockPath(name))
             }
         }
     }
@@ -67,9 +68,9 @@ extension FileTokenCache {
         return now.timeIntervalSince1970 - Double(stamp[2]) - Double(stamp[3]) / 1e9
     }
 
-    /// One warning when entries are sealed under a key this process does not have (the key changed, or two
-    /// deployments share the folder): they are misses, replaced as tokens are fetched.
-    func warnAboutOtherKeys(_ names: [String]) {
+    /// Entries sealed under a key this process does not have (the key changed, or another deployment writes here):
+    /// an error naming the folder, the key version found and the fix, so the caller warns once and runs without.
+    func refuseOtherKeys(_ names: [String]) throws(IdentityError) {
         let versions = Set(keys.versions)
         for file in names where file.hasSuffix(".entry") {
             guard let bytes = FileTokenCacheFiles.read(folder + "/" + file),
@@ -77,14 +78,11 @@ extension FileTokenCache {
             else { continue }
             let header = String(decoding: bytes[..<newline], as: UTF8.self).split(separator: " ")
             guard header.count == 3, !versions.contains(String(header[2])) else { continue }
-            logger.warning(
-                "token cache entries are sealed under another key: they are misses and are replaced as tokens are fetched",
-                metadata: [
-                    "folder": "\(folder)", "found_key_version": "\(header[2])",
-                    "fix": "use the key that wrote them (TESSERA_TOKEN_CACHE_KEY_FILE), or add it after the new one",
-                ]
+            throw IdentityError.invalidConfiguration(
+                "the token cache folder \(folder) holds entries sealed under another key (version \(header[2]), "
+                    + "this process has \(keys.versions.joined(separator: ", "))): put the key that wrote them after the "
+                    + "new one in TESSERA_TOKEN_CACHE_KEY_FILE, or remove them (rm \(folder)/*.entry)"
             )
-            return
         }
     }
 }

@@ -24,6 +24,8 @@ import Darwin
 ///   dead process's lock at once; a live holder past its lease end is waited out by the cache's two-lease bound.
 /// - The folder must be this user's and mode 0700 (created so when missing), every file in it 0600 and this user's:
 ///   otherwise ``init(folder:keys:logger:now:)`` throws an error naming the path, what was found and the fix.
+/// - Entries sealed under a key this process does not have (the key was replaced, or another deployment writes here)
+///   make ``init(folder:keys:logger:now:)`` throw too: the file cache is not used rather than fought over.
 /// - Expired entries and stale temporary files are removed when the cache opens and at most once a minute after.
 public final class FileTokenCache: SharedTokenCache {
     /// The folder holding the entries.
@@ -31,8 +33,14 @@ public final class FileTokenCache: SharedTokenCache {
     let keys: TokenCacheKeys
     let now: @Sendable () -> Date
     let logger: Logger
-    /// The leases this process holds: generation → the locked descriptor.
-    let held = Mutex<[Int64: Int32]>([:])
+    /// A lease this process holds: the key's entry name and the lease's generation.
+    struct HeldLease: Hashable {
+        let name: String
+        let generation: Int64
+    }
+
+    /// The leases this process holds → the locked descriptor and when the lease ends.
+    let held = Mutex<[HeldLease: (descriptor: Int32, until: Date)]>([:])
     let lastCleanUp = Mutex<Date>(.distantPast)
 
     /// Opens the cache in `folder` (created 0700 when missing). Throws ``IdentityError/Code/invalidConfiguration``
@@ -50,16 +58,15 @@ public final class FileTokenCache: SharedTokenCache {
         self.keys = keys
         self.now = now
         self.logger = logger
-        var status = stat()
-        if lstat(folder, &status) != 0 {
-            do {
-                try SecretFile.prepareFolder(folder)
-            } catch {
-                throw IdentityError.invalidConfiguration("the token cache folder \(error)")
-            }
-        }
+        // The folder itself first (its fix is chmod or chown), then — every time, not only when it is created —
+        // the folders above it: one others may write to could have the cache folder swapped under this process.
         if let problem = FileTokenCacheFiles.problem(folder, folder: true) {
             throw IdentityError.invalidConfiguration("the token cache folder \(problem)")
+        }
+        do {
+            try SecretFile.prepareFolder(folder)
+        } catch {
+            throw IdentityError.invalidConfiguration("the token cache folder \(error)")
         }
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else {
             throw IdentityError.invalidConfiguration(
@@ -71,12 +78,12 @@ public final class FileTokenCache: SharedTokenCache {
                 throw IdentityError.invalidConfiguration("a token cache file \(problem)")
             }
         }
-        warnAboutOtherKeys(names)
+        try refuseOtherKeys(names)
         cleanUp()
     }
 
     deinit {
-        for descriptor in held.withLock({ $0.values }) { FileTokenCacheFiles.unlock(descriptor) }
+        for lease in held.withLock({ $0.values }) { FileTokenCacheFiles.unlock(lease.descriptor) }
     }
 
     func entryPath(_ name: String) -> String { folder + "/" + name + ".entry" }
@@ -134,9 +141,10 @@ public final class FileTokenCache: SharedTokenCache {
         replacingUnreadable: Bool
     ) async throws -> SharedTokenCacheLease? {
         let name = keys.entryName(key)
-        guard let descriptor = try lockCurrent(name) else { return nil }
+        let now = now()
+        releaseExpiredLeases(of: name, at: now)
+        guard let descriptor = try lockCurrent(name, takingOverBefore: now) else { return nil }
         do {
-            let now = now()
             let (record, _) = record(name)
             let token = record?.payload?.accessToken
             let refreshDue = record?.refreshAt.map { $0 <= now.timeIntervalSince1970 } ?? true
@@ -151,12 +159,28 @@ public final class FileTokenCache: SharedTokenCache {
             next.generation = generation
             next.leaseUntil = now.timeIntervalSince1970 + leaseDuration.seconds
             try write(next, name: name)
-            held.withLock { $0[generation] = descriptor }
+            // A caller that gave up meanwhile (its timeout, a cancellation) never publishes: do not keep its lock.
+            guard !Task.isCancelled else {
+                FileTokenCacheFiles.unlock(descriptor)
+                return nil
+            }
+            let until = now.addingTimeInterval(leaseDuration.seconds)
+            held.withLock { $0[HeldLease(name: name, generation: generation)] = (descriptor, until) }
             return SharedTokenCacheLease(generation: generation)
         } catch {
             FileTokenCacheFiles.unlock(descriptor)
             throw error
         }
+    }
+
+    /// Lets go of this process's leases on `name` that ended without a publish or release (a caller that timed out).
+    func releaseExpiredLeases(of name: String, at now: Date) {
+        let expired = held.withLock { held -> [Int32] in
+            let ended = held.filter { $0.key.name == name && $0.value.until <= now }
+            for lease in ended.keys { held[lease] = nil }
+            return ended.map(\.value.descriptor)
+        }
+        for descriptor in expired { FileTokenCacheFiles.unlock(descriptor) }
     }
 
     /// Writes the sealed token under `lease` unless the entry holds a token that lives longer (then `false`, the
@@ -169,20 +193,32 @@ public final class FileTokenCache: SharedTokenCache {
         replacingUnreadable: Bool
     ) async throws -> Bool {
         let name = keys.entryName(key)
-        guard let descriptor = held.withLock({ $0[lease.generation] }) else { return false }
+        let heldLease = HeldLease(name: name, generation: lease.generation)
+        // Taken out of the map for the whole publish: a concurrent release (after a publish timeout) finds nothing
+        // and never closes the descriptor twice; put back only when the lease stays (nothing written).
+        guard let taken = held.withLock({ $0.removeValue(forKey: heldLease) }) else { return false }
         let (record, _) = record(name)
-        if let record, record.generation != lease.generation { return false }
-        if !replacingUnreadable, let existing = record?.payload?.accessToken,
-            existing.expiresOn > token.expiresOn
-        {
+        let lostLease = record.map { $0.generation != lease.generation } ?? false
+        let outlived =
+            !replacingUnreadable && (record?.payload?.accessToken.map { $0.expiresOn > token.expiresOn } ?? false)
+        if lostLease || outlived {
+            if lostLease {
+                FileTokenCacheFiles.unlock(taken.descriptor)  // taken over: the lock file is not the key's any more
+            } else {
+                held.withLock { $0[heldLease] = taken }
+            }
             return false
         }
         var next = FileTokenCacheRecord(generation: lease.generation)
         next.payload = TokenCachePayload(token)
         next.refreshAt = refreshAt.timeIntervalSince1970
-        try write(next, name: name)
-        held.withLock { _ = $0.removeValue(forKey: lease.generation) }
-        FileTokenCacheFiles.unlock(descriptor)
+        do {
+            try write(next, name: name)
+        } catch {
+            FileTokenCacheFiles.unlock(taken.descriptor)
+            throw error
+        }
+        FileTokenCacheFiles.unlock(taken.descriptor)
         cleanUpIfDue()
         return true
     }
@@ -190,9 +226,11 @@ public final class FileTokenCache: SharedTokenCache {
     /// Ends `lease`, sharing `failure` until it ends.
     public func release(_ key: String, lease: SharedTokenCacheLease, failure: SharedTokenCacheFailure?) async throws {
         let name = keys.entryName(key)
-        guard let descriptor = held.withLock({ $0.removeValue(forKey: lease.generation) }) else { return }
-        defer { FileTokenCacheFiles.unlock(descriptor) }
+        let heldLease = HeldLease(name: name, generation: lease.generation)
+        guard let taken = held.withLock({ $0.removeValue(forKey: heldLease) }) else { return }
+        defer { FileTokenCacheFiles.unlock(taken.descriptor) }
         var next = record(name).record ?? FileTokenCacheRecord(generation: lease.generation)
+        guard next.generation == lease.generation else { return }  // taken over: not this lease's entry any more
         next.leaseUntil = nil
         if let failure {
             next.failure = .init(
@@ -220,8 +258,11 @@ public final class FileTokenCache: SharedTokenCache {
     }
 
     /// The key's lock file, locked — `nil` when another descriptor holds it. A lock file removed by a clean-up between
-    /// the open and the lock is opened again, so two holders never lock two different files of one name.
-    func lockCurrent(_ name: String) throws -> Int32? {
+    /// the open and the lock is opened again, so two holders never lock two different files of one name. With
+    /// `takingOverBefore`, a lease whose end (in the entry) passed more than 5 s before that time — its holder is hung
+    /// or stopped, not dead — is taken over: its lock file is replaced by a new one (the old holder's publish then
+    /// finds another generation and writes nothing).
+    func lockCurrent(_ name: String, takingOverBefore now: Date? = nil) throws -> Int32? {
         for _ in 0..<3 {
             guard let descriptor = FileTokenCacheFiles.openLock(lockPath(name)) else {
                 throw IdentityError.invalidConfiguration(
@@ -230,7 +271,15 @@ public final class FileTokenCache: SharedTokenCache {
             }
             guard FileTokenCacheFiles.tryLock(descriptor) else {
                 close(descriptor)
-                return nil
+                guard let now, let until = record(name).record?.leaseUntil,
+                    until + 5 < now.timeIntervalSince1970
+                else { return nil }
+                logger.notice(
+                    "a token cache lease outlived its end by more than 5 s: taking it over",
+                    metadata: ["file": "\(lockPath(name))"]
+                )
+                unlink(lockPath(name))
+                continue
             }
             var opened = stat()
             var named = stat()

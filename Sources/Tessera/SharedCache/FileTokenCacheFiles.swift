@@ -21,9 +21,12 @@ private let systemRead = Darwin.read
 enum FileTokenCacheFiles {
     /// An entry file's bytes (at most 1 MiB), or `nil` when there is none or it cannot be read.
     static func read(_ path: String) -> [UInt8]? {
-        let descriptor = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        // Non-blocking open and a regular-file check: a FIFO or device planted in the folder cannot hang a thread.
+        let descriptor = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
         guard descriptor >= 0 else { return nil }
         defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG else { return nil }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 16 * 1024)
         while bytes.count <= 1 << 20 {
@@ -38,8 +41,14 @@ enum FileTokenCacheFiles {
 
     /// A descriptor on the lock file at `path`, created 0600 when missing; never through a symlink.
     static func openLock(_ path: String) -> Int32? {
-        let descriptor = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        return descriptor >= 0 ? descriptor : nil
+        let descriptor = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0o600)
+        guard descriptor >= 0 else { return nil }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
+            close(descriptor)
+            return nil
+        }
+        return descriptor
     }
 
     /// Takes `descriptor`'s lock without waiting: `false` when another descriptor holds it (or a conflicting one).
@@ -58,7 +67,7 @@ enum FileTokenCacheFiles {
 
     /// Whether some process (this one included) holds the lease lock at `path` now.
     static func isHeld(_ path: String) -> Bool {
-        let descriptor = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        let descriptor = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
         guard descriptor >= 0 else { return false }
         defer { close(descriptor) }
         guard tryLock(descriptor, exclusive: false) else { return true }

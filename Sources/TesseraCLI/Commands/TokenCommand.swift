@@ -46,7 +46,7 @@ struct TokenCommand: AsyncParsableCommand {
                 file: client.configFile(),
                 logger: logger
             )
-            configuration.sharedCache = sharedCache
+            TokenCacheSettings.use(sharedCache, in: &configuration)
             confidentialClient = try ConfidentialClient(configuration: configuration, logger: logger)
         } catch {
             throw ValidationError("\(error)")

@@ -90,11 +90,6 @@ struct ValidateCommand: AsyncParsableCommand {
             throw ValidationError("--profile must be entra or rfc9068")
         }
         guard !audience.isEmpty else { throw ValidationError("give at least one --audience") }
-        do {
-            try makePolicy().check()
-        } catch {
-            throw ValidationError("\(error) (--caller <client-id>, or drop --app-only)")
-        }
     }
 
     /// The policy the flags describe.

@@ -57,17 +57,12 @@ enum TokenCacheSettings {
         return PostgresTokenCache(configuration: configuration, logger: logger)
     }
 
-    /// The file cache at `file:///path`; a folder or file that is not private is the one warning and no cache.
+    /// The file cache at `file:///path` (or `file://localhost/path`); a folder or file that is not private, or entries
+    /// sealed under another key, are the one warning and no cache.
     static func fileCache(url: String, keyFile: String?, key: String?, logger: Logger) throws -> FileTokenCache? {
-        guard url.lowercased().hasPrefix("file:///"), let path = URL(string: url)?.path, path.count > 1 else {
-            throw SettingError(
-                "the token cache URL \(url) is not a file URL with an absolute path: e.g. file:///var/lib/tessera/tokens"
-            )
-        }
-        let folder = path.hasSuffix("/") ? String(path.dropLast()) : path
-        if let keyFile,
-            (keyFile.hasPrefix("/") ? keyFile : FileManager.default.currentDirectoryPath + "/" + keyFile)
-                .hasPrefix(folder + "/")
+        let folder = try folderPath(url)
+        if let keyFile, let keyPath = realPath(keyFile), let folderPath = realPath(folder),
+            keyPath.hasPrefix(folderPath + "/")
         {
             throw SettingError(
                 "the token cache key file \(keyFile) is inside the cache folder \(folder): keep the key apart from "
@@ -82,6 +77,47 @@ enum TokenCacheSettings {
                 Data("tessera: warning: \(error.message); running without the file token cache\n".utf8)
             )
             return nil
+        }
+    }
+
+    /// The absolute folder path of a `file:` URL (RFC 8089: no host, or `localhost`); a query, a fragment, a NUL or a
+    /// relative path is an error naming an example.
+    static func folderPath(_ url: String) throws -> String {
+        let example = "e.g. file:///var/lib/tessera/tokens"
+        guard let components = URLComponents(string: url), components.scheme?.lowercased() == "file",
+            components.query == nil, components.fragment == nil,
+            (components.host ?? "").isEmpty || components.host?.lowercased() == "localhost",
+            components.path.hasPrefix("/"), components.path.count > 1, !components.path.contains("\u{0}")
+        else {
+            throw SettingError("the token cache URL \(url) is not a file URL with an absolute path: \(example)")
+        }
+        var path = components.path
+        while path.count > 1, path.hasSuffix("/") { path.removeLast() }
+        return path
+    }
+
+    /// `path` with symlinks, `.` and `..` resolved; for a path that does not exist yet, its nearest existing parent's
+    /// resolved path with the rest appended.
+    static func realPath(_ path: String) -> String? {
+        let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        if let resolved = realpath(absolute, nil) {
+            defer { free(resolved) }
+            return String(cString: resolved)
+        }
+        let parent = (absolute as NSString).deletingLastPathComponent
+        guard parent != absolute, let resolvedParent = realPath(parent) else { return nil }
+        return resolvedParent + "/" + (absolute as NSString).lastPathComponent
+    }
+
+    /// Puts `cache` behind `configuration`'s client; a file cache's reads get 500 ms (files on a loaded host, not the
+    /// 50 ms meant for a database round trip, so several processes starting together still share one request).
+    static func use(_ cache: (any SharedTokenCache)?, in configuration: inout ConfidentialClient.Configuration) {
+        configuration.sharedCache = cache
+        if cache is FileTokenCache {
+            configuration.cache.sharedCacheReadTimeout = max(
+                configuration.cache.sharedCacheReadTimeout,
+                .milliseconds(500)
+            )
         }
     }
 

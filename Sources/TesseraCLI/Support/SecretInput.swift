@@ -24,13 +24,14 @@ enum SecretInput {
         }
     }
 
+    /// The text with one trailing line ending (`\n` or `\r\n`) dropped — by bytes: in Swift `"\r\n"` is one
+    /// `Character`, so dropping characters would eat the secret's last one.
     static func trimmed(_ data: Data) -> String {
-        var text = String(decoding: data, as: UTF8.self)
-        if text.hasSuffix("\r\n") {
-            text.removeLast(2)
-        } else if text.hasSuffix("\n") {
-            text.removeLast()
+        var bytes = [UInt8](data)
+        if bytes.last == 0x0A {
+            bytes.removeLast()
+            if bytes.last == 0x0D { bytes.removeLast() }
         }
-        return text
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -83,7 +83,9 @@ struct AdminConsentRoutes: Sendable {
         }
         if autoConsent { return grant(consent) }
         let token = tokens.issue(for: consent.binding, now: now())
-        return ConsentPage.response(for: consent, token: token, action: request.uri.path)
+        // A fixed path, never the request's: `//evil.example/adminconsent` routes here too, and as a form action it would
+        // post the consent token to another host.
+        return ConsentPage.response(for: consent, token: token, action: "/\(consent.tenant.id)/adminconsent")
     }
 
     /// POST: the page's Accept form (fields `client_id`, `redirect_uri`, `state`, `consent_token`), or the admin key;
