@@ -60,13 +60,7 @@ extension PostgresTokenCache {
             }
             current = entry
         }
-        if let previous, previous.token.expiresOn > (current?.token?.expiresOn ?? .distantPast) {
-            var entry = current ?? SharedTokenCacheEntry()
-            entry.token = previous.token  // `unreadable` still says whether the row to claim must be replaced
-            entry.refreshAt = previous.refreshAt
-            return entry
-        }
-        return current
+        return .serving(current, orEarlier: previous)
     }
 
     /// One conditional upsert: the lease is won only when none is live, no shared failure is in force and the row

@@ -123,13 +123,7 @@ public final class FileTokenCache: SharedTokenCache {
             entry.failure = record?.failure(at: now)
             current = entry
         }
-        if let previous, previous.token.expiresOn > (current?.token?.expiresOn ?? .distantPast) {
-            var entry = current ?? SharedTokenCacheEntry()
-            entry.token = previous.token
-            entry.refreshAt = previous.refreshAt
-            return entry
-        }
-        return current
+        return .serving(current, orEarlier: previous)
     }
 
     /// Takes the key's lock without waiting; won only when no shared failure is in force and the entry holds no

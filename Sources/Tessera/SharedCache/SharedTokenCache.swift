@@ -79,6 +79,22 @@ public struct SharedTokenCacheEntry: Sendable {
     }
 }
 
+extension SharedTokenCacheEntry {
+    /// The entry a read answers: `current` (the entry under the first key), with its token and refresh point replaced
+    /// by `earlier`'s — one sealed under an earlier key during a rotation — when that one lives longer. `unreadable`
+    /// and the lease stay the current entry's (they say what a claim must replace).
+    package static func serving(
+        _ current: SharedTokenCacheEntry?,
+        orEarlier earlier: (token: AccessToken, refreshAt: Date?)?
+    ) -> SharedTokenCacheEntry? {
+        guard let earlier, earlier.token.expiresOn > (current?.token?.expiresOn ?? .distantPast) else { return current }
+        var entry = current ?? SharedTokenCacheEntry()
+        entry.token = earlier.token
+        entry.refreshAt = earlier.refreshAt
+        return entry
+    }
+}
+
 /// A claim on a key: its generation is the fencing token a publish is conditional on.
 public struct SharedTokenCacheLease: Sendable, Hashable {
     /// Increases with every claim of the key.
