@@ -37,7 +37,7 @@ public final class Emulator: Sendable {
         public var federationCAFile: String?
         /// Faults to inject from the start (more through `POST /admin/faults`).
         public var faults: [Fault] = []
-        /// Write the directory to `<state>/directory.json` (0600) after every admin change. Default `true`.
+        /// Write the directory to `<state>/directory.json` (0600) after every admin or Graph change. Default `true`.
         public var persistDirectory = true
         /// Grant admin consent on the GET of `/{tenant}/adminconsent` itself, as before the consent page existed: for
         /// scripts and demos that drive consent with a plain HTTP client. Off, a GET shows the consent page and only
@@ -135,21 +135,20 @@ public final class Emulator: Sendable {
             autoConsent: options.autoConsent,
             now: options.now
         ).register(on: router)
-        GraphRoutes(directory: directory, keys: keys, base: base, now: options.now).register(on: router)
+        // Admin and Graph changes are saved to the state folder, one save at a time.
+        let saver = DirectorySaver(
+            directory: directory,
+            path: options.persistDirectory ? stateDirectory + "/directory.json" : nil,
+            logger: logger
+        )
+        let persist: @Sendable () -> Void = { saver.save() }
+        GraphRoutes(directory: directory, keys: keys, base: base, now: options.now, persist: persist).register(
+            on: router
+        )
         let identityHeader = options.identityHeader ?? Base64URL.encode((0..<24).map { _ in UInt8.random(in: 0...255) })
         ManagedIdentityRoutes(service: service, directory: directory, identityHeader: identityHeader).register(
             on: router
         )
-        let persistPath = stateDirectory + "/directory.json"
-        let persistDirectory = options.persistDirectory
-        let persist: @Sendable () -> Void = {
-            guard persistDirectory else { return }
-            do {
-                try Self.write(directory.snapshot(), to: persistPath)
-            } catch {
-                logger.error("cannot save the directory", metadata: ["error": "\(error)"])
-            }
-        }
         AdminRoutes(directory: directory, keys: keys, faults: faults, adminKey: adminKey, persist: persist).register(
             on: router
         )

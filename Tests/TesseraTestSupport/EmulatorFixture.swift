@@ -223,3 +223,112 @@ package func acceptAdminConsent(_ emulator: Emulator, url: String) async throws 
     }
     return try await post(emulator, path: form.action, form: form.fields)
 }
+
+/// The directory a provisioning daemon works against (the Graph tests): contoso with users (a disabled one, a guest
+/// whose UPN has `#EXT#`) and groups (one nested in another), the daemon granted the Graph roles a test needs, and a
+/// second, read-only app for the refusals.
+extension EmulatorFixture {
+    /// The Graph roles a provisioning daemon needs: write users, groups and their members.
+    package static let provisioningRoles = [
+        "User.ReadWrite.All", "Group.ReadWrite.All", "GroupMember.ReadWrite.All",
+    ]
+    /// A read-only app of contoso (`User.Read.All`, `Group.Read.All` on Graph).
+    package static let reader = "cccccccc-dddd-eeee-ffff-000000000001"
+    package static let readerSecret = "emulator~reader-secret-value"
+    /// The guest's UPN, as Entra spells an invited user's.
+    package static let guestUPN = "lidia_fabrikam.example#EXT#@contoso.example"
+
+    /// contoso's seeded users: Adele, Alex, Megan (disabled), Lidia (a guest), Diego.
+    package static let directoryUsers: [DirectoryModel.User] = [
+        .init(
+            id: "u1",
+            displayName: "Adele Vance",
+            userPrincipalName: "adele@contoso.example",
+            accountEnabled: true,
+            givenName: "Adele",
+            surname: "Vance",
+            mail: "adele@contoso.example",
+            jobTitle: "Engineer",
+            department: "Engineering"
+        ),
+        .init(
+            id: "u2",
+            displayName: "Alex Wilber",
+            userPrincipalName: "alex@contoso.example",
+            accountEnabled: true,
+            jobTitle: "Sales Lead",
+            department: "Sales"
+        ),
+        .init(
+            id: "u3",
+            displayName: "Megan Bowen",
+            userPrincipalName: "megan@contoso.example",
+            accountEnabled: false,
+            department: "Sales"
+        ),
+        .init(id: "u4", displayName: "Lidia Holloway", userPrincipalName: guestUPN, accountEnabled: true),
+        .init(
+            id: "u5",
+            displayName: "Diego Siciliani",
+            userPrincipalName: "diego@contoso.example",
+            accountEnabled: true,
+            department: "Engineering"
+        ),
+    ]
+
+    /// contoso's seeded groups: Engineering (Adele, Diego) and Everyone (Adele, Alex, Megan and Engineering).
+    package static let directoryGroups: [DirectoryModel.Group] = [
+        .init(id: "g1", displayName: "Engineering", mailNickname: "engineering", members: ["u1", "u5"]),
+        .init(id: "g2", displayName: "Everyone", mailNickname: "everyone", members: ["u1", "u2", "u3", "g1"]),
+    ]
+
+    /// The fixture with ``directoryUsers`` (then `extraUsers` more, `User 01`… as `x01`…) and ``directoryGroups`` in
+    /// contoso, the daemon granted `roles` on Graph instead of `User.Read.All` (none: no Graph grant), and ``reader``.
+    package static func directoryModel(roles: [String] = provisioningRoles, extraUsers: Int = 0) -> DirectoryModel {
+        var model = model
+        let extra = (0..<max(extraUsers, 0)).map { offset -> DirectoryModel.User in
+            let number = offset < 9 ? "0\(offset + 1)" : "\(offset + 1)"
+            return DirectoryModel.User(
+                id: "x\(number)",
+                displayName: "User \(number)",
+                userPrincipalName: "user\(number)@contoso.example"
+            )
+        }
+        model.tenants[0].users = directoryUsers + extra
+        model.tenants[0].groups = directoryGroups
+        model.grants.removeAll { $0.client == daemon && $0.resource == Directory.graphClientID }
+        if !roles.isEmpty {
+            model.grants.append(.init(tenant: contoso, client: daemon, resource: Directory.graphClientID, roles: roles))
+        }
+        model.applications.append(
+            .init(
+                clientId: reader,
+                displayName: "directory reader",
+                homeTenant: contoso,
+                secrets: [.init(value: readerSecret, expires: Date().addingTimeInterval(86_400))]
+            )
+        )
+        model.grants.append(
+            .init(
+                tenant: contoso,
+                client: reader,
+                resource: Directory.graphClientID,
+                roles: ["User.Read.All", "Group.Read.All"]
+            )
+        )
+        return model
+    }
+
+    /// An app-only Graph token for `clientID` (default the daemon) from `emulator`.
+    package static func graphToken(
+        _ emulator: Emulator,
+        clientID: String = daemon,
+        secret: String = EmulatorFixture.secret
+    ) async throws -> String {
+        try await withClient(
+            try emulatorClient(emulator, credential: ClientSecretCredential(secret: secret), clientID: clientID)
+        ) {
+            try await $0.token(scope: "https://graph.microsoft.com/.default").token
+        }
+    }
+}

@@ -13,8 +13,11 @@ public final class Directory: Sendable {
     /// Entra's token-exchange resource: what a managed identity's token must be for to serve as a federated assertion.
     public static let tokenExchangeIdentifier = "api://AzureADTokenExchange"
     static let tokenExchangeClientID = "fb60f99c-7a34-4190-8149-302f77469936"
+    /// The application permissions Graph defines that can be granted here: those the Graph-like API checks
+    /// (``GraphPermission``), and `Mail.Send`.
     static let graphRoles = [
-        "User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Group.Read.All", "Mail.Send",
+        "User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All", "Group.Read.All",
+        "Group.ReadWrite.All", "Group.Create", "GroupMember.Read.All", "GroupMember.ReadWrite.All", "Mail.Send",
     ]
 
     struct RegisteredCertificate: Sendable {
@@ -54,9 +57,11 @@ public final class Directory: Sendable {
 
     private let state: Mutex<State>
 
-    /// The directory `model` describes; throws if an application's registered certificate is not valid PEM, or if it
-    /// registers an empty client secret (``EmulatorError``, naming the application and the fix).
+    /// The directory `model` describes; throws if an application's registered certificate is not valid PEM, if it
+    /// registers an empty client secret, or if a group lists a member the tenant does not have (``EmulatorError``,
+    /// naming the application or group and the fix).
     public init(_ model: DirectoryModel) throws {
+        for tenant in model.tenants { try tenant.checkMembers(of: tenant.groups) }
         var applications: [String: Application] = [:]
         for app in model.applications {
             applications[app.clientId.lowercased()] = try Self.parse(app)
@@ -259,6 +264,28 @@ public final class Directory: Sendable {
         state.withLock { state in
             state.tenants.removeAll { $0.id.lowercased() == tenant.id.lowercased() }
             state.tenants.append(tenant)
+        }
+    }
+
+    /// Changes the tenant named by GUID or verified domain under the directory's lock, so that a check and the change
+    /// it allows are one step (a UPN taken meanwhile cannot slip in). `change` works on a copy: when it throws, the
+    /// tenant is left as it was and the error is rethrown. Returns `change`'s result, or `nil` when there is no such
+    /// tenant. `change` must not call the directory.
+    func changeTenant<Answer: Sendable>(
+        _ name: String,
+        _ change: (inout DirectoryModel.Tenant) throws -> Answer
+    ) throws -> Answer? {
+        let name = name.lowercased()
+        return try state.withLock { state in
+            guard
+                let index = state.tenants.firstIndex(where: {
+                    $0.id.lowercased() == name || $0.domains.contains { $0.lowercased() == name }
+                })
+            else { return nil }
+            var tenant = state.tenants[index]
+            let result = try change(&tenant)
+            state.tenants[index] = tenant
+            return result
         }
     }
 }

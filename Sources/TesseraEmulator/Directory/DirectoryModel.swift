@@ -95,41 +95,29 @@ public struct DirectoryModel: Codable, Sendable {
     public struct Tenant: Codable, Sendable {
         /// The tenant ID, a GUID (the `tid` of its tokens).
         public var id: String
-        /// The tenant's verified domains (e.g. `contoso.onmicrosoft.com`), accepted in place of its ID.
+        /// The tenant's verified domains (e.g. `contoso.onmicrosoft.com`), accepted in place of its ID; a user the
+        /// Graph-like API creates must have a `userPrincipalName` in one of them (any, when there are none).
         public var domains: [String]
-        /// The tenant's users, listed by the Graph-like API.
+        /// The tenant's users, served and changed by the Graph-like API (`/v1.0/users`).
         public var users: [User]
+        /// The tenant's groups and their members, served and changed by the Graph-like API (`/v1.0/groups`).
+        public var groups: [Group]
 
-        /// A tenant with these domains and users (default: none).
-        public init(id: String, domains: [String] = [], users: [User] = []) {
+        /// A tenant with these domains, users and groups (default: none).
+        public init(id: String, domains: [String] = [], users: [User] = [], groups: [Group] = []) {
             self.id = id
             self.domains = domains
             self.users = users
+            self.groups = groups
         }
 
-        /// Decodes a tenant; missing `domains` and `users` are empty.
+        /// Decodes a tenant; missing `domains`, `users` and `groups` are empty.
         public init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             id = try container.decode(String.self, forKey: .id)
             domains = try container.decodeIfPresent([String].self, forKey: .domains) ?? []
             users = try container.decodeIfPresent([User].self, forKey: .users) ?? []
-        }
-    }
-
-    /// A user in a tenant, as Graph's `/users` shows it.
-    public struct User: Codable, Sendable {
-        /// The user's object ID.
-        public var id: String
-        /// The user's display name.
-        public var displayName: String
-        /// The user's sign-in name (UPN), e.g. `adele@contoso.onmicrosoft.com`.
-        public var userPrincipalName: String
-
-        /// A user with this object ID, display name and UPN.
-        public init(id: String, displayName: String, userPrincipalName: String) {
-            self.id = id
-            self.displayName = displayName
-            self.userPrincipalName = userPrincipalName
+            groups = try container.decodeIfPresent([Group].self, forKey: .groups) ?? []
         }
     }
 

@@ -4,9 +4,9 @@ import Hummingbird
 import TesseraJOSE
 
 /// The admin REST API (loopback only — the emulator binds 127.0.0.1 — and protected by
-/// `Authorization: Bearer <admin key>`): registers tenants, users, applications, secrets, certificates and grants at
-/// run time, reads the directory back (secret values as hints), rotates signing keys, and sets faults. Changes persist
-/// to the state folder.
+/// `Authorization: Bearer <admin key>`): registers tenants, users, groups, applications, secrets, certificates and
+/// grants at run time, reads the directory back (secret values as hints), rotates signing keys, and sets faults.
+/// Changes persist to the state folder.
 struct AdminRoutes: Sendable {
     let directory: Directory
     let keys: SigningKeys
@@ -31,6 +31,18 @@ struct AdminRoutes: Sendable {
                 tenant.users.removeAll { $0.id == user.id }
                 tenant.users.append(user)
                 directory.upsert(tenant: tenant)
+            }
+        }
+        // A group with its members (users or groups of the tenant, by ID), replacing one with the same ID.
+        admin.post("tenants/:tenant/groups") { request, context in
+            let tenantName = try context.parameters.require("tenant")
+            return try await self.mutate(request, context) { (group: DirectoryModel.Group) in
+                let seeded = try directory.changeTenant(tenantName) { (tenant: inout DirectoryModel.Tenant) throws in
+                    tenant.groups.removeAll { $0.id.lowercased() == group.id.lowercased() }
+                    tenant.groups.append(group)
+                    try tenant.checkMembers(of: [group])
+                }
+                guard seeded != nil else { throw HTTPError(.notFound, message: "no tenant \(tenantName)") }
             }
         }
         admin.post("applications") { request, context in

@@ -1,13 +1,11 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import Synchronization
 import TesseraHummingbird
-import TesseraJOSE
-import TesseraValidation
 
 /// Graph's error shape for the bearer-token middleware's RFC 6750 answers (its `WWW-Authenticate` kept), as real Graph
-/// answers a missing or bad token: `{"error":{"code":"InvalidAuthenticationToken","message":…}}`.
+/// answers a missing or bad token: `{"error":{"code":"InvalidAuthenticationToken","message":…}}`. Answers already in
+/// Graph's shape (a ``GraphError``, which carries `request-id`) pass unchanged.
 struct GraphErrorShape: RouterMiddleware {
     typealias Context = EmulatorRequestContext
 
@@ -17,9 +15,9 @@ struct GraphErrorShape: RouterMiddleware {
         next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         let response = try await next(request, context)
-        guard [400, 401, 403].contains(response.status.code), response.headers[.wwwAuthenticate] != nil else {
-            return response
-        }
+        guard [400, 401, 403].contains(response.status.code), let challenge = response.headers[.wwwAuthenticate],
+            response.headers[GraphHeader.requestID] == nil
+        else { return response }
         let (code, message) =
             switch response.status.code {
             case 400: ("BadRequest", "The Authorization header is malformed.")
@@ -31,8 +29,9 @@ struct GraphErrorShape: RouterMiddleware {
                         ? "Access token is empty." : "Access token validation failure."
                 )
             }
-        var shaped = GraphRoutes.error(response.status, code, message)
-        shaped.headers[.wwwAuthenticate] = response.headers[.wwwAuthenticate]
-        return shaped
+        return try GraphError(response.status, code, message, headers: [.wwwAuthenticate: challenge]).response(
+            from: request,
+            context: context
+        )
     }
 }
