@@ -111,7 +111,7 @@ struct GraphDirectoryTests {
         }
     }
 
-    /// The issue's permission table: every role a route accepts, and roles it refuses (403).
+    /// The issue's permission table: every role a route accepts (each its own case), and roles it refuses (403).
     static func route(
         _ method: String,
         _ path: String,
@@ -129,14 +129,15 @@ struct GraphDirectoryTests {
 
     static let permissions: [PermissionCase] = {
         let readUsers = ["User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"]
+        let writeUsers = ["User.ReadWrite.All", "Directory.ReadWrite.All"]
         let readGroups = [
             "GroupMember.Read.All", "Group.Read.All", "Directory.Read.All", "GroupMember.ReadWrite.All",
             "Group.ReadWrite.All", "Directory.ReadWrite.All",
         ]
         let table: [[PermissionCase]] = [
             route("GET", "users", ok: 200, accepted: readUsers, denied: ["", "Group.Read.All"]),
-            route("GET", "users/u1", ok: 200, accepted: ["Directory.Read.All"], denied: ["GroupMember.Read.All"]),
-            route("GET", "users/$count", ok: 200, accepted: ["User.Read.All"], denied: ["Group.Read.All"]),
+            route("GET", "users/u1", ok: 200, accepted: readUsers, denied: ["GroupMember.Read.All"]),
+            route("GET", "users/$count", ok: 200, accepted: readUsers, denied: ["Group.Read.All"]),
             route(
                 "POST",
                 "users",
@@ -150,18 +151,18 @@ struct GraphDirectoryTests {
                 "users/u2",
                 #"{"jobTitle":"x"}"#,
                 ok: 204,
-                accepted: ["Directory.ReadWrite.All"],
+                accepted: writeUsers,
                 denied: ["User.Read.All"]
             ),
-            route("DELETE", "users/u3", ok: 204, accepted: ["User.ReadWrite.All"], denied: ["Group.ReadWrite.All"]),
+            route("DELETE", "users/u3", ok: 204, accepted: writeUsers, denied: ["Group.ReadWrite.All"]),
             route("GET", "groups", ok: 200, accepted: readGroups, denied: ["", "User.Read.All"]),
-            route("GET", "groups/g1", ok: 200, accepted: ["GroupMember.Read.All"], denied: ["User.ReadWrite.All"]),
-            route("GET", "groups/g1/members", ok: 200, accepted: ["Group.Read.All"], denied: ["User.Read.All"]),
+            route("GET", "groups/g1", ok: 200, accepted: readGroups, denied: ["User.ReadWrite.All"]),
+            route("GET", "groups/g1/members", ok: 200, accepted: readGroups, denied: ["User.Read.All"]),
             route(
                 "GET",
                 "users/u1/memberOf",
                 ok: 200,
-                accepted: ["GroupMember.Read.All", "Directory.Read.All"],
+                accepted: readGroups,
                 denied: ["User.Read.All"]
             ),
             route(
@@ -180,7 +181,13 @@ struct GraphDirectoryTests {
                 accepted: ["Group.ReadWrite.All", "Directory.ReadWrite.All"],
                 denied: ["Group.Create", "GroupMember.ReadWrite.All"]
             ),
-            route("DELETE", "groups/g2", ok: 204, accepted: ["Group.ReadWrite.All"], denied: ["Group.Create"]),
+            route(
+                "DELETE",
+                "groups/g2",
+                ok: 204,
+                accepted: ["Group.ReadWrite.All", "Directory.ReadWrite.All"],
+                denied: ["Group.Create"]
+            ),
             route(
                 "POST",
                 "groups/g1/members/$ref",
@@ -193,7 +200,7 @@ struct GraphDirectoryTests {
                 "DELETE",
                 "groups/g1/members/u1/$ref",
                 ok: 204,
-                accepted: ["GroupMember.ReadWrite.All"],
+                accepted: ["GroupMember.ReadWrite.All", "Group.ReadWrite.All", "Directory.ReadWrite.All"],
                 denied: ["GroupMember.Read.All"]
             ),
         ]

@@ -260,7 +260,9 @@ public final class Directory: Sendable {
     }
 
     /// Adds or replaces a tenant / application at run time.
-    public func upsert(tenant: DirectoryModel.Tenant) {
+    public func upsert(tenant: DirectoryModel.Tenant) throws {
+        // What the next start would refuse is refused now (a group listing an unknown member, itself, or one twice).
+        try tenant.checkMembers(of: tenant.groups)
         state.withLock { state in
             state.tenants.removeAll { $0.id.lowercased() == tenant.id.lowercased() }
             state.tenants.append(tenant)

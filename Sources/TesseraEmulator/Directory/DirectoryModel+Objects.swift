@@ -165,6 +165,19 @@ extension DirectoryModel.Tenant {
     /// admin seed that would make `members` list nobody).
     func checkMembers(of groups: [DirectoryModel.Group]) throws {
         for group in groups {
+            var seen: Set<String> = []
+            for member in group.members {
+                guard member.lowercased() != group.id.lowercased() else {
+                    throw EmulatorError(
+                        "group '\(group.id)' in tenant '\(id)' lists itself as a member: remove it from members"
+                    )
+                }
+                guard seen.insert(member.lowercased()).inserted else {
+                    throw EmulatorError(
+                        "group '\(group.id)' in tenant '\(id)' lists the member '\(member)' twice: list it once"
+                    )
+                }
+            }
             if let missing = group.members.first(where: { !hasObject($0) }) {
                 throw EmulatorError(
                     "group '\(group.id)' (\(group.displayName)) in tenant '\(id)' lists the member '\(missing)', which "

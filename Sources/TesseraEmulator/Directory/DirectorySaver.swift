@@ -10,7 +10,9 @@ final class DirectorySaver: Sendable {
     private let directory: Directory
     private let path: String?
     private let logger: Logger
-    /// Held while a snapshot is taken and written; counts the saves.
+    /// Saves asked for (each after its change was made).
+    private let requested = Atomic<Int>(0)
+    /// Held while a snapshot is taken and written: the last request the written snapshot covers.
     private let saving = Mutex<Int>(0)
 
     /// Saves `directory` to `path`; `nil` saves nothing (``Emulator/Options/persistDirectory`` off).
@@ -20,13 +22,17 @@ final class DirectorySaver: Sendable {
         self.logger = logger
     }
 
-    /// Writes the directory as it is now; a failure is logged (the change itself stands).
+    /// Writes the directory as it is now; a failure is logged (the change itself stands). Saves asked for while one
+    /// is written are covered by the next snapshot: one write for a burst of changes, never an older one last.
     func save() {
         guard let path else { return }
-        saving.withLock { saves in
+        let mine = requested.add(1, ordering: .sequentiallyConsistent).newValue
+        saving.withLock { written in
+            guard written < mine else { return }  // a snapshot taken after this change is on disk already
+            let covered = requested.load(ordering: .sequentiallyConsistent)
             do {
                 try Emulator.write(directory.snapshot(), to: path)
-                saves += 1
+                written = covered
             } catch {
                 logger.error("cannot save the directory", metadata: ["error": "\(error)", "path": "\(path)"])
             }

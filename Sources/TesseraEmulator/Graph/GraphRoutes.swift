@@ -67,7 +67,16 @@ struct GraphAPI: Sendable {
         let segments = try GraphRouteTable.segments(of: request.uri.path)
         let (operation, keys) = try GraphRouteTable.resolve(segments, method: request.method)
         try operation.permission.check(token.roles)
-        let call = GraphCall(request: request, context: context, tenant: tenant, keys: keys, base: base.primary)
+        // Links name the host the client used (an SDK allowed only `127.0.0.1` must get its next page there too).
+        let host = request.head.authority?.lowercased()
+        let sameHost = base.all.first { url in host.map { url.lowercased().hasSuffix("://" + $0) } ?? false }
+        let call = GraphCall(
+            request: request,
+            context: context,
+            tenant: tenant,
+            keys: keys,
+            base: sameHost ?? base.primary
+        )
         switch operation {
         case .listUsers: return try listUsers(call)
         case .countUsers: return try countUsers(call)

@@ -19,18 +19,18 @@ struct AdminRoutes: Sendable {
         admin.get("directory") { request, _ in try self.authorized(request) { json(redacted(directory.snapshot())) } }
         admin.post("tenants") { request, context in
             try await self.mutate(request, context) { (tenant: DirectoryModel.Tenant) in
-                directory.upsert(tenant: tenant)
+                try directory.upsert(tenant: tenant)
             }
         }
         admin.post("tenants/:tenant/users") { request, context in
             let tenantName = try context.parameters.require("tenant")
             return try await self.mutate(request, context) { (user: DirectoryModel.User) in
-                guard var tenant = directory.tenant(tenantName) else {
-                    throw HTTPError(.notFound, message: "no tenant \(tenantName)")
+                // Under the directory's lock, as Graph's changes are: neither undoes the other.
+                let seeded = try directory.changeTenant(tenantName) { (tenant: inout DirectoryModel.Tenant) in
+                    tenant.users.removeAll { $0.id == user.id }
+                    tenant.users.append(user)
                 }
-                tenant.users.removeAll { $0.id == user.id }
-                tenant.users.append(user)
-                directory.upsert(tenant: tenant)
+                guard seeded != nil else { throw HTTPError(.notFound, message: "no tenant \(tenantName)") }
             }
         }
         // A group with its members (users or groups of the tenant, by ID), replacing one with the same ID.

@@ -13,7 +13,7 @@ struct CollectionQuery: Sendable {
     /// `$top`: 1…999, default 100.
     let top: Int
     /// Where the page starts (`$skiptoken`, as this API's `@odata.nextLink` sets it).
-    let skip: Int
+    let skip: SkipToken
     /// `$count=true`: answer `@odata.count`.
     let count: Bool
     let options: QueryOptions
@@ -27,8 +27,20 @@ struct CollectionQuery: Sendable {
     static let defaultTop = 100
     static let maximumTop = 999
 
-    /// Checks `options` against `Entity`'s properties and Graph's advanced-query rules.
-    init<Entity: GraphEntity>(_ options: QueryOptions, for type: Entity.Type) throws {
+    /// Where a page starts: the ID of its first object — a cursor, so that a batch job changing the objects it has
+    /// read (disabling them, deleting them) or objects created meanwhile shift no page — and, when that object is gone,
+    /// its position. `<position>.<id>` in `$skiptoken`.
+    struct SkipToken: Sendable, Equatable {
+        var position: Int
+        var id: String?
+
+        static let start = SkipToken(position: 0, id: nil)
+        var text: String { "\(position).\(id ?? "")" }
+    }
+
+    /// Checks `options` against `Entity`'s properties and Graph's advanced-query rules; `countSegment`: the request is
+    /// `…/$count`, which counts (so its advanced queries need `ConsistencyLevel: eventual` but no `$count=true`).
+    init<Entity: GraphEntity>(_ options: QueryOptions, for type: Entity.Type, countSegment: Bool = false) throws {
         self.options = options
         selection = try Self.parseSelection(options, for: type)
         let counting: Bool
@@ -42,7 +54,7 @@ struct CollectionQuery: Sendable {
         }
         count = counting
         let eventual = options.eventual
-        let advanced = eventual && counting
+        let advanced = eventual && (counting || countSegment)
         if counting, !eventual { throw GraphError.needsEventualConsistency("$count=true", withCount: false) }
         if let text = options[.search] {
             guard eventual else { throw GraphError.needsEventualConsistency("$search", withCount: false) }
@@ -72,7 +84,7 @@ struct CollectionQuery: Sendable {
     }
 
     /// The page of `items` the query names, how many match in all, and where the next page starts (`nil`: last).
-    func page<Entity: GraphEntity>(of items: [Entity]) -> (items: [Entity], total: Int, next: Int?) {
+    func page<Entity: GraphEntity>(of items: [Entity]) -> (items: [Entity], total: Int, next: SkipToken?) {
         var matching = items.filter { item in
             (self.filter?.matches(item) ?? true) && (self.search?.matches(item) ?? true)
         }
@@ -89,9 +101,12 @@ struct CollectionQuery: Sendable {
             }.map { $0.item }
         }
         let total = matching.count
-        let start = min(skip, total)
+        let resumed = skip.id.flatMap { id in matching.firstIndex { $0.id.lowercased() == id.lowercased() } }
+        let start = min(resumed ?? skip.position, total)
         let end = start + min(top, total - start)
-        return (Array(matching[start..<end]), total, end < total ? end : nil)
+        return (
+            Array(matching[start..<end]), total, end < total ? SkipToken(position: end, id: matching[end].id) : nil
+        )
     }
 
     static func parseSelection<Entity: GraphEntity>(
@@ -157,14 +172,16 @@ struct CollectionQuery: Sendable {
         return value
     }
 
-    static func parseSkipToken(_ text: String?) throws -> Int {
-        guard let text else { return 0 }
-        guard let value = Int(text), value >= 0 else {
+    static func parseSkipToken(_ text: String?) throws -> SkipToken {
+        guard let text else { return .start }
+        let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let position = Int(parts[0]), position >= 0, text.utf8.count <= 200 else {
             throw GraphError.badRequest(
                 "The $skiptoken '\(GraphError.quoted(text, limit: 40))' is not one this API issued: follow "
                     + "@odata.nextLink as given."
             )
         }
-        return value
+        let id = parts.count > 1 && !parts[1].isEmpty ? String(parts[1]) : nil
+        return SkipToken(position: position, id: id)
     }
 }

@@ -28,7 +28,7 @@ extension GraphCall {
         guard options.eventual else {
             throw GraphError.needsEventualConsistency("The $count segment", withCount: false)
         }
-        let query = try CollectionQuery(options, for: Entity.self)
+        let query = try CollectionQuery(options, for: Entity.self, countSegment: true)
         return try answer("\(query.page(of: items).total)")
     }
 

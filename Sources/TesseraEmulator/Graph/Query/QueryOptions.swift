@@ -30,8 +30,10 @@ struct QueryOptions: Sendable {
         for pair in (query ?? "").split(separator: "&", omittingEmptySubsequences: true) {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let rawName = parts.first.map(String.init) ?? ""
-            guard let name = rawName.removingPercentEncoding,
-                let value = (parts.count > 1 ? String(parts[1]) : "").removingPercentEncoding
+            // `+` is a space, as Graph's server reads a query (a literal plus is sent as %2B).
+            guard let name = rawName.replacingOccurrences(of: "+", with: " ").removingPercentEncoding,
+                let value = (parts.count > 1 ? String(parts[1]) : "").replacingOccurrences(of: "+", with: " ")
+                    .removingPercentEncoding
             else {
                 throw GraphError.badEncoding("The query option '\(GraphError.quoted(rawName, limit: 40))'")
             }
@@ -69,12 +71,13 @@ struct QueryOptions: Sendable {
     subscript(_ option: Name) -> String? { values[option] }
 
     /// The query string of the next page: the options as sent, and `$skiptoken`.
-    func nextQuery(skip: Int) -> String {
+    func nextQuery(skip: CollectionQuery.SkipToken) -> String {
         var allowed = CharacterSet.urlQueryAllowed
         allowed.remove(charactersIn: "&=+#%")
         let items = carried.map { option in
             "$\(option.name.rawValue)=" + (option.value.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")
         }
-        return (items + ["$skiptoken=\(skip)"]).joined(separator: "&")
+        let token = skip.text.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
+        return (items + ["$skiptoken=\(token)"]).joined(separator: "&")
     }
 }

@@ -8,11 +8,32 @@ struct UserBody: Decodable {
     var changes = GraphChanges<DirectoryModel.User>()
     var passwordProfile: PasswordProfile?
 
-    /// Graph's `passwordProfile`.
+    /// Graph's `passwordProfile`; a member it does not have is refused by name (a typo is not "missing").
     struct PasswordProfile: Decodable {
         var password: String?
         var forceChangePasswordNextSignIn: Bool?
         var forceChangePasswordNextSignInWithMfa: Bool?
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case password, forceChangePasswordNextSignIn, forceChangePasswordNextSignInWithMfa
+        }
+
+        init(from decoder: any Decoder) throws {
+            let names = try decoder.container(keyedBy: GraphKey.self).allKeys.map(\.stringValue)
+            if let unknown = names.first(where: { CodingKeys(rawValue: $0) == nil }) {
+                throw GraphError.unknownProperty(unknown, of: "passwordProfile")
+            }
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            password = try container.decodeIfPresent(String.self, forKey: .password)
+            forceChangePasswordNextSignIn = try container.decodeIfPresent(
+                Bool.self,
+                forKey: .forceChangePasswordNextSignIn
+            )
+            forceChangePasswordNextSignInWithMfa = try container.decodeIfPresent(
+                Bool.self,
+                forKey: .forceChangePasswordNextSignInWithMfa
+            )
+        }
     }
 
     init(from decoder: any Decoder) throws {
@@ -22,6 +43,7 @@ struct UserBody: Decodable {
                 try changes.read(key, from: container)
                 continue
             }
+            guard try !container.decodeNil(forKey: key) else { continue }  // null: missing, as Graph says
             do {
                 passwordProfile = try container.decode(PasswordProfile.self, forKey: key)
             } catch is DecodingError {
