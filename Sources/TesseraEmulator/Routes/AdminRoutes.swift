@@ -16,7 +16,9 @@ struct AdminRoutes: Sendable {
 
     func register(on router: Router<EmulatorRequestContext>) {
         let admin = router.group("admin")
-        admin.get("directory") { request, _ in try self.authorized(request) { json(redacted(directory.snapshot())) } }
+        admin.get("directory") { request, _ in
+            try self.authorized(request) { encodedJSON(redacted(directory.snapshot())) }
+        }
         admin.post("tenants") { request, context in
             try await self.mutate(request, context) { (tenant: DirectoryModel.Tenant) in
                 try directory.upsert(tenant: tenant)
@@ -69,7 +71,7 @@ struct AdminRoutes: Sendable {
                     throw HTTPError(.notFound, message: "no application \(client)")
                 }
             }
-            return response.status == .ok ? json(["value": created], status: .created) : response
+            return response.status == .ok ? encodedJSON(["value": created], status: .created) : response
         }
         admin.post("applications/:client/certificates") { request, context in
             let client = try context.parameters.require("client")
@@ -97,15 +99,11 @@ struct AdminRoutes: Sendable {
         admin.post("keys/rotate") { request, _ in
             try self.check(request)
             try await keys.rotate()
-            return json(["kid": keys.current.kid])
+            return encodedJSON(["kid": keys.current.kid])
         }
         admin.get("faults") { request, _ in
             try self.authorized(request) {
-                json([
-                    "faults": faults.current.map {
-                        (try? JSONSerialization.jsonObject(with: JSONEncoder().encode($0))) ?? [:]
-                    }
-                ])
+                encodedJSON(["faults": faults.current])
             }
         }
         admin.post("faults") { request, context in
@@ -119,7 +117,7 @@ struct AdminRoutes: Sendable {
         admin.delete("faults") { request, _ in
             try self.authorized(request) {
                 faults.set([])
-                return json(["faults": [Any]()])
+                return encodedJSON(["faults": [Fault]()])
             }
         }
     }
@@ -164,20 +162,17 @@ struct AdminRoutes: Sendable {
             throw HTTPError(.badRequest, message: error.description)
         }
         if persisting { persist() }
-        return json(["ok": true])
+        return encodedJSON(["ok": true])
     }
 
     /// The directory with secret values replaced by hints (first three characters), as the Azure portal shows them.
-    func redacted(_ model: DirectoryModel) -> [String: Any] {
+    func redacted(_ model: DirectoryModel) -> DirectoryModel {
         var copy = model
         for index in copy.applications.indices {
             copy.applications[index].secrets = copy.applications[index].secrets.map {
                 .init(value: String($0.value.prefix(3)) + "…", expires: $0.expires)
             }
         }
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        return ((try? encoder.encode(copy)).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] })
-            ?? [:]
+        return copy
     }
 }
