@@ -15,8 +15,8 @@ extension CachingTokenSource {
     /// prepares its schema meanwhile), which gets the write timeout, so that a process's first miss can use it; after
     /// that first call (answered or not) reads get the short timeout.
     var sharedReadTimeout: Duration {
-        sharedCacheAnswered.load(ordering: .relaxed)
-            ? policy.sharedCacheReadTimeout : max(policy.sharedCacheReadTimeout, policy.sharedCacheWriteTimeout)
+        let read = max(policy.sharedCacheReadTimeout, sharedCache?.minimumReadTimeout ?? .zero)
+        return sharedCacheAnswered.load(ordering: .relaxed) ? read : max(read, policy.sharedCacheWriteTimeout)
     }
 
     /// The shared-cache key of an L1 key: ``sharedPartition``, tenant, scopes and the token type (bearer; a bound token

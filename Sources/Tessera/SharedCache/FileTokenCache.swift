@@ -86,6 +86,10 @@ public final class FileTokenCache: SharedTokenCache {
         for lease in held.withLock({ $0.values }) { FileTokenCacheFiles.unlock(lease.descriptor) }
     }
 
+    /// 500 ms: reads are files on a possibly loaded host (several processes starting together on 2 cores), not the
+    /// 50 ms meant for a database round trip.
+    public var minimumReadTimeout: Duration { .milliseconds(500) }
+
     func entryPath(_ name: String) -> String { folder + "/" + name + ".entry" }
     func lockPath(_ name: String) -> String { folder + "/" + name + ".lock" }
 

@@ -47,6 +47,15 @@ public protocol SharedTokenCache: Sendable {
 
     /// Returns when `key` may have changed (a notification) or once `timeout` has passed, whichever is first.
     func waitForChange(of key: String, timeout: Duration) async throws
+
+    /// The shortest read timeout this cache can honour, whatever ``TokenCachePolicy/sharedCacheReadTimeout`` says
+    /// (a file cache on a loaded host needs more than a database round trip). Default zero.
+    var minimumReadTimeout: Duration { get }
+}
+
+extension SharedTokenCache {
+    /// No floor: the policy's read timeout applies.
+    public var minimumReadTimeout: Duration { .zero }
 }
 
 /// What a ``SharedTokenCache`` holds for one key.

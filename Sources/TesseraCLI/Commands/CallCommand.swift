@@ -92,7 +92,7 @@ struct CallCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
-        TokenCacheSettings.use(sharedCache, in: &configuration)
+        configuration.sharedCache = sharedCache
         let client = try ConfidentialClient(configuration: configuration, logger: logger)
         var apiConfiguration = DownstreamAPIClient.Configuration()
         apiConfiguration.http.caFile = global.resolvedCAFile

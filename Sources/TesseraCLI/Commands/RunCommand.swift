@@ -81,7 +81,7 @@ struct RunCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
-        TokenCacheSettings.use(sharedCache, in: &configuration)
+        configuration.sharedCache = sharedCache
         let tokens = try ConfidentialClient(configuration: configuration, logger: logger, metricsFactory: metrics)
         var apiConfiguration = DownstreamAPIClient.Configuration()
         apiConfiguration.http.caFile = global.resolvedCAFile

@@ -46,7 +46,7 @@ struct TokenCommand: AsyncParsableCommand {
                 file: client.configFile(),
                 logger: logger
             )
-            TokenCacheSettings.use(sharedCache, in: &configuration)
+            configuration.sharedCache = sharedCache
             confidentialClient = try ConfidentialClient(configuration: configuration, logger: logger)
         } catch {
             throw ValidationError("\(error)")

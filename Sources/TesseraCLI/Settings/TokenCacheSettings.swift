@@ -109,18 +109,6 @@ enum TokenCacheSettings {
         return resolvedParent + "/" + (absolute as NSString).lastPathComponent
     }
 
-    /// Puts `cache` behind `configuration`'s client; a file cache's reads get 500 ms (files on a loaded host, not the
-    /// 50 ms meant for a database round trip, so several processes starting together still share one request).
-    static func use(_ cache: (any SharedTokenCache)?, in configuration: inout ConfidentialClient.Configuration) {
-        configuration.sharedCache = cache
-        if cache is FileTokenCache {
-            configuration.cache.sharedCacheReadTimeout = max(
-                configuration.cache.sharedCacheReadTimeout,
-                .milliseconds(500)
-            )
-        }
-    }
-
     /// `body` with `cache` running (a PostgreSQL cache's pool and `LISTEN` connection) for its duration.
     static func withRunning<R: Sendable>(
         _ cache: (any SharedTokenCache)?,
