@@ -21,7 +21,7 @@ struct CertCommand: ParsableCommand {
                 daemon.pfx (AZURE_CLIENT_CERTIFICATE_PATH). Like New-SelfSignedCertificate in the Microsoft docs.
                 Examples:
                   tessera cert new --subject CN=contoso-daemon --days 365 --out ./certs
-                  tessera cert new --subject CN=daemon --pfx-password "$PFX_PASSWORD"
+                  tessera cert new --subject CN=daemon --pfx-password-file ~/.tessera/pfx-password
                 """
         )
 
