@@ -192,6 +192,22 @@ let package = Package(
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(
+            name: "TesseraBenchProbe",
+            dependencies: [
+                "Tessera",
+                "TesseraJOSE",
+                "TesseraValidation",
+                "TesseraHummingbird",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Benchmarks/TesseraBenchProbe",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "TesseraCLI",
             dependencies: [
                 "Tessera",

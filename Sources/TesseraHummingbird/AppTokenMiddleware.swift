@@ -105,12 +105,7 @@ public struct AppTokenMiddleware<Context: AppTokenContext>: RouterMiddleware {
 
     func validate(_ token: String) async throws(TokenRejection) -> ValidatedToken {
         guard let cache else { return try await validator.validate(token) }
-        let key = ValidatedTokenCache.key(token, validator: partition)
-        let generation = validator.keyGeneration
-        if let hit = cache.lookup(key, now: validator.now(), generation: generation) { return hit }
-        let validated = try await validator.validate(token)
-        cache.store(validated, key: key, generation: generation)
-        return validated
+        return try await cache.validate(token, with: validator, partition: partition)
     }
 
     /// `Bearer <token>` with a case-insensitive scheme and one space; the token in RFC 6750's b64token alphabet.

@@ -72,6 +72,27 @@ public final class ValidatedTokenCache: Sendable {
         }
     }
 
+    /// `token` as `validator` accepted it before, else validated now and remembered when accepted: a hash and a
+    /// look-up for a token seen before, a full validation otherwise. Rejections are never cached.
+    public func validate(_ token: String, with validator: TokenValidator) async throws(TokenRejection) -> ValidatedToken
+    {
+        try await validate(token, with: validator, partition: validator.identity)
+    }
+
+    /// ``validate(_:with:)`` for any validator, its acceptances recorded under `partition`.
+    func validate(
+        _ token: String,
+        with validator: some AccessTokenValidator,
+        partition: UInt64
+    ) async throws(TokenRejection) -> ValidatedToken {
+        let key = Self.key(token, validator: partition)
+        let generation = validator.keyGeneration
+        if let hit = lookup(key, now: validator.now(), generation: generation) { return hit }
+        let validated = try await validator.validate(token)
+        store(validated, key: key, generation: generation)
+        return validated
+    }
+
     /// Cached tokens (entries of an older key generation included until looked up or evicted).
     public var count: Int { state.withLock { $0.count } }
 }

@@ -261,7 +261,7 @@ extension CachingTokenSource {
         let refreshAt = refreshAt ?? policy.refreshDate(for: token, issuedAt: policy.now())
         let evicted = state.withLock { state in
             state.throttles.remove(key)
-            return state.entries.set(key, Entry(token: token, refreshAt: refreshAt))
+            return state.entries.set(key, Entry(token: token, refreshAt: refreshAt, policy: policy))
         }
         if evicted != nil { metrics.evictions.increment() }
         var served = token

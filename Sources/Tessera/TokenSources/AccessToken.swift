@@ -38,7 +38,7 @@ public struct AccessToken: Sendable, CustomStringConvertible {
     public let correlationID: String?
     /// Time spent on the HTTP exchange with the identity provider (zero for a cache hit).
     public var httpDuration: Duration
-    /// Time spent in the cache.
+    /// Time spent in the cache waiting for the identity provider's answer (a miss); zero for a hit, which is not timed.
     public var cacheDuration: Duration
 
     /// A token and what is known about it; only the token, expiry, lifetime and scopes are required.

@@ -26,12 +26,27 @@ public final class CachingTokenSource: TokenSource, Service {
     }
 
     struct Entry {
-        var token: AccessToken
-        var refreshAt: Date
+        /// The token as a hit hands it out (made once, here): source ``AccessToken/Source/cache``, `refreshOn` the
+        /// refresh point, no HTTP or cache time.
+        let token: AccessToken
+        let refreshAt: Date
+        /// Served until then: the expiry less the expiry buffer.
+        let usableUntil: Date
         var refreshing = false
         var failures = 0
         var nextAttemptAt: Date = .distantPast
         var lastWarning: Date = .distantPast
+
+        init(token: AccessToken, refreshAt: Date, policy: TokenCachePolicy) {
+            var served = token
+            served.source = .cache
+            served.refreshOn = refreshAt
+            served.httpDuration = .zero
+            served.cacheDuration = .zero
+            self.token = served
+            self.refreshAt = refreshAt
+            usableUntil = token.expiresOn.adding(.zero - policy.buffer(forLifetime: token.lifetime))
+        }
     }
 
     struct Throttle {
@@ -64,7 +79,7 @@ public final class CachingTokenSource: TokenSource, Service {
     }
 
     enum Decision {
-        case hit(AccessToken, refreshAt: Date, refresh: Bool)
+        case hit(AccessToken, refresh: Bool)
         case wait(SharedResult<AccessToken>, start: Bool)
         case fail(IdentityError)
     }
@@ -157,41 +172,35 @@ public final class CachingTokenSource: TokenSource, Service {
     /// The cached token while usable (starting a background refresh from its refresh point), else the result of one
     /// shared upstream request. A claims request or ``TokenRequest/forceRefresh`` bypasses the cache and replaces the
     /// entry.
+    ///
+    /// A hit is one clock read, one look-up under the lock and a copy of the stored token (made in its served form
+    /// when stored); it counts a hit and logs nothing, allocates nothing and is not timed (its `cacheDuration` is zero).
     public func token(for request: TokenRequest) async throws -> AccessToken {
-        let started = ContinuousClock.now
+        if request.claims != nil || request.forceRefresh { return try await bypassingCache(request) }
         let key = key(for: request)
         let now = policy.now()
-        if request.claims != nil || request.forceRefresh {
-            // A claims challenge or a forced refresh bypasses the cache and replaces the entry — but not the throttle
-            // memory, and it never falls back to the token the API just refused. The caller's own task runs it.
-            if let throttle = state.withLock({ $0.throttles.peek(key) }), now < throttle.until {
-                metrics.throttled.increment()
-                throw throttle.error
-            }
-            guard !tasks.isClosed else { throw IdentityError.shutDown }
-            metrics.refreshes(request.claims != nil ? "claims" : "forced").increment()
-            return try await fetch(key: key, request: request, fallback: false)
-        }
         let decision: Decision = state.withLock { state in
-            if let entry = state.entries.get(key) {
-                let expires = entry.token.expiresOn
-                if now < expires.adding(.zero - policy.buffer(forLifetime: entry.token.lifetime)) {
-                    if state.hosting, now >= entry.refreshAt, !entry.refreshing, now >= entry.nextAttemptAt {
-                        _ = state.entries.update(key) { $0.refreshing = true }
-                        return .hit(entry.token, refreshAt: entry.refreshAt, refresh: true)
+            let hosting = state.hosting
+            let served = state.entries.access(key) { entry -> Decision? in
+                if now < entry.usableUntil {
+                    if hosting, now >= entry.refreshAt, !entry.refreshing, now >= entry.nextAttemptAt {
+                        entry.refreshing = true
+                        return .hit(entry.token, refresh: true)
                     }
-                    return .hit(entry.token, refreshAt: entry.refreshAt, refresh: false)
+                    return .hit(entry.token, refresh: false)
                 }
-                if entry.failures > 0, now < expires.adding(.zero - policy.outageMargin) {
+                if entry.failures > 0, now < entry.token.expiresOn.adding(.zero - policy.outageMargin) {
                     // Outage: serve, and keep probing at the back-off pace — in the background while run() hosts
                     // refreshes, else by one shared foreground fetch that serves this token if it fails again.
                     let probe = !entry.refreshing && now >= entry.nextAttemptAt
-                    if state.hosting || !probe {
-                        if probe { _ = state.entries.update(key) { $0.refreshing = true } }
-                        return .hit(entry.token, refreshAt: entry.refreshAt, refresh: probe)
+                    if hosting || !probe {
+                        if probe { entry.refreshing = true }
+                        return .hit(entry.token, refresh: probe)
                     }
                 }
+                return nil
             }
+            if let served, let decision = served { return decision }
             if let throttle = state.throttles.peek(key), now < throttle.until { return .fail(throttle.error) }
             if let shared = state.inFlight[key] { return .wait(shared, start: false) }
             let shared = SharedResult<AccessToken>()
@@ -199,9 +208,8 @@ public final class CachingTokenSource: TokenSource, Service {
             return .wait(shared, start: true)
         }
         switch decision {
-        case .hit(var token, let refreshAt, let refresh):
+        case .hit(let token, let refresh):
             metrics.hits.increment()
-            logger.trace("cache hit")
             if refresh {
                 logger.debug(
                     "refresh point reached: refreshing in the background",
@@ -209,10 +217,6 @@ public final class CachingTokenSource: TokenSource, Service {
                 )
                 startBackgroundRefresh(key: key, request: request)
             }
-            token.source = .cache
-            token.refreshOn = refreshAt
-            token.httpDuration = .zero
-            token.cacheDuration = ContinuousClock.now - started
             return token
         case .fail(let error):
             metrics.throttled.increment()
@@ -222,6 +226,7 @@ public final class CachingTokenSource: TokenSource, Service {
             )
             throw error
         case .wait(let shared, let start):
+            let started = ContinuousClock.now
             metrics.misses.increment()
             logger.debug(
                 "cache miss: waiting for the identity provider",
@@ -232,6 +237,19 @@ public final class CachingTokenSource: TokenSource, Service {
             token.cacheDuration = ContinuousClock.now - started - token.httpDuration
             return token
         }
+    }
+
+    /// A claims challenge or a forced refresh bypasses the cache and replaces the entry — but not the throttle memory,
+    /// and it never falls back to the token the API just refused. The caller's own task runs it.
+    private func bypassingCache(_ request: TokenRequest) async throws -> AccessToken {
+        let key = key(for: request)
+        if let throttle = state.withLock({ $0.throttles.peek(key) }), policy.now() < throttle.until {
+            metrics.throttled.increment()
+            throw throttle.error
+        }
+        guard !tasks.isClosed else { throw IdentityError.shutDown }
+        metrics.refreshes(request.claims != nil ? "claims" : "forced").increment()
+        return try await fetch(key: key, request: request, fallback: false)
     }
 
     /// Runs the shared fetch of `key` as an owned task; without one (after ``shutdown()``) its waiters fail at once.
@@ -332,7 +350,7 @@ public final class CachingTokenSource: TokenSource, Service {
     @discardableResult
     func store(_ token: AccessToken, key: Key) -> Date {
         let now = policy.now()
-        let entry = Entry(token: token, refreshAt: policy.refreshDate(for: token, issuedAt: now))
+        let entry = Entry(token: token, refreshAt: policy.refreshDate(for: token, issuedAt: now), policy: policy)
         let evicted = state.withLock { state in
             state.throttles.remove(key)
             return state.entries.set(key, entry)

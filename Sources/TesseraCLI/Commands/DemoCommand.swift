@@ -180,9 +180,7 @@ struct DemoCommand: AsyncParsableCommand {
             let again = try await report.step("acquire again") {
                 try await client.token(scope: "https://graph.microsoft.com/.default")
             }
-            report.detail(
-                "source: \(again.source) (same token: \(again.token == token.token ? "yes" : "no"), cache time \(Self.format(again.cacheDuration)))"
-            )
+            report.detail("source: \(again.source) (same token: \(again.token == token.token ? "yes" : "no"))")
             try await client.shutdown()
         } catch {
             try? await client.shutdown()
