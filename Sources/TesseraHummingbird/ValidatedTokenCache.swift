@@ -27,7 +27,8 @@ public final class ValidatedTokenCache: Sendable {
 
     private let state: Mutex<LRUMap<Key, Entry>>
 
-    /// An empty cache of at most `capacity` tokens, evicting the least recently used. Default 10 000.
+    /// An empty cache of at most `capacity` tokens, evicting one not used lately (second chance, ``LRUMap``). Default
+    /// 10 000.
     public init(capacity: Int = 10_000) {
         state = Mutex(LRUMap(capacity: capacity))
     }
