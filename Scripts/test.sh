@@ -79,6 +79,11 @@ phase "swift format lint"
 swift format lint --strict --recursive --parallel Sources
 phase_done lint
 
+# The benchmark smoke: malloc thresholds of the hot paths (debug build, seconds; no release build, no timing).
+phase "benchmark smoke (mallocs)"
+Scripts/bench-smoke.sh
+phase_done "benchmark smoke"
+
 # The public test vectors (Wycheproof) are in Tests/vectors; TESSERA_SHARED may name another folder holding vectors/.
 # Without them the vector suite skips, saying so; under CI=true it fails.
 

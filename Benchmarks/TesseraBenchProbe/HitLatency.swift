@@ -31,6 +31,14 @@ struct HitLatency: AsyncParsableCommand {
     var iterations = 2_000_000
     @Option(help: "Lookups per timed batch.")
     var batch = 100
+    @Option(help: "Time only this contender: bound, keyed or floor (for callgrind's per-path counts).")
+    var only: Contender?
+
+    enum Contender: String, ExpressibleByArgument, CaseIterable {
+        case bound, keyed, floor
+    }
+
+    func timed(_ contender: Contender) -> Bool { only == nil || only == contender }
 
     func run() async throws {
         var rows: [[String: Any]] = []
@@ -80,15 +88,21 @@ struct HitLatency: AsyncParsableCommand {
         // Interleaved rounds, so a slow moment of the machine is shared by all three.
         let rounds = 10
         for _ in 0..<rounds {
-            try await boundSamples.measure(batches: batches / rounds, batchSize: batch) {
-                blackHole(try await bound[next()].token())
+            if timed(.bound) {
+                try await boundSamples.measure(batches: batches / rounds, batchSize: batch) {
+                    blackHole(try await bound[next()].token())
+                }
             }
-            try await keyedSamples.measure(batches: batches / rounds, batchSize: batch) {
-                blackHole(try await cache.token(for: requests[next()]))
+            if timed(.keyed) {
+                try await keyedSamples.measure(batches: batches / rounds, batchSize: batch) {
+                    blackHole(try await cache.token(for: requests[next()]))
+                }
             }
-            await floorSamples.measure(batches: batches / rounds, batchSize: batch) {
-                let key = floorKeys[next()]
-                blackHole(floor.withLock { $0[key] })
+            if timed(.floor) {
+                await floorSamples.measure(batches: batches / rounds, batchSize: batch) {
+                    let key = floorKeys[next()]
+                    blackHole(floor.withLock { $0[key] })
+                }
             }
         }
         try await cache.shutdown()

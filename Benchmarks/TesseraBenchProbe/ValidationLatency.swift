@@ -21,6 +21,14 @@ struct ValidationLatency: AsyncParsableCommand {
     @Option(help: "A role the token must carry (repeatable).") var role: [String] = []
     @Option(help: "Validations timed (raw verifies the same; malformed and cached 100× as many).")
     var iterations = 20_000
+    @Option(help: "Time only this path: validate, raw, malformed or cached (for callgrind's per-path counts).")
+    var only: Path?
+
+    enum Path: String, ExpressibleByArgument, CaseIterable {
+        case validate, raw, malformed, cached
+    }
+
+    func timed(_ path: Path) -> Bool { only == nil || only == path }
 
     func run() async throws {
         let token = try String(contentsOfFile: self.token, encoding: .utf8).trimmingCharacters(
@@ -50,17 +58,25 @@ struct ValidationLatency: AsyncParsableCommand {
         var cached = Samples()
         let rounds = 5
         for _ in 0..<rounds {
-            try await validate.measure(batches: iterations / batch / rounds, batchSize: batch) {
-                blackHole(try await validator.validate(token))
+            if timed(.validate) {
+                try await validate.measure(batches: iterations / batch / rounds, batchSize: batch) {
+                    blackHole(try await validator.validate(token))
+                }
             }
-            await raw.measure(batches: iterations / batch / rounds, batchSize: batch) {
-                blackHole(publicKey.isValidSignature(signature, for: signingInput, padding: .insecurePKCS1v1_5))
+            if timed(.raw) {
+                await raw.measure(batches: iterations / batch / rounds, batchSize: batch) {
+                    blackHole(publicKey.isValidSignature(signature, for: signingInput, padding: .insecurePKCS1v1_5))
+                }
             }
-            await rejected.measure(batches: iterations * 10 / batch / rounds, batchSize: batch) {
-                blackHole(try? await validator.validate(malformed))
+            if timed(.malformed) {
+                await rejected.measure(batches: iterations * 10 / batch / rounds, batchSize: batch) {
+                    blackHole(try? await validator.validate(malformed))
+                }
             }
-            try await cached.measure(batches: iterations * 10 / batch / rounds, batchSize: batch) {
-                blackHole(try await cache.validate(token, with: validator))
+            if timed(.cached) {
+                try await cached.measure(batches: iterations * 10 / batch / rounds, batchSize: batch) {
+                    blackHole(try await cache.validate(token, with: validator))
+                }
             }
         }
         try printJSON([

@@ -1,6 +1,6 @@
 import Foundation
 import Synchronization
-import TesseraJOSE
+@_spi(TesseraInternal) import TesseraJOSE
 
 /// Onboarding's guards against a flood: a token bucket per client address and one for everybody (each request to
 /// `/onboarding/start` or `/onboarding/callback` takes a token), and the tenants whose consent check failed recently

@@ -1,22 +1,48 @@
-import Crypto
 import Foundation
 import Synchronization
-import TesseraJOSE
+@_spi(TesseraInternal) import TesseraJOSE
 import TesseraValidation
 
-/// Accepted tokens, keyed by their SHA-256 (never the token) and by the validator that accepted them, bounded, each
-/// until its `exp` and while that validator's key set is the one it was accepted with — so a daemon that reuses its
-/// token costs a hash and a lookup, not an RSA verification.
+/// Accepted tokens, keyed by their bytes and by the validator that accepted them, bounded, each until its `exp` and
+/// while that validator's key set is the one it was accepted with — so a daemon that reuses its token costs a hash of
+/// its signature's end and one byte comparison of the token, not an RSA verification (nor a SHA-256 of the token).
+///
+/// The token is held in memory (as a client's cache holds its own) and compared byte for byte — never by Unicode
+/// equivalence, under which a token with a Kelvin sign would match one with a `K`; it is never logged or described.
 ///
 /// One cache may serve several middlewares: an entry means "accepted by *that* validator" (a ``TokenValidator`` and
 /// its copies; any other ``AccessTokenValidator`` is told apart by the middleware holding it), so a token a lenient
 /// route accepted is validated afresh by a strict route's validator. An entry whose key set has changed since is
 /// dropped when next looked up; the least recently used go when the cache is full.
 public final class ValidatedTokenCache: Sendable {
-    struct Key: Hashable, Sendable {
-        let a: UInt64, b: UInt64, c: UInt64, d: UInt64
+    struct Key: Hashable, Sendable, CustomStringConvertible {
+        /// The token, compared by its UTF-8 bytes.
+        let token: ExactString
         /// The accepting validator's identity.
         let validator: UInt64
+        /// The validator only: never the token.
+        var description: String { "ValidatedTokenCache.Key(validator: \(validator))" }
+
+        /// Bytes of the token's end that are hashed: of a compact JWS, its signature's.
+        static let hashedSuffix = 64
+
+        static func == (left: Key, right: Key) -> Bool {
+            left.validator == right.validator && left.token == right.token
+        }
+
+        /// The length, the validator and the last ``hashedSuffix`` bytes: only accepted tokens are stored, and their
+        /// ends are RSA signatures no caller can choose, so spreading them needs no more (equality compares all).
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(validator)
+            let utf8 = token.string.utf8
+            hasher.combine(utf8.count)
+            let hashed: Void? = utf8.withContiguousStorageIfAvailable { bytes in
+                hasher.combine(
+                    bytes: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes.suffix(Self.hashedSuffix)))
+                )
+            }
+            if hashed == nil { for byte in utf8.suffix(Self.hashedSuffix) { hasher.combine(byte) } }
+        }
     }
 
     struct Entry: Sendable {
@@ -33,24 +59,9 @@ public final class ValidatedTokenCache: Sendable {
         state = Mutex(LRUMap(capacity: capacity))
     }
 
-    /// The SHA-256 of `token` (hashed in place: no copy of a native string) and the accepting validator.
+    /// `token` (its bytes) and the accepting validator.
     static func key(_ token: String, validator: UInt64) -> Key {
-        var text = token
-        text.makeContiguousUTF8()
-        var hasher = SHA256()
-        let hashed: Void? = text.utf8.withContiguousStorageIfAvailable {
-            hasher.update(bufferPointer: UnsafeRawBufferPointer($0))
-        }
-        if hashed == nil { hasher.update(data: Array(text.utf8)) }
-        return hasher.finalize().withUnsafeBytes { raw in
-            Key(
-                a: raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self),
-                b: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
-                c: raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self),
-                d: raw.loadUnaligned(fromByteOffset: 24, as: UInt64.self),
-                validator: validator
-            )
-        }
+        Key(token: ExactString(token), validator: validator)
     }
 
     /// The token stored under `key`, unless it expired or the validator's keys moved on from `generation` (then the

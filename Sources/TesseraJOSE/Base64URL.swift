@@ -33,26 +33,43 @@ public enum Base64URL {
         decode(utf8: text.utf8)
     }
 
-    /// Decodes strictly from UTF-8 code units.
+    /// Decodes strictly from UTF-8 code units (one pass over contiguous bytes when they are: a native string's view, an
+    /// array or a slice of one).
     public static func decode(utf8: some Collection<UInt8>) -> [UInt8]? {
-        let count = utf8.count
+        if let decoded = utf8.withContiguousStorageIfAvailable({ decode(bytes: $0) }) { return decoded }
+        return Array(utf8).withUnsafeBufferPointer { decode(bytes: $0) }
+    }
+
+    /// The strict decoder over a buffer: a table look-up per character, output written in place.
+    static func decode(bytes input: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        let count = input.count
         if count % 4 == 1 { return nil }
-        var output = [UInt8]()
-        output.reserveCapacity(count * 3 / 4)
-        var buffer: UInt32 = 0
-        var bits = 0
-        for character in utf8 {
-            let value = decodeTable[Int(character)]
-            if value == 0xFF { return nil }
-            buffer = (buffer << 6) | UInt32(value)
-            bits += 6
-            if bits >= 8 {
-                bits -= 8
-                output.append(UInt8(truncatingIfNeeded: buffer >> UInt32(bits)))
+        let capacity = count / 4 * 3 + max(0, count % 4 - 1)
+        return decodeTable.withUnsafeBufferPointer { table -> [UInt8]? in
+            var valid = true
+            let output = [UInt8](unsafeUninitializedCapacity: capacity) { output, written in
+                var buffer: UInt32 = 0
+                var bits = 0
+                var position = 0
+                for character in input {
+                    let value = table[Int(character)]
+                    if value == 0xFF {
+                        valid = false
+                        break
+                    }
+                    buffer = (buffer << 6) | UInt32(value)
+                    bits += 6
+                    if bits >= 8 {
+                        bits -= 8
+                        output[position] = UInt8(truncatingIfNeeded: buffer >> UInt32(bits))
+                        position += 1
+                    }
+                }
+                // Leftover bits (2 or 4) must be zero: otherwise two different strings decode to the same bytes.
+                if valid, bits > 0, buffer & ((1 << UInt32(bits)) - 1) != 0 { valid = false }
+                written = valid ? position : 0
             }
+            return valid ? output : nil
         }
-        // Leftover bits (2 or 4) must be zero: otherwise two different strings decode to the same bytes.
-        if bits > 0, buffer & ((1 << UInt32(bits)) - 1) != 0 { return nil }
-        return output
     }
 }

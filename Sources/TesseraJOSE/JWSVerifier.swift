@@ -15,9 +15,23 @@ public enum JWSVerifier {
     ) -> Bool {
         // RSA signatures are exactly the modulus length; anything else (e.g. a zero-length or all-zero blob) is
         // invalid.
+        verify(
+            digest: SHA256.hash(data: signingInput),
+            signature: signature,
+            publicKey: publicKey,
+            algorithm: algorithm
+        )
+    }
+
+    /// Verifies `signature` over the bytes whose SHA-256 is `digest` (hashed by the caller, from its own buffer).
+    public static func verify(
+        digest: SHA256.Digest,
+        signature: [UInt8],
+        publicKey: _RSA.Signing.PublicKey,
+        algorithm: JWSAlgorithm
+    ) -> Bool {
         guard signature.count == (publicKey.keySizeInBits + 7) / 8 else { return false }
         let rsaSignature = _RSA.Signing.RSASignature(rawRepresentation: signature)
-        let digest = SHA256.hash(data: signingInput)
         switch algorithm {
         case .rs256: return publicKey.isValidSignature(rsaSignature, for: digest, padding: .insecurePKCS1v1_5)
         case .ps256: return publicKey.isValidSignature(rsaSignature, for: digest, padding: .PSS)

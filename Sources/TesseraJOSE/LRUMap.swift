@@ -3,59 +3,91 @@
 /// nothing (a hit writes one flag in the node it read, never its neighbours: cheap at 100,000 entries); an eviction
 /// takes the oldest entry not marked since it last came round, moving marked ones to the front with their mark
 /// cleared. Look-ups, updates and evictions are O(1) (amortized) and reuse storage.
-package struct LRUMap<Key: Hashable, Value> {
-    private struct Node {
+///
+/// SPI and `@inlinable` so that each module's use is specialized for its key and value (a `package` declaration's
+/// inlinable body is not specialized across modules by Swift 6.3: every look-up went through generic witnesses).
+@_spi(TesseraInternal) public struct LRUMap<Key: Hashable, Value> {
+    @usableFromInline
+    struct Node {
+        @usableFromInline
         var key: Key
+        @usableFromInline
         var value: Value
+        @usableFromInline
         var previous: Int
+        @usableFromInline
         var next: Int
         /// Used since it was inserted or last given its second chance.
+        @usableFromInline
         var used = false
+
+        @inlinable
+        init(key: Key, value: Value, previous: Int, next: Int) {
+            self.key = key
+            self.value = value
+            self.previous = previous
+            self.next = next
+        }
     }
 
-    private var index: [Key: Int] = [:]
-    private var nodes: [Node] = []
-    private var free: [Int] = []
-    private var head = -1  // most recent
-    private var tail = -1  // least recent
-    package let capacity: Int
-    package private(set) var evictions = 0
+    @usableFromInline
+    var index: [Key: Int] = [:]
+    @usableFromInline
+    var nodes: [Node] = []
+    @usableFromInline
+    var free: [Int] = []
+    @usableFromInline
+    var head = -1  // most recent
+    @usableFromInline
+    var tail = -1  // least recent
+    /// The most entries held (at least 1).
+    @_spi(TesseraInternal) public let capacity: Int
+    /// Entries evicted by the bound so far (the map's owner only reads it).
+    @_spi(TesseraInternal) public var evictions = 0
 
-    package init(capacity: Int) {
+    /// An empty map of at most `capacity` entries (at least 1).
+    @inlinable
+    @_spi(TesseraInternal) public init(capacity: Int) {
         self.capacity = max(1, capacity)
     }
 
-    package var count: Int { index.count }
+    /// Entries held.
+    @inlinable
+    @_spi(TesseraInternal) public var count: Int { index.count }
 
     /// The value for `key`, marking it used.
-    package mutating func get(_ key: Key) -> Value? {
+    @inlinable
+    @_spi(TesseraInternal) public mutating func get(_ key: Key) -> Value? {
         guard let slot = index[key] else { return nil }
         if !nodes[slot].used { nodes[slot].used = true }
         return nodes[slot].value
     }
 
     /// `body` on the value for `key` in place (no copy of the value), marking it used; `nil` when absent.
-    package mutating func access<Result>(_ key: Key, _ body: (inout Value) -> Result) -> Result? {
+    @inlinable
+    @_spi(TesseraInternal) public mutating func access<Result>(_ key: Key, _ body: (inout Value) -> Result) -> Result? {
         guard let slot = index[key] else { return nil }
         if !nodes[slot].used { nodes[slot].used = true }
         return body(&nodes[slot].value)
     }
 
     /// Reads without touching recency.
-    package func peek(_ key: Key) -> Value? {
+    @inlinable
+    @_spi(TesseraInternal) public func peek(_ key: Key) -> Value? {
         index[key].map { nodes[$0].value }
     }
 
     /// Updates in place when present (recency unchanged); returns whether it was.
-    package mutating func update(_ key: Key, _ body: (inout Value) -> Void) -> Bool {
+    @inlinable
+    @_spi(TesseraInternal) public mutating func update(_ key: Key, _ body: (inout Value) -> Void) -> Bool {
         guard let slot = index[key] else { return false }
         body(&nodes[slot].value)
         return true
     }
 
     /// Inserts or replaces; returns the evicted key, if the bound was hit.
-    @discardableResult
-    package mutating func set(_ key: Key, _ value: Value) -> Key? {
+    @inlinable @discardableResult
+    @_spi(TesseraInternal) public mutating func set(_ key: Key, _ value: Value) -> Key? {
         if let slot = index[key] {
             nodes[slot].value = value
             nodes[slot].used = false
@@ -93,14 +125,17 @@ package struct LRUMap<Key: Hashable, Value> {
         return evicted
     }
 
-    package mutating func remove(_ key: Key) {
+    /// Removes `key`'s entry, when present (not counted as an eviction); its slot is reused.
+    @inlinable
+    @_spi(TesseraInternal) public mutating func remove(_ key: Key) {
         guard let slot = index.removeValue(forKey: key) else { return }
         unlink(slot)
         free.append(slot)
     }
 
     /// Empties the map (evictions are not counted).
-    package mutating func removeAll() {
+    @inlinable
+    @_spi(TesseraInternal) public mutating func removeAll() {
         index.removeAll()
         nodes.removeAll()
         free.removeAll()
@@ -109,7 +144,8 @@ package struct LRUMap<Key: Hashable, Value> {
     }
 
     /// Keys from the front (newest, or given a second chance) to the back (the next to be considered for eviction).
-    package var keysByRecency: [Key] {
+    @inlinable
+    @_spi(TesseraInternal) public var keysByRecency: [Key] {
         var keys: [Key] = []
         var slot = head
         while slot >= 0 {
@@ -119,7 +155,8 @@ package struct LRUMap<Key: Hashable, Value> {
         return keys
     }
 
-    private mutating func unlink(_ slot: Int) {
+    @inlinable
+    mutating func unlink(_ slot: Int) {
         let previous = nodes[slot].previous
         let next = nodes[slot].next
         if previous >= 0 { nodes[previous].next = next } else { head = next }
@@ -128,7 +165,8 @@ package struct LRUMap<Key: Hashable, Value> {
         nodes[slot].next = -1
     }
 
-    private mutating func moveToFront(_ slot: Int) {
+    @inlinable
+    mutating func moveToFront(_ slot: Int) {
         guard slot != head else { return }
         unlink(slot)
         nodes[slot].next = head

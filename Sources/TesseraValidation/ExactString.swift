@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 
 /// A string compared and hashed by its UTF-8 bytes — code point by code point, as RFC 7519 §7.3 compares claim values.
@@ -31,7 +32,14 @@ package struct ExactString: Hashable, Sendable, CustomStringConvertible {
 extension StringProtocol {
     /// Whether `self` and `other` have the same UTF-8 bytes: code-point equality, not canonical equivalence.
     package func utf8Equals(_ other: some StringProtocol) -> Bool {
-        utf8.count == other.utf8.count && utf8.elementsEqual(other.utf8)
+        let equal = utf8.withContiguousStorageIfAvailable { mine in
+            other.utf8.withContiguousStorageIfAvailable { theirs in
+                mine.count == theirs.count
+                    && (mine.isEmpty || memcmp(mine.baseAddress!, theirs.baseAddress!, mine.count) == 0)
+            }
+        }
+        if let equal, let equal { return equal }
+        return utf8.count == other.utf8.count && utf8.elementsEqual(other.utf8)
     }
 }
 

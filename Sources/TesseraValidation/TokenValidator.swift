@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import TesseraJOSE
 
@@ -57,7 +58,9 @@ public struct TokenValidator: AccessTokenValidator {
     /// Runs the checks in the order above; returns the caller, or throws the first failed check's rejection.
     public func validate(_ token: String) async throws(TokenRejection) -> ValidatedToken {
         let now = policy.now()
-        let (header, claims) = try Self.parse(token, maximumBytes: policy.maximumTokenBytes)
+        let parsed = try Self.parse(token, maximumBytes: policy.maximumTokenBytes)
+        let header = parsed.header
+        let claims = parsed.claims
 
         guard let alg = header["alg"]?.stringValue else {
             throw TokenRejection(.unsupportedAlgorithm, "the header has no alg")
@@ -95,7 +98,14 @@ public struct TokenValidator: AccessTokenValidator {
         {
             throw TokenRejection(.keyIssuerMismatch, "key '\(kid.prefix(64))' is published for another issuer")
         }
-        guard JWSVerifier.verify(token, publicKey: key.publicKey, algorithm: algorithm) else {
+        guard
+            JWSVerifier.verify(
+                digest: parsed.signingInputDigest(),
+                signature: parsed.signature,
+                publicKey: key.publicKey,
+                algorithm: algorithm
+            )
+        else {
             throw TokenRejection(.badSignature, "the signature does not verify")
         }
         try checkAudience(claims)
@@ -116,25 +126,51 @@ public struct TokenValidator: AccessTokenValidator {
         return JWSVerifier.verify(compact, publicKey: key.publicKey, algorithm: algorithm)
     }
 
-    /// Bounds, three strict base64url segments, UTF-8 JSON objects without duplicate members.
-    static func parse(
-        _ token: String,
-        maximumBytes: Int
-    ) throws(TokenRejection) -> ([String: JSONValue], [String: JSONValue]) {
-        let utf8 = token.utf8
-        guard !utf8.isEmpty else { throw TokenRejection(.missingToken, "the token is empty") }
-        guard utf8.count <= maximumBytes else {
+    /// A token taken apart: its bytes, where the signing input ends, the decoded signature, header and claims.
+    struct ParsedToken {
+        let bytes: [UInt8]
+        let signingInputEnd: Int
+        let signature: [UInt8]
+        let header: [String: JSONValue]
+        let claims: [String: JSONValue]
+
+        /// The SHA-256 of `header.payload`, hashed from the token's bytes in place.
+        func signingInputDigest() -> SHA256.Digest {
+            var hasher = SHA256()
+            bytes.withUnsafeBytes {
+                hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[..<signingInputEnd]))
+            }
+            return hasher.finalize()
+        }
+    }
+
+    /// Bounds, three strict base64url segments, UTF-8 JSON objects without duplicate members — over one copy of the
+    /// token's bytes, each segment decoded once.
+    static func parse(_ token: String, maximumBytes: Int) throws(TokenRejection) -> ParsedToken {
+        let count = token.utf8.count
+        guard count > 0 else { throw TokenRejection(.missingToken, "the token is empty") }
+        guard count <= maximumBytes else {
             throw TokenRejection(.tooLarge, "the token is larger than \(maximumBytes) bytes")
         }
-        let parts = utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
-        guard parts.count == 3, !parts[0].isEmpty, !parts[1].isEmpty, !parts[2].isEmpty else {
+        let bytes = Array(token.utf8)
+        let dot = UInt8(ascii: ".")
+        guard let first = bytes.firstIndex(of: dot), let second = bytes[(first + 1)...].firstIndex(of: dot),
+            bytes[(second + 1)...].firstIndex(of: dot) == nil, first > 0, second > first + 1, second + 1 < count
+        else {
             throw TokenRejection(.malformed, "a JWS compact token has exactly three non-empty segments")
         }
-        guard let headerBytes = Base64URL.decode(utf8: parts[0]), let claimBytes = Base64URL.decode(utf8: parts[1]),
-            Base64URL.decode(utf8: parts[2]) != nil
+        guard let headerBytes = Base64URL.decode(utf8: bytes[..<first]),
+            let claimBytes = Base64URL.decode(utf8: bytes[(first + 1)..<second]),
+            let signature = Base64URL.decode(utf8: bytes[(second + 1)...])
         else { throw TokenRejection(.badEncoding, "a segment is not strict base64url (no padding, canonical)") }
         do {
-            return (try StrictJSON.parseObject(headerBytes), try StrictJSON.parseObject(claimBytes))
+            return ParsedToken(
+                bytes: bytes,
+                signingInputEnd: second,
+                signature: signature,
+                header: try StrictJSON.parseObject(headerBytes),
+                claims: try StrictJSON.parseObject(claimBytes)
+            )
         } catch {
             throw TokenRejection(
                 error.reason == .duplicateMember ? .duplicateMember : .badJSON,

@@ -126,6 +126,29 @@ struct ChallengeAndCacheTests {
         }
     }
 
+    @Test("validate(_:with:) directly: a hit, a rejection never cached, a canonically equivalent spelling not a hit")
+    func cacheValidateDirectly() async throws {
+        let cache = ValidatedTokenCache(capacity: 4)
+        let validator = try HostileTokens.validator()
+        let token = TestIssuer.shared.mint()
+        let first = try await cache.validate(token, with: validator)
+        let again = try await cache.validate(token, with: validator)
+        #expect(again.callerApplication == first.callerApplication)
+        #expect(again.expiresOn == first.expiresOn)
+        #expect(cache.count == 1)
+        let rejected = token.dropLast(2) + "AA"
+        await #expect(throws: TokenRejection.self) { _ = try await cache.validate(String(rejected), with: validator) }
+        #expect(cache.count == 1, "a rejection is not remembered")
+        // The cached token with its first K spelled as the Kelvin sign: equal by String ==, not by bytes.
+        let kelvin = try #require(
+            token.firstIndex(of: "K").map { token.replacingCharacters(in: $0...$0, with: "\u{212A}") }
+        )
+        #expect(kelvin == token)
+        await #expect(throws: TokenRejection.self) { _ = try await cache.validate(kelvin, with: validator) }
+        #expect(cache.count == 1)
+        #expect(!"\(cache)".contains(token.suffix(40)))
+    }
+
     @Test("RequireAppRoles compares roles by bytes: the Kelvin sign is not K")
     func rolesComparedByBytes() async throws {
         let router = Router(context: AppTokenRequestContext.self)

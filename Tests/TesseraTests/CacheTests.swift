@@ -1,6 +1,6 @@
 import Foundation
 import Synchronization
-import TesseraJOSE
+@_spi(TesseraInternal) import TesseraJOSE
 import TesseraTestSupport
 import Testing
 

@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import TesseraJOSE
+@_spi(TesseraInternal) import TesseraJOSE
 
 /// A call to the second-level cache that did not answer in time or failed: the caller goes on without it.
 struct SharedCacheUnavailable: Error {}

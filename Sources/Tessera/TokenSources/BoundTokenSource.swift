@@ -30,14 +30,30 @@ public final class BoundTokenSource: TokenSource {
     /// The held token while it is short of its refresh point and the expiry buffer, else the cache's answer (which
     /// is then held).
     ///
-    /// A hit is one clock read and a copy of the held token under a lock: it counts a cache hit, logs nothing,
-    /// allocates nothing and starts no span.
+    /// A hit is one clock read and a copy of the held token (one reference) under a lock: it counts a cache hit, logs
+    /// nothing, allocates nothing and starts no span; it is inlined into the caller and synchronous (no task frame,
+    /// no executor hop).
+    @inlinable
     public func token() async throws -> AccessToken {
+        if let token = heldToken() { return token }
+        return try await fetchAndHold()
+    }
+
+    /// The hit of ``token()``: the held token while short of its `until`, counted as a cache hit.
+    @usableFromInline
+    func heldToken() -> AccessToken? {
         let now = cache.policy.now()
-        if let token = held.withLock({ held in held.flatMap { now < $0.until ? $0.token : nil } }) {
-            cache.metrics.hits.increment()
-            return token
+        guard let token = held.withLock({ held in held.flatMap { now < $0.until ? $0.token : nil } }) else {
+            return nil
         }
+        cache.metrics.hits.increment()
+        return token
+    }
+
+    /// Past the hit: the keyed cache's answer, held (in the form a hit hands out) unless a claims request or a forced
+    /// refresh.
+    @usableFromInline
+    func fetchAndHold() async throws -> AccessToken {
         let answer = try await cache.token(for: request)
         guard request.claims == nil, !request.forceRefresh else { return answer }
         var token = answer

@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import ServiceLifecycle
-import TesseraJOSE
+@_spi(TesseraInternal) import TesseraJOSE
 
 extension CachingTokenSource {
     /// Hosts proactive background refreshes until graceful shutdown, cancellation or ``shutdown()``; then lets the

@@ -3,7 +3,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import Synchronization
-import TesseraJOSE
+@_spi(TesseraInternal) import TesseraJOSE
 
 /// A token cache in front of another ``TokenSource``: O(1) hits under a `Mutex` (no actor hop), bounded LRU,
 /// single-flight misses, proactive background refresh, serve-through-outage, foreground retry, throttle memory.
@@ -20,9 +20,38 @@ import TesseraJOSE
 /// - 429 / `Retry-After` and identical 4xx answers are remembered, so identical requests fail fast.
 /// - Every failure is decided by one ``FailurePolicy``.
 public final class CachingTokenSource: TokenSource, Service {
+    /// A tenant and a normalized scope set (``CacheKeyParts``), hashed by their precomputed hash values.
     struct Key: Hashable, Sendable {
         let tenant: String
         let scopes: String
+        let tenantHash: Int
+        let scopesHash: Int
+
+        init(tenant: String, scopes: String) {
+            self.init(tenant: tenant, tenantHash: tenant.hashValue, scopes: scopes, scopesHash: scopes.hashValue)
+        }
+
+        init(tenant: String, tenantHash: Int, scopes: String, scopesHash: Int) {
+            self.tenant = tenant
+            self.scopes = scopes
+            self.tenantHash = tenantHash
+            self.scopesHash = scopesHash
+        }
+
+        static func == (left: Key, right: Key) -> Bool {
+            left.tenantHash == right.tenantHash && left.scopesHash == right.scopesHash && left.tenant == right.tenant
+                && left.scopes == right.scopes
+        }
+
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(tenantHash)
+            hasher.combine(scopesHash)
+        }
+
+        /// This key's tenant with `parts`' scopes.
+        func with(scopes parts: CacheKeyParts) -> Key {
+            Key(tenant: tenant, tenantHash: tenantHash, scopes: parts.scopes, scopesHash: parts.scopesHash)
+        }
     }
 
     struct Entry {
@@ -36,6 +65,12 @@ public final class CachingTokenSource: TokenSource, Service {
         var failures = 0
         var nextAttemptAt: Date = .distantPast
         var lastWarning: Date = .distantPast
+
+        /// Whether a hit at `now` starts the background refresh: past the refresh point and the back-off, none
+        /// running, and ``run()`` hosting it.
+        func refreshDue(at now: Date, hosting: Bool) -> Bool {
+            hosting && now >= refreshAt && !refreshing && now >= nextAttemptAt
+        }
 
         init(token: AccessToken, refreshAt: Date, policy: TokenCachePolicy) {
             var served = token
@@ -71,11 +106,13 @@ public final class CachingTokenSource: TokenSource, Service {
         var entries: LRUMap<Key, Entry>
         var inFlight: [Key: SharedResult<AccessToken>] = [:]
         var throttles: LRUMap<Key, Throttle>
-        var host = Host.idle
-        var hosting: Bool {
-            if case .running = host { return true }
-            return false
+        var host = Host.idle {
+            didSet {
+                if case .running = host { hosting = true } else { hosting = false }
+            }
         }
+        /// Whether ``host`` is `.running`, kept beside it: a hit reads a flag, not a copy of the enum.
+        private(set) var hosting = false
     }
 
     enum Decision {
@@ -90,6 +127,8 @@ public final class CachingTokenSource: TokenSource, Service {
     public let policy: TokenCachePolicy
     /// The tenant of requests that name none.
     public let defaultTenant: String
+    /// The ``defaultTenant`` as keys spell it (lower-cased, hashed once).
+    let defaultTenantKey: Key
     /// What every key of this cache shares: authority URL, client ID and credential identity (a secret appears as
     /// this process's fingerprint). In memory one cache serves one client, so entries are keyed by tenant and scope
     /// set within it; ``cacheKey(for:)`` spells the whole key.
@@ -130,6 +169,7 @@ public final class CachingTokenSource: TokenSource, Service {
         self.upstream = upstream
         self.policy = policy
         self.defaultTenant = defaultTenant ?? ""
+        self.defaultTenantKey = Key(tenant: CacheKeyParts.lowercased(defaultTenant ?? ""), scopes: "")
         self.partition = partition
         self.sharedPartition = sharedPartition ?? partition
         self.sharedCache = sharedCache
@@ -151,11 +191,9 @@ public final class CachingTokenSource: TokenSource, Service {
     public var evictions: Int { state.withLock { $0.entries.evictions } }
 
     func key(for request: TokenRequest) -> Key {
-        let scopes =
-            request.scopes.count == 1
-            ? Self.lowercased(request.scopes[0])
-            : request.scopes.map { $0.lowercased() }.sorted().joined(separator: " ")
-        return Key(tenant: Self.lowercased(request.tenant ?? defaultTenant), scopes: scopes)
+        let parts = request.cacheKeyParts
+        guard let tenant = parts.tenant else { return defaultTenantKey.with(scopes: parts) }
+        return Key(tenant: tenant, tenantHash: parts.tenantHash, scopes: parts.scopes, scopesHash: parts.scopesHash)
     }
 
     /// The full cache key of a request: partition (host, client, credential), tenant and normalized scopes.
@@ -164,18 +202,40 @@ public final class CachingTokenSource: TokenSource, Service {
         return "\(partition)|\(key.tenant)|\(key.scopes)"
     }
 
-    /// Lower-cases only when needed: the usual already-lower-case scope and tenant are shared, not copied (hot path).
-    static func lowercased(_ text: String) -> String {
-        text.utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) ? text.lowercased() : text
-    }
-
     /// The cached token while usable (starting a background refresh from its refresh point), else the result of one
     /// shared upstream request. A claims request or ``TokenRequest/forceRefresh`` bypasses the cache and replaces the
     /// entry.
     ///
     /// A hit is one clock read, one look-up under the lock and a copy of the stored token (made in its served form
     /// when stored); it counts a hit and logs nothing, allocates nothing and is not timed (its `cacheDuration` is zero).
+    /// It is inlined into the caller and synchronous: no task frame, no executor hop.
+    @inlinable
     public func token(for request: TokenRequest) async throws -> AccessToken {
+        if let token = servedFromMemory(request) { return token }
+        return try await resolve(request)
+    }
+
+    /// The hit of ``token(for:)``: the entry's token while usable and short of a due refresh, else `nil` (the rest —
+    /// a due refresh, an outage, a miss — is ``resolve(_:)``'s, which looks again).
+    @usableFromInline
+    func servedFromMemory(_ request: TokenRequest) -> AccessToken? {
+        guard request.claims == nil, !request.forceRefresh else { return nil }
+        let key = key(for: request)
+        let now = policy.now()
+        let token = state.withLock { state in
+            let hosting = state.hosting
+            return state.entries.access(key) { entry -> AccessToken? in
+                now < entry.usableUntil && !entry.refreshDue(at: now, hosting: hosting) ? entry.token : nil
+            }
+        }
+        guard let token, let token else { return nil }
+        metrics.hits.increment()
+        return token
+    }
+
+    /// ``token(for:)`` past the hit: a due background refresh, an outage, throttle memory, a shared miss, a bypass.
+    @usableFromInline
+    func resolve(_ request: TokenRequest) async throws -> AccessToken {
         if request.claims != nil || request.forceRefresh { return try await bypassingCache(request) }
         let key = key(for: request)
         let now = policy.now()
@@ -183,7 +243,7 @@ public final class CachingTokenSource: TokenSource, Service {
             let hosting = state.hosting
             let served = state.entries.access(key) { entry -> Decision? in
                 if now < entry.usableUntil {
-                    if hosting, now >= entry.refreshAt, !entry.refreshing, now >= entry.nextAttemptAt {
+                    if entry.refreshDue(at: now, hosting: hosting) {
                         entry.refreshing = true
                         return .hit(entry.token, refresh: true)
                     }
