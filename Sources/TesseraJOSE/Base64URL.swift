@@ -40,33 +40,53 @@ public enum Base64URL {
         return Array(utf8).withUnsafeBufferPointer { decode(bytes: $0) }
     }
 
-    /// The strict decoder over a buffer: a table look-up per character, output written in place.
+    /// The strict decoder over a buffer: four characters to three bytes per step, then the 2- or 3-character tail.
     static func decode(bytes input: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
         let count = input.count
         if count % 4 == 1 { return nil }
-        let capacity = count / 4 * 3 + max(0, count % 4 - 1)
+        let whole = count - count % 4
+        let capacity = whole / 4 * 3 + max(0, count % 4 - 1)
         return decodeTable.withUnsafeBufferPointer { table -> [UInt8]? in
             var valid = true
             let output = [UInt8](unsafeUninitializedCapacity: capacity) { output, written in
-                var buffer: UInt32 = 0
-                var bits = 0
                 var position = 0
-                for character in input {
-                    let value = table[Int(character)]
-                    if value == 0xFF {
+                var index = 0
+                // A table value is 0…63, or 0xFF for a character outside the alphabet: any high bit set is invalid.
+                while index < whole {
+                    let a = UInt32(table[Int(input[index])])
+                    let b = UInt32(table[Int(input[index + 1])])
+                    let c = UInt32(table[Int(input[index + 2])])
+                    let d = UInt32(table[Int(input[index + 3])])
+                    if (a | b | c | d) & 0xC0 != 0 {
                         valid = false
                         break
                     }
-                    buffer = (buffer << 6) | UInt32(value)
-                    bits += 6
-                    if bits >= 8 {
-                        bits -= 8
-                        output[position] = UInt8(truncatingIfNeeded: buffer >> UInt32(bits))
+                    let word = a << 18 | b << 12 | c << 6 | d
+                    output[position] = UInt8(truncatingIfNeeded: word >> 16)
+                    output[position + 1] = UInt8(truncatingIfNeeded: word >> 8)
+                    output[position + 2] = UInt8(truncatingIfNeeded: word)
+                    position += 3
+                    index += 4
+                }
+                let rest = count - whole
+                if valid, rest > 0 {
+                    let a = UInt32(table[Int(input[whole])])
+                    let b = UInt32(table[Int(input[whole + 1])])
+                    let c = rest == 3 ? UInt32(table[Int(input[whole + 2])]) : 0
+                    let word = a << 18 | b << 12 | c << 6
+                    // The unused low bits of the last character must be zero: otherwise two different strings
+                    // decode to the same bytes.
+                    if (a | b | c) & 0xC0 != 0 || word & (rest == 3 ? 0xFF : 0xFFFF) != 0 {
+                        valid = false
+                    } else {
+                        output[position] = UInt8(truncatingIfNeeded: word >> 16)
                         position += 1
+                        if rest == 3 {
+                            output[position] = UInt8(truncatingIfNeeded: word >> 8)
+                            position += 1
+                        }
                     }
                 }
-                // Leftover bits (2 or 4) must be zero: otherwise two different strings decode to the same bytes.
-                if valid, bits > 0, buffer & ((1 << UInt32(bits)) - 1) != 0 { valid = false }
                 written = valid ? position : 0
             }
             return valid ? output : nil

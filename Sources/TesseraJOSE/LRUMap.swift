@@ -43,7 +43,9 @@
     /// The most entries held (at least 1).
     @_spi(TesseraInternal) public let capacity: Int
     /// Entries evicted by the bound so far (the map's owner only reads it).
-    @_spi(TesseraInternal) public var evictions = 0
+    @_spi(TesseraInternal) public var evictions: Int { evictionCount }
+    @usableFromInline
+    var evictionCount = 0
 
     /// An empty map of at most `capacity` entries (at least 1).
     @inlinable
@@ -107,7 +109,7 @@
             unlink(victim)
             index[nodes[victim].key] = nil
             free.append(victim)
-            evictions += 1
+            evictionCount += 1
         }
         let node = Node(key: key, value: value, previous: -1, next: head)
         let slot: Int

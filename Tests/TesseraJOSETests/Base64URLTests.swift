@@ -12,6 +12,13 @@ struct Base64URLTests {
         #expect(Base64URL.decode(encoded) == bytes)
     }
 
+    @Test("decodes from a collection that is not contiguous as from a string")
+    func nonContiguous() {
+        let text = "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9"
+        #expect(Base64URL.decode(utf8: text.utf8.reversed().reversed()) == Base64URL.decode(text))
+        #expect(Base64URL.decode(utf8: Array(text.utf8)[4...]) == Base64URL.decode(String(text.dropFirst(4))))
+    }
+
     @Test("decodes the RFC 7515 example header")
     func rfcExample() {
         let decoded = Base64URL.decode("eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9")
@@ -24,7 +31,10 @@ struct Base64URLTests {
             ("padding", "YQ=="), ("standard alphabet plus", "a+b/"), ("whitespace", "YW Jj"), ("newline", "YWJj\n"),
             ("impossible length", "YWJjZ"), ("non-zero trailing bits (2 spare)", "YR"),
             ("non-zero trailing bits (4 spare)", "YWJ"),
-            ("non-ASCII", "YWJj\u{00E9}"), ("dot", "YW.j"),
+            ("non-ASCII", "YWJj\u{00E9}"), ("dot", "YW.j"), ("outside the alphabet in the 3-character tail", "YWJjZA@"),
+            ("outside the alphabet in the 2-character tail", "YWJj@A"),
+            ("outside the alphabet in a full block", "YW@jZGVm"),
+            ("outside the alphabet in the last full block", "YWJjZGV@"),
         ]
     )
     func rejects(name: String, input: String) {

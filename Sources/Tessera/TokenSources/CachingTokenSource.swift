@@ -113,6 +113,12 @@ public final class CachingTokenSource: TokenSource, Service {
         }
         /// Whether ``host`` is `.running`, kept beside it: a hit reads a flag, not a copy of the enum.
         private(set) var hosting = false
+
+        /// Idle (not hosting), so ``hosting`` starts true to ``host``: `didSet` does not run in an initializer.
+        init(entries: LRUMap<Key, Entry>, throttles: LRUMap<Key, Throttle>) {
+            self.entries = entries
+            self.throttles = throttles
+        }
     }
 
     enum Decision {

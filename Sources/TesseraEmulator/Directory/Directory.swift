@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import TesseraJOSE
 import X509
+import _CryptoExtras
 
 /// The emulator's live directory: tenants, applications (with their registered certificates parsed once), resources
 /// (the built-in Graph-like API included) and admin-consent grants. Thread-safe; admin consent adds grants.
@@ -24,6 +25,9 @@ public final class Directory: Sendable {
         let der: [UInt8]
         let thumbprint: Thumbprint
         let pem: String
+        /// Its RSA public key, made once when the certificate is registered (not per client assertion); `nil` for
+        /// another kind of key, whose assertions are refused.
+        let publicKey: _RSA.Signing.PublicKey?
         /// The certificate's validity: a client assertion signed with its key is refused outside it (AADSTS700027).
         let notValidBefore: Date
         let notValidAfter: Date
@@ -96,6 +100,7 @@ public final class Directory: Sendable {
                     der: der,
                     thumbprint: Thumbprint(der: der),
                     pem: pem,
+                    publicKey: _RSA.Signing.PublicKey(certificate.publicKey),
                     notValidBefore: certificate.notValidBefore,
                     notValidAfter: certificate.notValidAfter
                 )

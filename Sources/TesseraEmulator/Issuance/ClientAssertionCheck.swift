@@ -32,9 +32,7 @@ struct ClientAssertionCheck {
                 "The certificate used to sign the client assertion is not registered on application '\(application.model.clientId)'."
             )
         }
-        guard let publicKey = try? Certificate(derEncoded: certificate.der).publicKey,
-            let rsa = _RSA.Signing.PublicKey(publicKey),
-            JWSVerifier.verify(assertion, publicKey: rsa, algorithm: algorithm)
+        guard let rsa = certificate.publicKey, JWSVerifier.verify(assertion, publicKey: rsa, algorithm: algorithm)
         else { throw .assertionSignature("The signature does not verify with the registered certificate.") }
         // Entra refuses a key credential outside its validity (no clock-skew allowance: the dates are the app's own).
         guard certificate.notValidBefore <= now, now <= certificate.notValidAfter else {
