@@ -18,7 +18,7 @@ import TesseraValidation
 /// route accepted is validated afresh by a strict route's validator. An entry whose key set has changed since is
 /// dropped when next looked up; the least recently used go when the cache is full.
 public final class ValidatedTokenCache: Sendable {
-    struct Key: Hashable, Sendable, CustomStringConvertible {
+    struct Key: Hashable, Sendable, CustomStringConvertible, CustomReflectable {
         /// The token, compared by its UTF-8 bytes.
         let token: ExactString
         /// The accepting validator's identity.
@@ -29,6 +29,8 @@ public final class ValidatedTokenCache: Sendable {
         let tokenHash: Int
         /// The validator only: never the token.
         var description: String { "ValidatedTokenCache.Key(validator: \(validator))" }
+        /// The validator only, for `dump` and debuggers: never the token or its hash.
+        var customMirror: Mirror { Mirror(self, children: ["validator": validator]) }
 
         init(token: String, validator: UInt64) {
             var hasher = Hasher()

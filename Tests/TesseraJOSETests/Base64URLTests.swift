@@ -15,7 +15,10 @@ struct Base64URLTests {
     @Test("decodes from a collection that is not contiguous as from a string")
     func nonContiguous() {
         let text = "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9"
-        #expect(Base64URL.decode(utf8: text.utf8.reversed().reversed()) == Base64URL.decode(text))
+        let lazy = text.utf8.lazy.map { $0 }
+        #expect(lazy.withContiguousStorageIfAvailable { _ in true } == nil, "the fallback path is the one tested")
+        #expect(Base64URL.decode(utf8: lazy) == Base64URL.decode(text))
+        #expect(Base64URL.decode(utf8: "YWJ".utf8.lazy.map { $0 }) == nil)
         #expect(Base64URL.decode(utf8: Array(text.utf8)[4...]) == Base64URL.decode(String(text.dropFirst(4))))
     }
 
@@ -29,8 +32,9 @@ struct Base64URLTests {
         "rejects non-canonical input",
         arguments: [
             ("padding", "YQ=="), ("standard alphabet plus", "a+b/"), ("whitespace", "YW Jj"), ("newline", "YWJj\n"),
-            ("impossible length", "YWJjZ"), ("non-zero trailing bits (2 spare)", "YR"),
-            ("non-zero trailing bits (4 spare)", "YWJ"),
+            ("impossible length", "YWJjZ"), ("non-zero trailing bits (4 spare)", "YR"),
+            ("non-zero trailing bits (2 spare)", "YWJ"), ("only the highest of 4 spare bits set", "YY"),
+            ("only the highest of 2 spare bits set", "YWK"),
             ("non-ASCII", "YWJj\u{00E9}"), ("dot", "YW.j"), ("outside the alphabet in the 3-character tail", "YWJjZA@"),
             ("outside the alphabet in the 2-character tail", "YWJj@A"),
             ("outside the alphabet in a full block", "YW@jZGVm"),

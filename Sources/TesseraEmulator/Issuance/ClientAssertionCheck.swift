@@ -1,6 +1,5 @@
 import Foundation
 import TesseraJOSE
-import X509
 import _CryptoExtras
 
 /// Entra's checks on a client assertion (RFC 7523), lenient where real clients differ (padded `x5t`, `x5c` with PEM
