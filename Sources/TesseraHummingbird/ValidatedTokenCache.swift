@@ -33,16 +33,9 @@ public final class ValidatedTokenCache: Sendable {
         var customMirror: Mirror { Mirror(self, children: ["validator": validator]) }
 
         init(token: String, validator: UInt64) {
-            var hasher = Hasher()
-            var text = token
-            text.makeContiguousUTF8()
-            let hashed: Void? = text.utf8.withContiguousStorageIfAvailable {
-                hasher.combine(bytes: UnsafeRawBufferPointer($0))
-            }
-            if hashed == nil { Array(text.utf8).withUnsafeBytes { hasher.combine(bytes: $0) } }
-            self.token = ExactString(text)
+            self.token = ExactString(token)
             self.validator = validator
-            self.tokenHash = hasher.finalize()
+            self.tokenHash = self.token.hashValue
         }
 
         static func == (left: Key, right: Key) -> Bool {
@@ -67,11 +60,6 @@ public final class ValidatedTokenCache: Sendable {
     /// 10 000.
     public init(capacity: Int = 10_000) {
         state = Mutex(LRUMap(capacity: capacity))
-    }
-
-    /// `token` (its bytes, hashed once) and the accepting validator.
-    static func key(_ token: String, validator: UInt64) -> Key {
-        Key(token: token, validator: validator)
     }
 
     /// The token stored under `key`, unless it expired or the validator's keys moved on from `generation` (then the
@@ -107,7 +95,7 @@ public final class ValidatedTokenCache: Sendable {
         with validator: some AccessTokenValidator,
         partition: UInt64
     ) async throws(TokenRejection) -> ValidatedToken {
-        let key = Self.key(token, validator: partition)
+        let key = Key(token: token, validator: partition)
         let generation = validator.keyGeneration
         if let hit = lookup(key, now: validator.now(), generation: generation) { return hit }
         let validated = try await validator.validate(token)
