@@ -76,6 +76,16 @@ struct HitLatency: AsyncParsableCommand {
             let token = try await bound[index].token()
             floor.withLock { $0[floorKeys[index]] = token }
         }
+        // The keyed hit and the floor borrow their request and key in place, as a caller holding them does (an array
+        // element read out of a captured `var` is a copy: five reference counts for a request, one for a string).
+        let heldRequests = UnsafeMutableBufferPointer<TokenRequest>.allocate(capacity: requests.count)
+        _ = heldRequests.initialize(from: requests)
+        let heldKeys = UnsafeMutableBufferPointer<String>.allocate(capacity: floorKeys.count)
+        _ = heldKeys.initialize(from: floorKeys)
+        defer {
+            heldRequests.deinitialize().deallocate()
+            heldKeys.deinitialize().deallocate()
+        }
         let batches = iterations / batch
         var boundSamples = Samples()
         var keyedSamples = Samples()
@@ -95,17 +105,17 @@ struct HitLatency: AsyncParsableCommand {
             }
             if timed(.keyed) {
                 try await keyedSamples.measure(batches: batches / rounds, batchSize: batch) {
-                    blackHole(try await cache.token(for: requests[next()]))
+                    blackHole(try await cache.token(for: heldRequests[next()]))
                 }
             }
             if timed(.floor) {
                 await floorSamples.measure(batches: batches / rounds, batchSize: batch) {
-                    let key = floorKeys[next()]
-                    blackHole(floor.withLock { $0[key] })
+                    let index = next()
+                    blackHole(floor.withLock { $0[heldKeys[index]] })
                 }
             }
         }
-        try await cache.shutdown()
+        await cache.shutdown()
         return [
             "entries": requests.count, "tenants": tenants,
             "bound_p50_ns": boundSamples.percentile(0.5), "bound_p99_ns": boundSamples.percentile(0.99),

@@ -55,7 +55,7 @@ public struct AppTokenMiddleware<Context: AppTokenContext>: RouterMiddleware {
             return Self.challenge(.unauthorized, realm: realm, error: nil, description: nil)
         }
         // Another scheme (Basic, Negotiate…) carries no bearer token: answer as for a missing one (RFC 6750 §3).
-        if values.count == 1, !header.lowercased().hasPrefix("bearer") {
+        if values.count == 1, !Self.startsWithBearer(header.utf8) {
             return Self.challenge(.unauthorized, realm: realm, error: nil, description: nil)
         }
         guard values.count == 1, header.utf8.count <= maximumHeaderBytes, let token = Self.bearerToken(header) else {
@@ -108,21 +108,38 @@ public struct AppTokenMiddleware<Context: AppTokenContext>: RouterMiddleware {
         return try await cache.validate(token, with: validator, partition: partition)
     }
 
+    /// Whether `utf8` starts with `bearer` in any ASCII case (a look at six bytes, not a lower-cased copy of the
+    /// whole header).
+    static func startsWithBearer(_ utf8: String.UTF8View) -> Bool {
+        var index = utf8.startIndex
+        for expected in "bearer".utf8 {
+            guard index != utf8.endIndex, utf8[index] | 0x20 == expected else { return false }
+            index = utf8.index(after: index)
+        }
+        return true
+    }
+
     /// `Bearer <token>` with a case-insensitive scheme and one space; the token in RFC 6750's b64token alphabet.
     static func bearerToken(_ header: String) -> String? {
         let utf8 = header.utf8
-        guard utf8.count > 7, header.prefix(7).lowercased() == "bearer " else { return nil }
-        let token = header.dropFirst(7)
-        guard !token.isEmpty,
-            token.utf8.allSatisfy({ byte in
-                (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
-                    || [
-                        UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "+"),
-                        UInt8(ascii: "/"), UInt8(ascii: "="),
-                    ].contains(byte)
-            })
-        else { return nil }
-        return String(token)
+        guard utf8.count > 7, startsWithBearer(utf8), utf8[utf8.index(utf8.startIndex, offsetBy: 6)] == 0x20 else {
+            return nil
+        }
+        let token = utf8.dropFirst(7)
+        guard token.allSatisfy(isB64TokenByte) else { return nil }
+        return String(Substring(token))
+    }
+
+    /// RFC 6750 §2.1's b64token: `ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/"`, then `=` padding (accepted
+    /// anywhere, as before: the validator's strict base64url refuses it).
+    static func isB64TokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
+            UInt8(ascii: "~"), UInt8(ascii: "+"), UInt8(ascii: "/"), UInt8(ascii: "="):
+            true
+        default: false
+        }
     }
 
     static func challenge(

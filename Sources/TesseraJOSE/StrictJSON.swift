@@ -38,13 +38,13 @@ public enum StrictJSON {
 
     /// Parses any JSON value.
     public static func parse(_ bytes: some Collection<UInt8>) throws(ParseError) -> JSONValue {
+        let parsed = bytes.withContiguousStorageIfAvailable { buffer in
+            Result { () throws(ParseError) in try parseBuffer(buffer) }
+        }
+        if let parsed { return try parsed.get() }
         let array = Array(bytes)
-        var parser = Parser(bytes: array)
-        parser.skipWhitespace()
-        let value = try parser.parseValue(depth: 0)
-        parser.skipWhitespace()
-        guard parser.index == array.count else { throw ParseError(reason: .trailingData, offset: parser.index) }
-        return value
+        return try array.withUnsafeBufferPointer { buffer in Result { () throws(ParseError) in try parseBuffer(buffer) }
+        }.get()
     }
 
     /// Parses a document that must be a JSON object (a JOSE header, claims set, JWKS, or token response).
@@ -53,9 +53,26 @@ public enum StrictJSON {
         return members
     }
 
+    private static func parseBuffer(_ buffer: UnsafeBufferPointer<UInt8>) throws(ParseError) -> JSONValue {
+        var parser = Parser(bytes: buffer)
+        parser.skipWhitespace()
+        let value = try parser.parseValue(depth: 0)
+        parser.skipWhitespace()
+        guard parser.index == buffer.count else { throw ParseError(reason: .trailingData, offset: parser.index) }
+        return value
+    }
+
+    /// A single pass over the document's bytes (borrowed for the parse). Objects' members are gathered on one
+    /// stack shared by every nesting level, so each object's dictionary is allocated once at its final size.
     private struct Parser {
-        let bytes: [UInt8]
+        let bytes: UnsafeBufferPointer<UInt8>
         var index = 0
+        /// The members of the objects being parsed, innermost last, with where each name begins.
+        var members: [(name: String, value: JSONValue, offset: Int)] = []
+
+        init(bytes: UnsafeBufferPointer<UInt8>) {
+            self.bytes = bytes
+        }
 
         mutating func skipWhitespace() {
             while index < bytes.count,
@@ -94,12 +111,13 @@ public enum StrictJSON {
 
         mutating func parseObject(depth: Int) throws(ParseError) -> JSONValue {
             index += 1
-            var members: [String: JSONValue] = [:]
             skipWhitespace()
             if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
                 index += 1
-                return .object(members)
+                return .object([:])
             }
+            let first = members.count
+            defer { members.removeSubrange(first...) }
             while true {
                 skipWhitespace()
                 guard index < bytes.count else { throw fail(.unexpectedEnd) }
@@ -112,9 +130,7 @@ public enum StrictJSON {
                 index += 1
                 skipWhitespace()
                 let value = try parseValue(depth: depth)
-                guard members.updateValue(value, forKey: name) == nil else {
-                    throw ParseError(reason: .duplicateMember, offset: nameOffset)
-                }
+                members.append((name, value, nameOffset))
                 skipWhitespace()
                 guard index < bytes.count else { throw fail(.unexpectedEnd) }
                 if bytes[index] == UInt8(ascii: ",") {
@@ -123,10 +139,17 @@ public enum StrictJSON {
                 }
                 if bytes[index] == UInt8(ascii: "}") {
                     index += 1
-                    return .object(members)
+                    break
                 }
                 throw fail(.unexpectedCharacter)
             }
+            var object = [String: JSONValue](minimumCapacity: members.count - first)
+            for member in members[first...] {
+                guard object.updateValue(member.value, forKey: member.name) == nil else {
+                    throw ParseError(reason: .duplicateMember, offset: member.offset)
+                }
+            }
+            return .object(object)
         }
 
         mutating func parseArray(depth: Int) throws(ParseError) -> JSONValue {
@@ -175,13 +198,23 @@ public enum StrictJSON {
         mutating func parseString() throws(ParseError) -> String {
             index += 1
             var runStart = index
+            var runIsASCII = true
             var output = ""
+            // An ASCII run is valid UTF-8 as it stands; only a run with other bytes is validated (the generic
+            // validating initializer costs a runtime metadata look-up per call).
             func flushRun(_ end: Int) throws(ParseError) {
                 guard runStart < end else { return }
-                guard let run = String(validating: bytes[runStart..<end], as: UTF8.self) else {
-                    throw ParseError(reason: .invalidString, offset: runStart)
+                let bytes = UnsafeBufferPointer(rebasing: bytes[runStart..<end])
+                let run: String
+                if runIsASCII {
+                    run = String(decoding: bytes, as: UTF8.self)
+                } else {
+                    guard let valid = String(validating: bytes, as: UTF8.self) else {
+                        throw ParseError(reason: .invalidString, offset: runStart)
+                    }
+                    run = valid
                 }
-                output += run
+                if output.isEmpty { output = run } else { output += run }
             }
             while true {
                 guard index < bytes.count else { throw fail(.unexpectedEnd) }
@@ -193,10 +226,12 @@ public enum StrictJSON {
                 }
                 if byte < 0x20 { throw fail(.invalidString) }
                 if byte != UInt8(ascii: "\\") {
+                    if byte >= 0x80 { runIsASCII = false }
                     index += 1
                     continue
                 }
                 try flushRun(index)
+                runIsASCII = true
                 index += 1
                 guard index < bytes.count else { throw fail(.unexpectedEnd) }
                 let escape = bytes[index]
@@ -240,7 +275,9 @@ public enum StrictJSON {
                 while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
                 return index - begin
             }
-            if bytes[index] == UInt8(ascii: "-") { index += 1 }
+            let negative = bytes[index] == UInt8(ascii: "-")
+            if negative { index += 1 }
+            var integral = true
             guard index < bytes.count else { throw fail(.unexpectedEnd) }
             if bytes[index] == UInt8(ascii: "0") {
                 index += 1
@@ -249,16 +286,30 @@ public enum StrictJSON {
             }
             if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
                 index += 1
+                integral = false
                 guard digits() > 0 else { throw fail(.invalidNumber) }
             }
             if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
                 index += 1
+                integral = false
                 if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
                     index += 1
                 }
                 guard digits() > 0 else { throw fail(.invalidNumber) }
             }
-            guard let value = Double(String(decoding: bytes[start..<index], as: UTF8.self)), value.isFinite else {
+            // An integer of at most 15 digits is exact in a Double: no text conversion.
+            if integral, index - start - (negative ? 1 : 0) <= 15 {
+                var magnitude: Int64 = 0
+                for byte in bytes[(negative ? start + 1 : start)..<index] {
+                    magnitude = magnitude * 10 + Int64(byte - UInt8(ascii: "0"))
+                }
+                return .number(negative ? -Double(magnitude) : Double(magnitude))
+            }
+            guard
+                let value = Double(
+                    String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+                ), value.isFinite
+            else {
                 throw ParseError(reason: .invalidNumber, offset: start)
             }
             return .number(value)
