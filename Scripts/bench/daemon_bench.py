@@ -123,6 +123,20 @@ def status(pid):
     return fields
 
 
+def rss_by_mapping(pid, top=8):
+    """Resident MB per mapped file (anonymous memory as "[anon]"), largest first: what VmRSS is made of."""
+    totals, current = {}, None
+    with open("/proc/%d/smaps" % pid) as f:
+        for line in f:
+            parts = line.split()
+            if parts and "-" in parts[0] and not parts[0].endswith(":") and len(parts) >= 5:
+                current = parts[5] if len(parts) > 5 else "[anon]"
+            elif parts and parts[0] == "Rss:" and current is not None:
+                totals[current] = totals.get(current, 0) + int(parts[1])
+    ranked = sorted(totals.items(), key=lambda item: -item[1])[:top]
+    return {os.path.basename(name) or name: round(kb / 1024, 1) for name, kb in ranked}
+
+
 def kib(value):
     return int(value.split()[0]) if value else None
 
@@ -152,6 +166,7 @@ def cmd_rss(args):
         at_fill = status(process.pid)
         time.sleep(args.hold)
         held = status(process.pid)
+        mappings = rss_by_mapping(process.pid)
         text = metrics(args.metrics_port)
         match = SUCCESS.search(text)
         final_tokens = float(match.group(1)) if match else 0.0
@@ -166,6 +181,7 @@ def cmd_rss(args):
         "rss_file_mb": round(kib(held.get("RssFile")) / 1024, 1) if held.get("RssFile") else None,
         "vm_rss_at_tokens_mb": round(kib(at_fill.get("VmRSS")) / 1024, 1),
         "threads": int(held.get("Threads", "0")),
+        "rss_by_mapping_mb": mappings,
         "exit_code": code,
     }))
 

@@ -110,28 +110,29 @@ public struct AppTokenMiddleware<Context: AppTokenContext>: RouterMiddleware {
 
     /// Whether `utf8` starts with `bearer` in any ASCII case (a look at six bytes, not a lower-cased copy of the
     /// whole header).
-    static func startsWithBearer(_ utf8: String.UTF8View) -> Bool {
-        var index = utf8.startIndex
+    static func startsWithBearer(_ utf8: some Sequence<UInt8>) -> Bool {
+        var bytes = utf8.makeIterator()
         for expected in "bearer".utf8 {
-            guard index != utf8.endIndex, utf8[index] | 0x20 == expected else { return false }
-            index = utf8.index(after: index)
+            guard let byte = bytes.next(), byte | 0x20 == expected else { return false }
         }
         return true
     }
 
     /// `Bearer <token>` with a case-insensitive scheme and one space; the token in RFC 6750's b64token alphabet.
+    /// One pass over the header's contiguous bytes.
     static func bearerToken(_ header: String) -> String? {
-        let utf8 = header.utf8
-        guard utf8.count > 7, startsWithBearer(utf8), utf8[utf8.index(utf8.startIndex, offsetBy: 6)] == 0x20 else {
-            return nil
+        var header = header
+        return header.withUTF8 { bytes -> String? in
+            guard bytes.count > 7, startsWithBearer(bytes), bytes[6] == 0x20 else { return nil }
+            let token = UnsafeBufferPointer(rebasing: bytes[7...])
+            for byte in token where !isB64TokenByte(byte) { return nil }
+            return String(decoding: token, as: UTF8.self)
         }
-        let token = utf8.dropFirst(7)
-        guard token.allSatisfy(isB64TokenByte) else { return nil }
-        return String(Substring(token))
     }
 
     /// RFC 6750 §2.1's b64token: `ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/"`, then `=` padding (accepted
     /// anywhere, as before: the validator's strict base64url refuses it).
+    @inline(__always)
     static func isB64TokenByte(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "A")...UInt8(ascii: "Z"),

@@ -81,14 +81,29 @@
     @inlinable
     @_spi(TesseraInternal) public mutating func access<Result>(_ key: Key, _ body: (inout Value) -> Result) -> Result? {
         guard let position = index.index(forKey: key) else { return nil }
-        if !index.values[position].used { index.values[position].used = true }
-        return body(&index.values[position].value)
+        return Self.mark(&index.values[position], then: body)
+    }
+
+    /// Marks `item` used and runs `body` on its value — all through one in-place access of the dictionary's storage
+    /// (reading a field of `index.values[position]` would copy the whole item, value and all).
+    @inlinable
+    static func mark<Result>(_ item: inout Item, then body: (inout Value) -> Result) -> Result {
+        if !item.used { item.used = true }
+        return body(&item.value)
+    }
+
+    /// Clears `item`'s mark and returns whether it had one.
+    @inlinable
+    static func clearMark(_ item: inout Item) -> Bool {
+        defer { item.used = false }
+        return item.used
     }
 
     /// Reads without touching recency.
     @inlinable
     @_spi(TesseraInternal) public func peek(_ key: Key) -> Value? {
-        index[key]?.value
+        guard let position = index.index(forKey: key) else { return nil }
+        return index.values[position].value
     }
 
     /// Updates in place when present (recency unchanged); returns whether it was.
@@ -103,16 +118,14 @@
     @inlinable @discardableResult
     @_spi(TesseraInternal) public mutating func set(_ key: Key, _ value: Value) -> Key? {
         if let position = index.index(forKey: key) {
-            index.values[position].value = value
-            index.values[position].used = false
-            moveToFront(index.values[position].slot)
+            let slot = Self.replace(&index.values[position], with: value)
+            moveToFront(slot)
             return nil
         }
         var evicted: Key?
         if index.count >= capacity, tail >= 0 {
             // Second chance: a used entry goes to the front unmarked; at most one pass over the list.
-            while let position = index.index(forKey: nodes[tail].key), index.values[position].used {
-                index.values[position].used = false
+            while let position = index.index(forKey: nodes[tail].key), Self.clearMark(&index.values[position]) {
                 moveToFront(tail)
             }
             let victim = tail
@@ -136,6 +149,14 @@
         if tail < 0 { tail = slot }
         index[key] = Item(value: value, slot: slot)
         return evicted
+    }
+
+    /// Replaces `item`'s value, unmarked, in place; returns its slot.
+    @inlinable
+    static func replace(_ item: inout Item, with value: Value) -> Int {
+        item.value = value
+        item.used = false
+        return item.slot
     }
 
     /// Removes `key`'s entry, when present (not counted as an eviction); its slot is reused.

@@ -3,6 +3,9 @@
 /// Swift's `JSONDecoder` keeps the *first* of two duplicate member names and `JSONSerialization` the *last*; a token
 /// or a server answer that says two things at once must be rejected instead. Also rejected: trailing data, invalid
 /// UTF-8, unescaped control characters, lone surrogates, leading zeros, and nesting deeper than ``maximumDepth``.
+///
+/// A duplicate member name is found when its object closes, so a document that also breaks a rule later inside that
+/// object is refused for the later fault.
 public enum StrictJSON {
     /// Nesting bound: no protocol message we read needs more.
     public static let maximumDepth = 32
