@@ -128,13 +128,14 @@ def rss_by_mapping(pid, top=8):
     totals, current = {}, None
     with open("/proc/%d/smaps" % pid) as f:
         for line in f:
-            parts = line.split()
+            parts = line.split(None, 5)  # a mapping's path may contain spaces (and " (deleted)")
             if parts and "-" in parts[0] and not parts[0].endswith(":") and len(parts) >= 5:
-                current = parts[5] if len(parts) > 5 else "[anon]"
+                path = parts[5].strip() if len(parts) > 5 else "[anon]"
+                current = os.path.basename(path) or path
             elif parts and parts[0] == "Rss:" and current is not None:
                 totals[current] = totals.get(current, 0) + int(parts[1])
     ranked = sorted(totals.items(), key=lambda item: -item[1])[:top]
-    return {os.path.basename(name) or name: round(kb / 1024, 1) for name, kb in ranked}
+    return {name: round(kb / 1024, 1) for name, kb in ranked}
 
 
 def kib(value):
