@@ -116,7 +116,9 @@ struct EmulatorRoutes: Sendable {
             let answer = try await service.issue(
                 .init(tenant: tenant, form: form, authorization: request.headers[.authorization], version: version)
             )
-            return json(answer, extraHeaders: [HTTPField.Name("client-request-id")!: correlationID])
+            var response = encodedJSON(answer)
+            response.headers.append(HTTPField(name: HTTPField.Name("client-request-id")!, value: correlationID))
+            return response
         } catch {
             return self.error(error, correlationID: correlationID)
         }
