@@ -34,7 +34,9 @@ package final class OwnedTasks: Sendable {
             guard !state.closed else { return nil }
             let id = state.nextID
             state.nextID += 1
-            // The task removes itself when done; it cannot finish before it is registered (it needs this lock).
+            // The one unstructured task library code starts: this set is its owner (``shutdown()`` cancels and awaits
+            // it; ``cancelAll()`` cancels it). The task removes itself when done; it cannot finish before it is
+            // registered (it needs this lock).
             state.tasks[id] = Task {
                 await operation()
                 self.state.withLock { _ = $0.tasks.removeValue(forKey: id) }

@@ -41,13 +41,9 @@ public enum StrictJSON {
 
     /// Parses any JSON value.
     public static func parse(_ bytes: some Collection<UInt8>) throws(ParseError) -> JSONValue {
-        let parsed = bytes.withContiguousStorageIfAvailable { buffer in
-            Result { () throws(ParseError) in try parseBuffer(buffer) }
-        }
-        if let parsed { return try parsed.get() }
-        let array = Array(bytes)
-        return try array.withUnsafeBufferPointer { buffer in Result { () throws(ParseError) in try parseBuffer(buffer) }
-        }.get()
+        let parsed =
+            bytes.withContiguousStorageIfAvailable(parseBuffer) ?? Array(bytes).withUnsafeBufferPointer(parseBuffer)
+        return try parsed.get()
     }
 
     /// Parses a document that must be a JSON object (a JOSE header, claims set, JWKS, or token response).
@@ -56,13 +52,16 @@ public enum StrictJSON {
         return members
     }
 
-    private static func parseBuffer(_ buffer: UnsafeBufferPointer<UInt8>) throws(ParseError) -> JSONValue {
-        var parser = Parser(bytes: buffer)
-        parser.skipWhitespace()
-        let value = try parser.parseValue(depth: 0)
-        parser.skipWhitespace()
-        guard parser.index == buffer.count else { throw ParseError(reason: .trailingData, offset: parser.index) }
-        return value
+    /// The parse over borrowed bytes, its failure as a value (the buffer closures above do not throw typed errors).
+    private static func parseBuffer(_ buffer: UnsafeBufferPointer<UInt8>) -> Result<JSONValue, ParseError> {
+        Result { () throws(ParseError) in
+            var parser = Parser(bytes: buffer)
+            parser.skipWhitespace()
+            let value = try parser.parseValue(depth: 0)
+            parser.skipWhitespace()
+            guard parser.index == buffer.count else { throw ParseError(reason: .trailingData, offset: parser.index) }
+            return value
+        }
     }
 
     /// A single pass over the document's bytes (borrowed for the parse). Objects' members are gathered on one

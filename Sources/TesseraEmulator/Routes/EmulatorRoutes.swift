@@ -116,9 +116,7 @@ struct EmulatorRoutes: Sendable {
             let answer = try await service.issue(
                 .init(tenant: tenant, form: form, authorization: request.headers[.authorization], version: version)
             )
-            var response = encodedJSON(answer)
-            response.headers.append(HTTPField(name: HTTPField.Name("client-request-id")!, value: correlationID))
-            return response
+            return json(answer, extraHeaders: [HTTPField.Name("client-request-id")!: correlationID])
         } catch {
             return self.error(error, correlationID: correlationID)
         }
@@ -132,6 +130,13 @@ struct EmulatorRoutes: Sendable {
 
     func json(_ object: [String: Any], extraHeaders: HTTPFields = [:]) -> Response {
         var response = TesseraEmulator.json(object)
+        response.headers.append(contentsOf: extraHeaders)
+        return response
+    }
+
+    /// `value` through `Codable` (``encodedJSON(_:status:)``), with `extraHeaders`.
+    func json(_ value: some Encodable, extraHeaders: HTTPFields) -> Response {
+        var response = encodedJSON(value)
         response.headers.append(contentsOf: extraHeaders)
         return response
     }
