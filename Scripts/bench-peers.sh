@@ -21,7 +21,8 @@
 # BENCH_PACKAGE_BENCHMARK=0, BENCH_CALLGRIND=0, BENCH_TLS=1 (token-endpoint loads over HTTPS for both servers;
 # default plain HTTP for both), BENCH_WRK_SECONDS (10),
 # BENCH_MSAL_BUDGET (seconds to fill MSAL's app objects per shape, 240), BENCH_ASSERTIONS_MAX (120000),
-# BENCH_KEEP=1 (keep the work folder), BENCH_QUICK=1 (a short smoke of the harness: 3-s loads, fewer samples, no
+# BENCH_KEEP=1 (keep the work folder), BENCH_ONLY=daemon (only that group of phases, after the build and the install:
+# its raw JSON on stderr, no peers.json, BENCHMARKS.md or charts written), BENCH_QUICK=1 (a short smoke of the harness: 3-s loads, fewer samples, no
 # 10,000-tenant MSAL shape), BENCH_RESULTS=DIR and BENCH_MARKDOWN=FILE (write elsewhere than bench-results/ and
 # BENCHMARKS.md). Every process it starts is stopped at exit; ports are free ones on 127.0.0.1.
 set -euo pipefail
@@ -136,9 +137,9 @@ build() {
     note "BENCH_SKIP_BUILD=1: using $TESSERA and $PROBE as built"
   else
     swift build -c release --product tessera
-    swift build -c release --product TesseraBenchProbe
+    [ -n "${BENCH_ONLY:-}" ] || swift build -c release --product TesseraBenchProbe   # the daemon group needs tessera
   fi
-  [ -x "$TESSERA" ] && [ -x "$PROBE" ]
+  [ -x "$TESSERA" ] && { [ -n "${BENCH_ONLY:-}" ] || [ -x "$PROBE" ]; }
 }
 
 # --- 2. what the peers need -----------------------------------------------------------------------------------------
@@ -551,6 +552,27 @@ RUN_STARTED=$(date +%s)
 phase install
 install_peers
 phase_done install
+
+if [ -n "${BENCH_ONLY:-}" ]; then   # one group of phases, for working on it; the report needs every phase
+  phase fixtures
+  fixtures
+  phase_done fixtures
+  for group in ${BENCH_ONLY//,/ }; do
+    case $group in
+      daemon)
+        start_emulator A "$FIX/directory.json" https
+        measure "daemon starts" daemon_starts
+        stop_pid "$EMU_A_PID"
+        start_emulator B "$FIX/directory-1000.json" https
+        measure "daemon RSS" daemon_rss
+        stop_pid "$EMU_B_PID"
+        ;;
+      *) log "BENCH_ONLY: no group '$group' (there is: daemon)"; exit 2 ;;
+    esac
+  done
+  [ ${#FAILED[@]} -eq 0 ] || { log "phases that failed: ${FAILED[*]}"; exit 1; }
+  exit 0
+fi
 
 measure package-benchmark package_benchmark
 

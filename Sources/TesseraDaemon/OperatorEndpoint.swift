@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import Prometheus
 import Synchronization
+import Tessera
 import TesseraJOSE
 
 /// The operator's endpoint on loopback: with ``Onboarding``, also `/onboarding/start` and `/onboarding/callback`;
@@ -36,7 +37,7 @@ public enum OperatorEndpoint {
             let jobs = scheduler?.status ?? []
             let healthy = jobs.allSatisfy(\.healthy)
             let encoder = JSONEncoder()
-            encoder.dateEncodingStrategy = .iso8601
+            encoder.dateEncodingStrategy = InternetDateTime.encodingStrategy  // .iso8601 without ICU
             encoder.outputFormatting = [.sortedKeys]
             let body = (try? encoder.encode(Health(status: healthy ? "ok" : "failing", jobs: jobs))) ?? Data()
             return Response(

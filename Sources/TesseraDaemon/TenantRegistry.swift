@@ -39,7 +39,7 @@ public final class TenantRegistry: Sendable {
                 throw RegistryError("the tenant registry '\(path)' exists but cannot be read: check its permissions")
             }
             let decoder = JSONDecoder()
-            decoder.dateDecodingStrategy = .iso8601
+            decoder.dateDecodingStrategy = InternetDateTime.decodingStrategy  // .iso8601 without ICU
             do {
                 loaded = try decoder.decode(File.self, from: data).tenants
             } catch {
@@ -73,7 +73,7 @@ public final class TenantRegistry: Sendable {
     private func persist(_ snapshot: [Entry]) throws {
         guard let path else { return }
         let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
+        encoder.dateEncodingStrategy = InternetDateTime.encodingStrategy
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let data = try encoder.encode(File(tenants: snapshot))
         do {

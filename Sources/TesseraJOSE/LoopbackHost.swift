@@ -77,7 +77,7 @@ package enum LoopbackHost {
     /// is the scheme's default (80 for `http`, 443 for `https`) or absent. Empty when `url` has no host or another
     /// scheme.
     package static func hostHeaderForms(ofURL url: String) -> [String] {
-        guard let components = URLComponents(string: url), let rawHost = components.host, !rawHost.isEmpty,
+        guard let components = URLComponents(string: url), let rawHost = components.encodedHost, !rawHost.isEmpty,
             let scheme = components.scheme?.lowercased()
         else { return [] }
         let defaultPort: Int

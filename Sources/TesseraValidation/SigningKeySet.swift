@@ -298,7 +298,7 @@ public final class SigningKeySet: Sendable {
 
     /// `https`, or `http` to a loopback host (`localhost`, `127.0.0.0/8`, `::1`).
     package static func isSecureKeyURL(_ url: String) -> Bool {
-        guard let components = URLComponents(string: url), let host = components.host?.lowercased() else {
+        guard let components = URLComponents(string: url), let host = components.encodedHost?.lowercased() else {
             return false
         }
         switch components.scheme?.lowercased() {

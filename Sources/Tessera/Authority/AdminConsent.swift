@@ -22,7 +22,8 @@ public enum AdminConsent {
         cloud: AzureCloud = .public
     ) throws(IdentityError) -> String {
         try TenantName.checkSyntax(tenant)
-        guard let redirect = URLComponents(string: redirectURI), redirect.scheme != nil, redirect.host != nil else {
+        guard let redirect = URLComponents(string: redirectURI), redirect.scheme != nil, redirect.encodedHost != nil
+        else {
             throw IdentityError(
                 .invalidConfiguration,
                 "the redirect URI '\(redirectURI.prefix(200))' is not an absolute URL; use one registered on the app, e.g. https://localhost/consent-done"

@@ -48,14 +48,15 @@ public struct AzureCloud: Sendable, Hashable, CustomStringConvertible {
     /// Whether `url` is Microsoft Graph (in any national cloud, or this cloud's own Graph): the only API a Graph scope
     /// may be assumed for when none is configured.
     public func isGraph(_ url: String) -> Bool {
-        guard let components = URLComponents(string: url), let host = components.host?.lowercased() else {
+        guard let components = URLComponents(string: url), let host = components.encodedHost?.lowercased() else {
             return false
         }
         let known = [
             "graph.microsoft.com", "graph.microsoft.us", "dod-graph.microsoft.us", "microsoftgraph.chinacloudapi.cn",
         ]
         if components.scheme?.lowercased() == "https", known.contains(host) { return true }
-        guard let own = URLComponents(string: graphURL), own.host?.lowercased() == host, own.port == components.port,
+        guard let own = URLComponents(string: graphURL), own.encodedHost?.lowercased() == host,
+            own.port == components.port,
             own.scheme == components.scheme
         else { return false }
         return components.path.hasPrefix("/v1.0") || components.path.hasPrefix("/beta")

@@ -14,7 +14,7 @@ struct EndpointURL: Sendable, Hashable {
         self.original = trimmed
         while trimmed.hasSuffix("/") { trimmed.removeLast() }
         guard let components = URLComponents(string: trimmed), let scheme = components.scheme?.lowercased(),
-            let host = components.host, !host.isEmpty
+            let host = components.encodedHost, !host.isEmpty
         else {
             throw IdentityError(
                 .invalidConfiguration,
@@ -25,7 +25,7 @@ struct EndpointURL: Sendable, Hashable {
         else {
             throw IdentityError(
                 .invalidConfiguration,
-                "the \(what) '\(components.host ?? text)' must not carry a query, fragment or user info"
+                "the \(what) '\(components.encodedHost ?? text)' must not carry a query, fragment or user info"
             )
         }
         switch scheme {
@@ -45,7 +45,7 @@ struct EndpointURL: Sendable, Hashable {
         self.components = components
     }
 
-    var host: String { components.host ?? "" }
+    var host: String { components.encodedHost ?? "" }
     var origin: String {
         let scheme = components.scheme?.lowercased() ?? ""
         let port = components.port ?? (scheme == "https" ? 443 : 80)

@@ -5,9 +5,17 @@ enum TenantName {
     static let aliases: Set<String> = ["common", "organizations", "consumers"]
 
     static func checkSyntax(_ tenant: String) throws(IdentityError) {
-        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-."))
-        guard !tenant.isEmpty, tenant.count <= 253,
-            tenant.unicodeScalars.allSatisfy({ $0.isASCII && allowed.contains($0) }),
+        // ASCII letters, digits, '-' and '.', by byte (Foundation's CharacterSet would page in CoreFoundation's
+        // Unicode tables: a megabyte of the daemon's resident memory, for a check of ASCII).
+        guard !tenant.isEmpty, tenant.utf8.count <= 253,
+            tenant.utf8.allSatisfy({ byte in
+                switch byte {
+                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                    UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."):
+                    true
+                default: false
+                }
+            }),
             !tenant.hasPrefix("."), !tenant.contains("..")
         else {
             throw IdentityError(

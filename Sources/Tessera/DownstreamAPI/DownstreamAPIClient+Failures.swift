@@ -6,7 +6,7 @@ extension DownstreamAPIClient {
     /// An absolute `https` URL (or `http` to loopback) the token may be sent to.
     static func target(_ url: String) throws(DownstreamAPIError) -> URLComponents {
         guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
-            let host = components.host, !host.isEmpty, components.user == nil, components.password == nil
+            let host = components.encodedHost, !host.isEmpty, components.user == nil, components.password == nil
         else {
             throw DownstreamAPIError(
                 .invalidRequest,
@@ -31,7 +31,8 @@ extension DownstreamAPIClient {
 
     static func origin(of components: URLComponents) throws(DownstreamAPIError) -> String {
         let scheme = components.scheme?.lowercased() ?? ""
-        return "\(scheme)://\(components.host?.lowercased() ?? ""):\(components.port ?? (scheme == "https" ? 443 : 80))"
+        return
+            "\(scheme)://\(components.encodedHost?.lowercased() ?? ""):\(components.port ?? (scheme == "https" ? 443 : 80))"
     }
 
     /// The URL without its query (which may carry anything) for messages and logs.

@@ -168,14 +168,14 @@ public final class DownstreamAPIClient: Sendable {
         guard !api.scopes.isEmpty else {
             throw DownstreamAPIError(
                 .invalidRequest,
-                "the downstream API \(base.host ?? "") has no scopes; set e.g. [\"https://graph.microsoft.com/.default\"] (DownstreamApis.<name>.Scopes)"
+                "the downstream API \(base.encodedHost ?? "") has no scopes; set e.g. [\"https://graph.microsoft.com/.default\"] (DownstreamApis.<name>.Scopes)"
             )
         }
         do {
             transport = try HTTPTransport(
                 configuration: configuration.http,
                 targetScheme: base.scheme ?? "https",
-                targetHost: base.host ?? "",
+                targetHost: base.encodedHost ?? "",
                 httpClient: httpClient
             )
         } catch {

@@ -112,7 +112,7 @@ public final class ManagedIdentityTokenSource: TokenSource {
         case .imds(let base): url = base
         case .appService(let endpoint, _): url = endpoint
         }
-        guard let components = URLComponents(string: url), let host = components.host else {
+        guard let components = URLComponents(string: url), let host = components.encodedHost else {
             throw IdentityError(
                 .invalidConfiguration,
                 "the managed identity endpoint '\(url)' is not a URL (IDENTITY_ENDPOINT / AZURE_POD_IDENTITY_AUTHORITY_HOST)"

@@ -11,7 +11,7 @@ extension HTTPConfiguration {
     ) throws(IdentityError)
         -> HTTPClient.Configuration.Proxy?
     {
-        guard let components = URLComponents(string: url), let host = components.host else { return nil }
+        guard let components = URLComponents(string: url), let host = components.encodedHost else { return nil }
         return try ProxyEnvironment(environment: environment).proxy(forScheme: components.scheme ?? "https", host: host)
     }
 }

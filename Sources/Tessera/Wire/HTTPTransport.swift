@@ -112,7 +112,7 @@ final class HTTPTransport: Sendable {
     }
 
     static func classify(_ error: any Error, what: String, url: String) -> TransportFailure {
-        let host = URLComponents(string: url)?.host ?? "?"
+        let host = URLComponents(string: url)?.encodedHost ?? "?"
         if let error = error as? HTTPClientError {
             switch error {
             case .connectTimeout, .deadlineExceeded, .readTimeout, .writeTimeout:

@@ -47,7 +47,8 @@ struct CallCommand: AsyncParsableCommand {
             throw ValidationError("METHOD must be GET, POST, PUT, PATCH or DELETE")
         }
         if api == nil,
-            URLComponents(string: url).map({ ["https", "http"].contains($0.scheme ?? "") && $0.host != nil }) != true
+            URLComponents(string: url).map({ ["https", "http"].contains($0.scheme ?? "") && $0.encodedHost != nil })
+                != true
         {
             throw ValidationError(
                 "URL must be an absolute http(s) URL, e.g. https://graph.microsoft.com/v1.0/users (or use --api <name>)"

@@ -86,7 +86,7 @@ enum TokenCacheSettings {
         let example = "e.g. file:///var/lib/tessera/tokens"
         guard let components = URLComponents(string: url), components.scheme?.lowercased() == "file",
             components.query == nil, components.fragment == nil,
-            (components.host ?? "").isEmpty || components.host?.lowercased() == "localhost",
+            (components.encodedHost ?? "").isEmpty || components.encodedHost?.lowercased() == "localhost",
             components.path.hasPrefix("/"), components.path.count > 1, !components.path.contains("\u{0}")
         else {
             throw SettingError("the token cache URL \(url) is not a file URL with an absolute path: \(example)")

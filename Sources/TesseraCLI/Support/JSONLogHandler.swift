@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Tessera
 
 /// One JSON object per line on standard error: time, level, label, message, metadata.
 struct JSONLogHandler: LogHandler {
@@ -14,18 +15,23 @@ struct JSONLogHandler: LogHandler {
     }
 
     func log(event: LogEvent) {
-        var fields: [String: Any] = [
-            "time": Date().formatted(.iso8601), "level": event.level.rawValue, "label": label,
+        // Every field is a string: JSONEncoder writes them (JSONSerialization is the larger, CoreFoundation-backed
+        // writer), and the time is RFC 3339 without Foundation's ICU calendar.
+        var fields: [String: String] = [
+            "time": InternetDateTime.format(Date()), "level": event.level.rawValue, "label": label,
             "message": event.message.description,
         ]
         for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) {
             fields[key] = value.description
         }
-        if let data = try? JSONSerialization.data(
-            withJSONObject: fields,
-            options: [.sortedKeys, .withoutEscapingSlashes]
-        ) {
+        if let data = try? Self.encoder.encode(fields) {
             FileHandle.standardError.write(data + Data("\n".utf8))
         }
     }
+
+    private static let encoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
 }

@@ -92,7 +92,7 @@ struct EmulatorRoutes: Sendable {
     func instanceDiscovery(_ request: Request) -> Response {
         let endpoint = request.uri.queryParameters.get("authorization_endpoint") ?? ""
         let tenant = URLComponents(string: endpoint)?.path.split(separator: "/").first.map(String.init) ?? "common"
-        let host = URLComponents(string: base.primary)?.host ?? "localhost"
+        let host = URLComponents(string: base.primary)?.encodedHost ?? "localhost"
         let hostAndPort = base.primary.components(separatedBy: "://").last ?? host
         return json([
             "tenant_discovery_endpoint": "\(base.primary)/\(tenant)/v2.0/.well-known/openid-configuration",
