@@ -121,7 +121,7 @@ extension PostgresTokenCache {
             let redacted = Configuration.redact(url)
             guard let components = URLComponents(string: url),
                 ["postgres", "postgresql"].contains(components.scheme?.lowercased() ?? ""),
-                let host = components.encodedHost, !host.isEmpty
+                let host = components.connectionHost, !host.isEmpty
             else {
                 throw IdentityError.invalidConfiguration(
                     "the token cache URL '\(redacted)' is not postgres://user[:password]@host[:port]/database (TESSERA_TOKEN_CACHE)"

@@ -209,4 +209,19 @@ struct TenantRegistryTests {
         try "{not json".write(toFile: path, atomically: true, encoding: .utf8)
         #expect(throws: TenantRegistry.RegistryError.self) { try TenantRegistry(path: path) }
     }
+
+    @Test("reads a registry JSONEncoder's .iso8601 wrote, and writes its dates in the same form")
+    func readsTheISO8601Form() throws {
+        let path = NSTemporaryDirectory() + "tessera-tenants-\(UUID().uuidString.prefix(8)).json"
+        defer { unlink(path) }
+        let written =
+            #"{"tenants":[{"id":"66666666-7777-8888-9999-000000000000","onboardedAt":"2025-01-02T03:04:05Z"}]}"#
+        try written.write(toFile: path, atomically: true, encoding: .utf8)
+        let registry = try TenantRegistry(path: path)
+        #expect(registry.tenants == ["66666666-7777-8888-9999-000000000000"])
+        try registry.add("77777777-8888-9999-0000-111111111111", at: Date(timeIntervalSince1970: 1_798_761_599))
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(text.contains(#""2025-01-02T03:04:05Z""#) && text.contains(#""2026-12-31T23:59:59Z""#))
+        #expect(try TenantRegistry(path: path).tenants.count == 2)
+    }
 }

@@ -32,26 +32,25 @@ struct EmulatorServiceTests {
     }
 
     /// Whether the server stopped within 5 s: its port refuses connections (the event loop closes the listening socket
-    /// just after the server's run returns; under load that takes a moment), or whatever now accepts on it serves other
-    /// signing keys — a server of a test running in parallel that the kernel gave the freed port.
-    func stopsListening(_ emulator: Emulator, keys: String) async -> Bool {
+    /// just after the server's run returns; under load that takes a moment), or whatever now accepts on it refuses this
+    /// emulator's admin key — a server of a test running in parallel that the kernel gave the freed port (each emulator
+    /// draws its own random admin key).
+    func stopsListening(_ emulator: Emulator) async -> Bool {
         for _ in 0..<100 {
             if !listening(emulator) { return true }
-            if let now = await signingKeys(emulator), now != keys { return true }
+            if let itself = await answersAsItself(emulator), !itself { return true }
             try? await Task.sleep(for: .milliseconds(50))
         }
         return false
     }
 
-    /// The emulator's JWKS document (its signing keys, made for each emulator), or nil if nothing answers.
-    func signingKeys(_ emulator: Emulator) async -> String? {
-        let url = emulator.baseURL + "/" + EmulatorFixture.contoso + "/discovery/v2.0/keys"
+    /// Whether the server on the emulator's port takes its admin key (`GET /admin/directory`); nil if none answers.
+    func answersAsItself(_ emulator: Emulator) async -> Bool? {
+        var request = HTTPClientRequest(url: emulator.baseURL + "/admin/directory")
+        request.headers.add(name: "Authorization", value: "Bearer \(emulator.adminKey)")
+        request.headers.add(name: "Connection", value: "close")
         do {
-            var request = HTTPClientRequest(url: url)
-            request.headers.add(name: "Connection", value: "close")
-            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(5))
-            guard response.status == .ok else { return nil }
-            return String(buffer: try await response.body.collect(upTo: 1 << 20))
+            return try await HTTPClient.shared.execute(request, timeout: .seconds(2)).status == .ok
         } catch {
             return nil
         }
@@ -74,7 +73,7 @@ struct EmulatorServiceTests {
     func gracefulShutdown() async throws {
         let emulator = try await EmulatorKeys.start(EmulatorFixture.model, options: Self.plainHTTP)
         #expect(await answers(emulator))
-        let keys = try #require(await signingKeys(emulator))
+        #expect(await answersAsItself(emulator) == true)
         let group = ServiceGroup(
             configuration: .init(
                 services: [.init(service: emulator)],
@@ -87,7 +86,7 @@ struct EmulatorServiceTests {
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()  // run() returned, no error
         }
-        #expect(await stopsListening(emulator, keys: keys), "the server stopped: its port refuses connections")
+        #expect(await stopsListening(emulator), "the server stopped: its port refuses connections")
         await emulator.stop()  // idempotent: already stopped
     }
 
@@ -96,10 +95,10 @@ struct EmulatorServiceTests {
         let emulator = try await EmulatorKeys.start(EmulatorFixture.model, options: Self.plainHTTP)
         let run = Task { try await emulator.run() }
         #expect(await answers(emulator))
-        let keys = try #require(await signingKeys(emulator))
+        #expect(await answersAsItself(emulator) == true)
         run.cancel()
         await #expect(throws: CancellationError.self) { try await run.value }
-        #expect(await stopsListening(emulator, keys: keys), "the server stopped: its port refuses connections")
+        #expect(await stopsListening(emulator), "the server stopped: its port refuses connections")
         await emulator.stop()  // idempotent: already stopped
     }
 }

@@ -64,6 +64,20 @@ struct InternetDateTimeTests {
         #expect(try decoder.decode([Date].self, from: written) == [Date(timeIntervalSince1970: seconds.rounded(.down))])
     }
 
+    @Test(
+        "a date outside years 1 to 9999, or not finite, is written as the nearest bound, and reads back",
+        arguments: [
+            (-1e300, "0001-01-01T00:00:00Z"), (1e300, "9999-12-31T23:59:59Z"),
+            (-Double.infinity, "0001-01-01T00:00:00Z"),
+            (Double.infinity, "9999-12-31T23:59:59Z"), (Double.nan, "1970-01-01T00:00:00Z"),
+        ]
+    )
+    func clampsToFourDigitYears(_ seconds: Double, _ expected: String) {
+        let written = InternetDateTime.format(Date(timeIntervalSince1970: seconds))
+        #expect(written == expected)
+        #expect(InternetDateTime.parse(written) != nil)
+    }
+
     @Test("a string that is no date-time fails decoding with a DecodingError naming the form")
     func refusesInDecoding() {
         let decoder = JSONDecoder()

@@ -54,3 +54,13 @@ struct EndpointURL: Sendable, Hashable {
 
     static func isLoopback(_ host: String) -> Bool { LoopbackHost.contains(host) }
 }
+
+extension URLComponents {
+    /// The host to connect to: `encodedHost` (ASCII, `xn--` for an internationalized name — the `host` getter would
+    /// decode that through ICU's IDNA, paging in a megabyte of it), with percent escapes decoded, as in an IPv6 zone
+    /// (`[fe80::1%25eth0]` → `[fe80::1%eth0]`).
+    package var connectionHost: String? {
+        guard let host = encodedHost else { return nil }
+        return host.contains("%") ? host.removingPercentEncoding ?? host : host
+    }
+}

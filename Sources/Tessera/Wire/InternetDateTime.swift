@@ -7,9 +7,12 @@ import Foundation
 /// operator endpoint and the CLI's JSON log lines.
 package enum InternetDateTime {
     /// `date` in UTC to the whole second (rounded down), `yyyy-MM-ddTHH:mm:ssZ` — byte for byte what `.iso8601` writes
-    /// for years 1 to 9999.
+    /// from 1600 on. Dates before year 1 or after 9999 (and a non-finite one) are written as the nearest of those two
+    /// bounds: RFC 3339 has four-digit years, and ``parse(_:)`` reads back what this writes.
     package static func format(_ date: Date) -> String {
-        let seconds = Int(date.timeIntervalSince1970.rounded(.down))
+        let interval = date.timeIntervalSince1970
+        let seconds =
+            interval.isNaN ? 0 : Int(min(max(interval, earliest), latest).rounded(.down))
         let (days, secondOfDay) = seconds.quotientAndRemainder(dividingBy: 86_400)
         let day = secondOfDay < 0 ? days - 1 : days
         let second = secondOfDay < 0 ? secondOfDay + 86_400 : secondOfDay
@@ -34,6 +37,10 @@ package enum InternetDateTime {
         text += "Z"
         return text
     }
+
+    /// 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z, in seconds since 1970.
+    static let earliest: Double = -62_135_596_800
+    static let latest: Double = 253_402_300_799
 
     /// `yyyy-MM-ddTHH:mm:ss`, an optional fraction of a second, then `Z` or an offset `±HH:MM`; `nil` for anything
     /// else, or a day the month does not have.

@@ -24,7 +24,7 @@ struct ProxyEnvironment {
         let name = scheme == "https" ? "HTTPS_PROXY" : "HTTP_PROXY"
         guard let text = value(name) else { return nil }
         let withScheme = text.contains("://") ? text : "http://" + text
-        guard let components = URLComponents(string: withScheme), let proxyHost = components.encodedHost,
+        guard let components = URLComponents(string: withScheme), let proxyHost = components.connectionHost,
             !proxyHost.isEmpty
         else {
             throw IdentityError(
