@@ -2,6 +2,7 @@ import Foundation
 import NIOSSL
 import PostgresNIO
 import Tessera
+import TesseraJOSE
 
 extension PostgresTokenCache {
     /// Where the cache lives and how it is reached.
@@ -156,7 +157,7 @@ extension PostgresTokenCache {
         /// `verify-ca` verifies its chain against the system roots, `verify-full` its host name too; `required`:
         /// no plain-text fallback. `nil`: no TLS.
         var tlsSettings: (configuration: TLSConfiguration, required: Bool)? {
-            var configuration = TLSConfiguration.makeClientConfiguration()
+            var configuration = TLSConfiguration.makeClientConfigurationWithSystemRoots()
             switch tls {
             case .disable: return nil
             case .prefer, .require: configuration.certificateVerification = .none

@@ -96,7 +96,7 @@ public final class SigningKeySet: Sendable {
         self.allowInsecureURL = allowInsecureURL
         self.unknownKeyRefreshInterval = .seconds(300)
         self.state = Mutex(State())
-        var tls = TLSConfiguration.makeClientConfiguration()
+        var tls = TLSConfiguration.makeClientConfigurationWithSystemRoots()
         if let caFile { tls.additionalTrustRoots = [.file(caFile)] }
         var configuration = HTTPClient.Configuration(
             tlsConfiguration: tls,

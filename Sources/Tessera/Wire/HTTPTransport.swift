@@ -4,6 +4,7 @@ import NIOCore
 import NIOHTTP1
 import NIOSSL
 import Synchronization
+import TesseraJOSE
 
 /// One AsyncHTTPClient pool — the caller's (never shut down here) or one made and owned here (never
 /// `HTTPClient.shared`) — and the request/answer exchange, its failures classified as ``TransportFailure``s.
@@ -34,7 +35,7 @@ final class HTTPTransport: Sendable {
             self.ownsClient = false
             return
         }
-        var tls = TLSConfiguration.makeClientConfiguration()
+        var tls = TLSConfiguration.makeClientConfigurationWithSystemRoots()
         // Closing a connection waits this long for the peer's close_notify (NIOSSL's default is 5 s): a cancelled
         // request to a stalled server must not hold the daemon's shutdown.
         tls.shutdownTimeout = .milliseconds(500)

@@ -194,7 +194,7 @@ struct DemoCommand: AsyncParsableCommand {
     }
 
     static func httpClient(caFile: String?) throws -> HTTPClient {
-        var tls = TLSConfiguration.makeClientConfiguration()
+        var tls = TLSConfiguration.makeClientConfigurationWithSystemRoots()
         if let caFile { tls.additionalTrustRoots = [.file(caFile)] }
         var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
         configuration.redirectConfiguration = .disallow
