@@ -23,12 +23,38 @@ struct SystemTrustRootsTests {
     func folderOrDefault() throws {
         let folder = try Self.folder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        #expect(SystemTrustRoots.roots(directory: folder + "/missing") == .default)
-        #expect(SystemTrustRoots.roots(directory: folder) == .default)
+        #expect(SystemTrustRoots.roots(directory: folder + "/missing", bundle: nil) == .default)
+        #expect(SystemTrustRoots.roots(directory: folder, bundle: nil) == .default)
         try "x".write(toFile: folder + "/ca-bundle.crt", atomically: true, encoding: .utf8)
-        #expect(SystemTrustRoots.roots(directory: folder) == .default)
+        #expect(SystemTrustRoots.roots(directory: folder, bundle: nil) == .default)
         try "x".write(toFile: folder + "/0123abcd.0", atomically: true, encoding: .utf8)
-        #expect(SystemTrustRoots.roots(directory: folder) == .file(folder))
+        #expect(SystemTrustRoots.roots(directory: folder, bundle: nil) == .file(folder))
+    }
+
+    static func pem(_ body: String) -> String {
+        "-----BEGIN CERTIFICATE-----\n\(body)\n-----END CERTIFICATE-----\n"
+    }
+
+    @Test(
+        "the folder only when every certificate of the bundle is among its linked ones",
+        arguments: [
+            ("the bundle is the linked certificates", [pem("QUJD"), pem("REVG")], true),
+            ("a bundle of fewer, in another order and wrapping", [pem("RE\nVG")], true),
+            ("a certificate appended to the bundle", [pem("QUJD"), pem("REVG"), pem("R0hJ")], false),
+            ("a bundle mounted over with others", [pem("SktM")], false),
+            ("text before the first certificate", ["# corporate CA\n" + pem("SktM")], false),
+            ("text before linked certificates", ["# system roots\n" + pem("QUJD")], true),
+        ]
+    )
+    func bundleCoverage(_ name: String, _ bundleCertificates: [String], _ folderChosen: Bool) throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try Self.pem("QUJD").write(toFile: folder + "/0123abcd.0", atomically: true, encoding: .utf8)
+        try Self.pem("REVG").write(toFile: folder + "/4567cdef.0", atomically: true, encoding: .utf8)
+        let bundle = folder + "/ca-certificates.crt"
+        try bundleCertificates.joined().write(toFile: bundle, atomically: true, encoding: .utf8)
+        #expect(SystemTrustRoots.roots(directory: folder, bundle: bundle) == (folderChosen ? .file(folder) : .default))
+        #expect(SystemTrustRoots.roots(directory: folder, bundle: folder + "/unreadable") == .default)
     }
 
     @Test(
@@ -69,7 +95,7 @@ struct SystemTrustRootsTests {
     /// Whether an HTTPS request over `folder`'s anchors alone gets an answer (any status) rather than a TLS error.
     static func handshakes(_ url: String, folder: String) async throws -> Bool {
         var tls = TLSConfiguration.makeClientConfiguration()
-        tls.trustRoots = SystemTrustRoots.roots(directory: folder)
+        tls.trustRoots = SystemTrustRoots.roots(directory: folder, bundle: nil)
         var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
         configuration.connectionPool.retryConnectionEstablishment = false  // the TLS error at once, not a deadline
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
