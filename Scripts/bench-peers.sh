@@ -13,11 +13,13 @@
 # 7. openssl speed rsa2048
 # 8. wrk: the emulator and Glewlwyd (secret, private_key_jwt: a fresh pre-signed assertion per request) and the
 #    probe's /plain, /protected, /protected-cached
-# 9. the daemon (tessera run): exec → first token logged, p50 of 20; VmRSS holding 1,000 tokens for 1,000 tenants
+# 9. the daemon (tessera run): exec → first token logged, p50 of 20; VmRSS holding 1,000 tokens for 1,000 tenants;
+#    both again for the profile-ordered build of Scripts/build-layout.sh (built after the install, not counted)
 # 10. instruction counts with valgrind --tool=callgrind (BENCH_CALLGRIND=0 skips)
 # 11. bench-results/peers.json, BENCHMARKS.md, bench-results/hit-latency.svg, bench-results/tokens-per-second.svg
 #
-# Knobs: BENCH_SKIP_BUILD=1 (use the release binaries as they are; BENCH_BIN=DIR takes them from DIR),
+# Knobs: BENCH_SKIP_BUILD=1 (use the release binaries as they are; BENCH_BIN=DIR takes them from DIR; the ordered
+# layout's from BENCH_LAYOUT_BIN, default .build-layout/release/tessera, if built), BENCH_LAYOUT=0 (no ordered layout),
 # BENCH_PACKAGE_BENCHMARK=0, BENCH_CALLGRIND=0, BENCH_TLS=1 (token-endpoint loads over HTTPS for both servers;
 # default plain HTTP for both), BENCH_WRK_SECONDS (10),
 # BENCH_MSAL_BUDGET (seconds to fill MSAL's app objects per shape, 240), BENCH_ASSERTIONS_MAX (120000),
@@ -141,12 +143,30 @@ build() {
   fi
   [ -x "$TESSERA" ] && { [ -n "${BENCH_ONLY:-}" ] || [ -x "$PROBE" ]; }
 }
+# The profile-ordered daemon (Scripts/build-layout.sh: a section per function, profiled under callgrind, linked in
+# the order it ran) → LAYOUT_TESSERA. BENCH_LAYOUT=0 skips it; with BENCH_SKIP_BUILD=1 a binary already built
+# (BENCH_LAYOUT_BIN, default .build-layout/release/tessera; build-layout.sh removes it when a build fails) is used if
+# there is one. LAYOUT_SCRATCH is passed on to build-layout.sh.
+LAYOUT_TESSERA=""
+layout_build() {
+  local built
+  [ "${BENCH_LAYOUT:-1}" = 1 ] || { note "BENCH_LAYOUT=0: no ordered-layout build"; return 0; }
+  if [ "${BENCH_SKIP_BUILD:-0}" = 1 ]; then
+    built=${BENCH_LAYOUT_BIN:-$ROOT/.build-layout/release/tessera}
+    [ -x "$built" ] || { note "no ordered-layout build at $built (Scripts/build-layout.sh)"; return 0; }
+  else
+    built=${LAYOUT_SCRATCH:-$ROOT/.build-layout}/release/tessera   # where build-layout.sh links it
+    LAYOUT_PYTHON=$PY "$ROOT/Scripts/build-layout.sh" || return 1
+  fi
+  LAYOUT_TESSERA=$built
+  note "ordered layout: $LAYOUT_TESSERA"
+}
 
 # --- 2. what the peers need -----------------------------------------------------------------------------------------
 install_peers() {
   local missing=() pkg
   local wanted=(wrk glewlwyd sqlite3 openssl curl python3-venv ca-certificates)
-  [ "${BENCH_CALLGRIND:-1}" = 1 ] && wanted+=(valgrind binutils gcc libc6-dev)
+  { [ "${BENCH_CALLGRIND:-1}" = 1 ] || [ "${BENCH_LAYOUT:-1}" = 1 ]; } && wanted+=(valgrind binutils gcc libc6-dev)
   for pkg in "${wanted[@]}"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
   if [ ${#missing[@]} -gt 0 ]; then
     note "installing ${missing[*]}"
@@ -447,24 +467,27 @@ wrk_probe() {
 }
 
 # --- 9. the daemon --------------------------------------------------------------------------------------------------
-daemon_starts() {
+daemon_starts() { # daemon_starts [BINARY RAW_SUFFIX]: the release build, or another one (the ordered layout)
+  local tessera=${1:-$TESSERA} suffix=${2:-}
   "$PY" "$BENCH/fixtures.py" daemon-config "$WORK/daemon-1" --base-url "$EMU_A_BASE" --secret-dir "$FIX" --schedule once
-  command_line "daemon start (x21, the first not counted)" "$TESSERA" run --config "$WORK/daemon-1/daemon.json" --ca-file "$EMU_A_CA" --log-level debug
-  "$PY" "$BENCH/daemon_bench.py" starts --tessera "$TESSERA" --config "$WORK/daemon-1/daemon.json" \
-    --ca-file "$EMU_A_CA" --count 20 >"$RAW/daemon-starts.json"
-  cat "$RAW/daemon-starts.json" >&2
+  command_line "daemon start$suffix (x21, the first not counted)" "$tessera" run --config "$WORK/daemon-1/daemon.json" --ca-file "$EMU_A_CA" --log-level debug
+  "$PY" "$BENCH/daemon_bench.py" starts --tessera "$tessera" --config "$WORK/daemon-1/daemon.json" \
+    --ca-file "$EMU_A_CA" --count 20 >"$RAW/daemon-starts$suffix.json"
+  cat "$RAW/daemon-starts$suffix.json" >&2
 }
-daemon_rss() {
-  local port
+daemon_rss() { # daemon_rss [BINARY RAW_SUFFIX]
+  local tessera=${1:-$TESSERA} suffix=${2:-} port
   port=$(free_port)
   "$PY" "$BENCH/fixtures.py" daemon-config "$WORK/daemon-1000" --base-url "$EMU_B_BASE" --secret-dir "$FIX" \
     --tenants 1000 --schedule "every 1h"
-  command_line "daemon, 1,000 tenants" "$TESSERA" run --config "$WORK/daemon-1000/daemon.json" --ca-file "$EMU_B_CA" --metrics-port "$port" --log-level info
-  "$PY" "$BENCH/daemon_bench.py" rss --tessera "$TESSERA" --config "$WORK/daemon-1000/daemon.json" \
-    --ca-file "$EMU_B_CA" --metrics-port "$port" --tokens 1000 --hold 10 --log "$WORK/daemon-1000.err" \
-    >"$RAW/daemon-rss.json"
-  cat "$RAW/daemon-rss.json" >&2
+  command_line "daemon$suffix, 1,000 tenants" "$tessera" run --config "$WORK/daemon-1000/daemon.json" --ca-file "$EMU_B_CA" --metrics-port "$port" --log-level info
+  "$PY" "$BENCH/daemon_bench.py" rss --tessera "$tessera" --config "$WORK/daemon-1000/daemon.json" \
+    --ca-file "$EMU_B_CA" --metrics-port "$port" --tokens 1000 --hold 10 --log "$WORK/daemon-1000$suffix.err" \
+    >"$RAW/daemon-rss$suffix.json"
+  cat "$RAW/daemon-rss$suffix.json" >&2
 }
+# The same two measures on the profile-ordered build (Scripts/build-layout.sh), when there is one.
+daemon_layout() { [ -z "$LAYOUT_TESSERA" ] || "$1" "$LAYOUT_TESSERA" -layout; }
 
 # --- 10. instruction counts -----------------------------------------------------------------------------------------
 # Debian 12's valgrind 3.19 cannot read the DWARF 5 of Swift's binaries (it gives up), so it runs copies without debug
@@ -553,6 +576,13 @@ phase install
 install_peers
 phase_done install
 
+layout_started=$(date +%s)
+phase "ordered-layout build and profile (not counted)"
+layout_status=0
+layout_build || { layout_status=$?; FAILED+=("ordered-layout build"); LAYOUT_TESSERA=""; }
+phase_done "ordered-layout build and profile (not counted)" "$layout_status"
+RUN_STARTED=$((RUN_STARTED + $(date +%s) - layout_started))
+
 if [ -n "${BENCH_ONLY:-}" ]; then   # one group of phases, for working on it; the report needs every phase
   phase fixtures
   fixtures
@@ -562,9 +592,11 @@ if [ -n "${BENCH_ONLY:-}" ]; then   # one group of phases, for working on it; th
       daemon)
         start_emulator A "$FIX/directory.json" https
         measure "daemon starts" daemon_starts
+        measure "daemon starts (ordered layout)" daemon_layout daemon_starts
         stop_pid "$EMU_A_PID"
         start_emulator B "$FIX/directory-1000.json" https
         measure "daemon RSS" daemon_rss
+        measure "daemon RSS (ordered layout)" daemon_layout daemon_rss
         stop_pid "$EMU_B_PID"
         ;;
       *) log "BENCH_ONLY: no group '$group' (there is: daemon)"; exit 2 ;;
@@ -608,11 +640,13 @@ measure "wrk probe routes" wrk_probe
 stop_pid "$SERVE_PID"
 
 measure "daemon starts" daemon_starts
+measure "daemon starts (ordered layout)" daemon_layout daemon_starts
 stop_pid "$EMU_A_PID"
 phase "emulator, 1,000 tenants (start)"
 start_emulator B "$FIX/directory-1000.json" https
 phase_done "emulator, 1,000 tenants (start)"
 measure "daemon RSS" daemon_rss
+measure "daemon RSS (ordered layout)" daemon_layout daemon_rss
 stop_pid "$EMU_B_PID"
 
 measure callgrind callgrind

@@ -106,15 +106,17 @@ def main():
     for name, value in raw.items():
         if name.startswith("wrk-") and isinstance(value, dict):
             f[name[4:].replace("-", "_") + "_per_s"] = value.get("requests_per_s")
-    d = raw.get("daemon-starts") or {}
-    f["daemon_first_token_p50_ms"] = d.get("first_token_p50_ms")
-    f["daemon_first_token_p99_ms"] = d.get("first_token_p99_ms")
-    f["daemon_exec_help_p50_ms"] = d.get("exec_help_p50_ms")
-    r = raw.get("daemon-rss") or {}
-    f["daemon_vm_rss_mb"] = r.get("vm_rss_mb")
-    f["daemon_rss_anon_mb"] = r.get("rss_anon_mb")
-    f["daemon_rss_file_mb"] = r.get("rss_file_mb")
-    f["daemon_tokens_held"] = r.get("tokens_requested")
+    # The release build ("daemon_…") and the profile-ordered build of Scripts/build-layout.sh ("daemon_layout_…").
+    for suffix, prefix in (("", "daemon_"), ("-layout", "daemon_layout_")):
+        d = raw.get("daemon-starts" + suffix) or {}
+        f[prefix + "first_token_p50_ms"] = d.get("first_token_p50_ms")
+        f[prefix + "first_token_p99_ms"] = d.get("first_token_p99_ms")
+        f[prefix + "exec_help_p50_ms"] = d.get("exec_help_p50_ms")
+        r = raw.get("daemon-rss" + suffix) or {}
+        f[prefix + "vm_rss_mb"] = r.get("vm_rss_mb")
+        f[prefix + "rss_anon_mb"] = r.get("rss_anon_mb")
+        f[prefix + "rss_file_mb"] = r.get("rss_file_mb")
+        f[prefix + "tokens_held"] = r.get("tokens_requested")
     cg = raw.get("callgrind") or {}
     for key, value in (cg.get("per_operation_ir") or {}).items():
         f["callgrind_ir_" + key] = value
