@@ -121,7 +121,7 @@ public final class Emulator: Sendable {
         )
         let adminKey =
             options.adminKey.flatMap { $0.isEmpty ? nil : $0 }
-            ?? Base64URL.encode((0..<32).map { _ in UInt8.random(in: 0...255) })
+            ?? Base64URL.random(byteCount: 32)
         let faults = FaultInjector(options.faults)
         let router = Router(context: EmulatorRequestContext.self)
         // First: a request under another name (DNS rebinding) gets 421 before anything else runs.
@@ -145,7 +145,7 @@ public final class Emulator: Sendable {
         GraphRoutes(directory: directory, keys: keys, base: base, now: options.now, persist: persist).register(
             on: router
         )
-        let identityHeader = options.identityHeader ?? Base64URL.encode((0..<24).map { _ in UInt8.random(in: 0...255) })
+        let identityHeader = options.identityHeader ?? Base64URL.random(byteCount: 24)
         ManagedIdentityRoutes(service: service, directory: directory, identityHeader: identityHeader).register(
             on: router
         )

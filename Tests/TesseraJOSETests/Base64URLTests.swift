@@ -12,6 +12,20 @@ struct Base64URLTests {
         #expect(Base64URL.decode(encoded) == bytes)
     }
 
+    @Test(
+        "random(byteCount:) draws that many bytes, encoded canonically; two draws differ",
+        arguments: [16, 24, 30, 32]
+    )
+    func random(byteCount: Int) throws {
+        let first = Base64URL.random(byteCount: byteCount)
+        let decoded = try #require(Base64URL.decode(first))
+        #expect(decoded.count == byteCount)
+        #expect(first.utf8.count == (byteCount * 8 + 5) / 6)
+        #expect(Base64URL.random(byteCount: byteCount) != first)
+        // Not a constant fill: 16+ random bytes are never all equal but with probability 2^-120.
+        #expect(Set(decoded).count > 1)
+    }
+
     @Test("decodes from a collection that is not contiguous as from a string")
     func nonContiguous() {
         let text = "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9"

@@ -80,7 +80,7 @@ struct EmulatorCommand: AsyncParsableCommand {
                 )
             }
         } else {
-            let secret = "demo~" + Base64URL.encode((0..<24).map { _ in UInt8.random(in: 0...255) })
+            let secret = "demo~" + Base64URL.random(byteCount: 24)
             demoSecret = secret
             model = DemoDirectory.model(secret: secret)
         }

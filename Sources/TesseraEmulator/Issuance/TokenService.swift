@@ -205,9 +205,9 @@ struct TokenService: Sendable {
             "iss": .string(issuer(tenant: tenant, version: resource.accessTokenVersion)),
             "iat": .number(Double(issuedAt)), "nbf": .number(Double(issuedAt)),
             "exp": .number(Double(issuedAt + Int64(lifetime))),
-            "aio": .string(Base64URL.encode((0..<24).map { _ in UInt8.random(in: 0...255) })),
+            "aio": .string(Base64URL.random(byteCount: 24)),
             "idtyp": "app", "oid": .string(servicePrincipal), "sub": .string(servicePrincipal), "tid": .string(tenant),
-            "uti": .string(Base64URL.encode((0..<16).map { _ in UInt8.random(in: 0...255) })),
+            "uti": .string(Base64URL.random(byteCount: 16)),
         ]
         if resource.accessTokenVersion == 1 {
             claims["appid"] = .string(client)

@@ -60,7 +60,7 @@ struct AdminRoutes: Sendable {
             }
             var created = ""
             let response = try await self.mutate(request, context) { (secret: NewSecret) in
-                created = secret.value ?? Base64URL.encode((0..<30).map { _ in UInt8.random(in: 0...255) })
+                created = secret.value ?? Base64URL.random(byteCount: 30)
                 let value = created
                 guard
                     try directory.modifyApplication(

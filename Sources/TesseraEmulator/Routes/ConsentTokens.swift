@@ -46,7 +46,7 @@ final class ConsentTokens: Sendable {
 
     /// A new token for a page showing `binding`.
     func issue(for binding: ConsentBinding, now: Date) -> String {
-        let token = Base64URL.encode((0..<32).map { _ in UInt8.random(in: 0...255) })
+        let token = Base64URL.random(byteCount: 32)
         pending.withLock { pending in
             pending = pending.filter { $0.value.expires > now }
             if pending.count >= Self.capacity,
