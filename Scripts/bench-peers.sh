@@ -145,15 +145,16 @@ build() {
 }
 # The profile-ordered daemon (Scripts/build-layout.sh: a section per function, profiled under callgrind, linked in
 # the order it ran) → LAYOUT_TESSERA. BENCH_LAYOUT=0 skips it; with BENCH_SKIP_BUILD=1 a binary already built
-# (BENCH_LAYOUT_BIN, default .build-layout/release/tessera; build-layout.sh removes it when a build fails) is used if
-# there is one. LAYOUT_SCRATCH is passed on to build-layout.sh.
+# (BENCH_LAYOUT_BIN, default .build-layout/release/tessera, with the BIN.ordered mark build-layout.sh leaves after the
+# ordered link) is used if there is one. LAYOUT_SCRATCH is passed on to build-layout.sh.
 LAYOUT_TESSERA=""
 layout_build() {
   local built
   [ "${BENCH_LAYOUT:-1}" = 1 ] || { note "BENCH_LAYOUT=0: no ordered-layout build"; return 0; }
   if [ "${BENCH_SKIP_BUILD:-0}" = 1 ]; then
     built=${BENCH_LAYOUT_BIN:-$ROOT/.build-layout/release/tessera}
-    [ -x "$built" ] || { note "no ordered-layout build at $built (Scripts/build-layout.sh)"; return 0; }
+    [ -x "$built" ] && [ -e "$built.ordered" ] ||
+      { note "no ordered-layout build at $built (Scripts/build-layout.sh)"; return 0; }
   else
     built=${LAYOUT_SCRATCH:-$ROOT/.build-layout}/release/tessera   # where build-layout.sh links it
     LAYOUT_PYTHON=$PY "$ROOT/Scripts/build-layout.sh" || return 1

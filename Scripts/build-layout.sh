@@ -11,8 +11,9 @@
 #      1,000 tenants with the operator endpoint — against the emulator (the same binary), on 127.0.0.1;
 #   3. writes the input sections those runs executed (Scripts/bench/layout_order.py, from the link's map) and links
 #      again with GNU gold's --section-ordering-file (Swift's default linker on Linux), which puts them side by side.
-# Same code, same flags otherwise; only the order of functions in the file changes. Needs gold, valgrind and the
-# Python venv Scripts/test.sh or Scripts/bench-peers.sh makes (.venv; LAYOUT_PYTHON to use another).
+# Same code, same flags otherwise; only the order of functions in the file changes. Needs GNU gold (the linker the
+# toolchain's clang picks on Linux; with another, the link fails on --section-ordering-file), objcopy (binutils),
+# valgrind, cc, curl and the Python venv Scripts/test.sh or Scripts/bench-peers.sh makes (.venv; LAYOUT_PYTHON).
 # Knobs: LAYOUT_SCRATCH (the build folder, .build-layout), LAYOUT_KEEP=1 (keep the profiling folder).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,11 +36,6 @@ flags=(-c release --product tessera --scratch-path "$SCRATCH"
   -Xlinker --section-ordering-file -Xlinker "$ORDER" -Xlinker "-Map=$MAP")
 BIN=$SCRATCH/release/tessera
 
-log "build with a section per function (the order file as it is: the link is redone after profiling)"
-: >"$ORDER"
-rm -f "$BIN"
-swift build "${flags[@]}"
-
 WORK=$(mktemp -d /tmp/tessera-layout-XXXXXX)   # 0700: secrets of the fixtures and the emulator's state
 PIDS=()
 # stop_pid PID: SIGTERM (the daemon's and the emulator's graceful shutdown; valgrind passes it on), then SIGKILL
@@ -54,12 +50,17 @@ cleanup() {
   local status=$?
   for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
   # A binary linked without the profile's order is not the ordered layout: never leave one behind.
-  [ "$status" = 0 ] || rm -f "$BIN"
+  [ "$status" = 0 ] || rm -f "$BIN" "$BIN.ordered"
   if [ "${LAYOUT_KEEP:-0}" = 1 ]; then echo "kept: $WORK" >&2; else rm -rf "$WORK"; fi
   exit "$status"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+log "build with a section per function (the order file as it is: the link is redone after profiling)"
+: >"$ORDER"
+rm -f "$BIN" "$BIN.ordered"
+swift build "${flags[@]}"
 
 log "profile: the daemon under callgrind against the emulator"
 FIX=$WORK/fixtures
@@ -115,17 +116,27 @@ done
 # ran all the same)
 curl -sS -o /dev/null "http://127.0.0.1:$metrics/healthz" || echo "build-layout.sh: /healthz did not answer" >&2
 # The profile is written now (callgrind_control) and again at exit; valgrind's pid is the daemon's.
-callgrind_control --dump "$FLEET" >/dev/null
+# (callgrind_control exits 0 whatever happens and can wait for an idle program: bounded, and its answer read)
+answer=$(timeout 60 callgrind_control --dump "$FLEET" 2>&1 || true)
+case $answer in
+  *OK.*) ;;
+  *) echo "build-layout.sh: callgrind_control --dump did not answer (the profile written at exit remains)" >&2 ;;
+esac
 stop_pid "$FLEET"
 PIDS=("$EMULATOR")
 stop_pid "$EMULATOR"
 PIDS=()
-profiles=("$WORK"/fleet.callgrind*)
-[ -s "${profiles[0]}" ] || { tail -20 "$WORK/fleet.err" >&2; exit 1; }
+# the dump (fleet.callgrind.1: everything up to it) first, then what the exit wrote (shutdown), when not empty
+profiles=()
+for profile in "$WORK"/fleet.callgrind.* "$WORK/fleet.callgrind"; do
+  if [ -s "$profile" ]; then profiles+=("$profile"); fi
+done
+[ ${#profiles[@]} -gt 0 ] || { tail -20 "$WORK/fleet.err" >&2; exit 1; }
 
 log "order the executed sections and link again"
 "$PY" "$BENCH/layout_order.py" --map "$MAP" --binary "$PROFILED" --out "$ORDER" \
   "$WORK/once.callgrind" "${profiles[@]}"
 rm -f "$BIN"
 swift build "${flags[@]}"
+touch "$BIN.ordered"   # what Scripts/bench-peers.sh looks for: this binary was linked in the profile's order
 log "done: $BIN ($(wc -l <"$ORDER") input sections grouped; the order is $ORDER)"

@@ -53,9 +53,12 @@ def text_sections(map_path):
 def executed_addresses(profile, binary_name):
     """Instruction addresses callgrind counted in the object named binary_name, in the file's order."""
     objects, current = {}, None
-    address = 0
+    address, call_site_next = 0, False
     with open(profile, errors="replace") as f:
         for line in f:
+            if line.startswith("calls="):  # the next line is the call site: callgrind does not move its position
+                call_site_next = True
+                continue
             if line.startswith(("ob=", "cob=")):
                 key, _, rest = line.rstrip("\n").partition("=")
                 m = NAME.match(rest)
@@ -69,12 +72,16 @@ def executed_addresses(profile, binary_name):
             if not m:
                 continue
             token = m.group(1)
+            position = address
             if token.startswith("0x"):
-                address = int(token, 16)
+                position = int(token, 16)
             elif token != "*":
-                address += int(token)
+                position += int(token)
+            if not call_site_next:
+                address = position
+            call_site_next = False
             if current and os.path.basename(current) == binary_name:
-                yield address
+                yield position
 
 
 def main():

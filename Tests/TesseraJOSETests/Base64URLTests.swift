@@ -26,6 +26,11 @@ struct Base64URLTests {
         #expect(Set(decoded).count > 1)
     }
 
+    @Test("random(byteCount:) of no bytes is the empty string", arguments: [0, -1])
+    func randomOfNothing(byteCount: Int) {
+        #expect(Base64URL.random(byteCount: byteCount) == "")
+    }
+
     @Test("decodes from a collection that is not contiguous as from a string")
     func nonContiguous() {
         let text = "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9"
