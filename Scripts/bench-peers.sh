@@ -63,13 +63,8 @@ note() { printf '   %s\n' "$*" >&2; }
 # --- processes and clean-up ------------------------------------------------------------------------------------------
 PIDS=()
 track() { PIDS+=("$1"); }
-stop_pid() {
-  local pid=$1
-  kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
-  kill -KILL "$pid" 2>/dev/null || true
-}
+# shellcheck source=Scripts/bench/processes.sh
+source "$BENCH/processes.sh"   # stop_pid, await_emulator
 PHASES=()
 PHASES_JSON=()
 cleanup() {
@@ -243,11 +238,7 @@ start_emulator() {
     >"$WORK/emulator-$name.out" 2>"$WORK/emulator-$name.err" &
   pid=$!
   track "$pid"
-  for _ in $(seq 1 300); do
-    grep -q "listening on" "$WORK/emulator-$name.out" 2>/dev/null && [ -s "$state/connection.json" ] && break
-    kill -0 "$pid" 2>/dev/null || { tail -20 "$WORK/emulator-$name.err" >&2; return 1; }
-    sleep 0.1
-  done
+  await_emulator "$pid" "$WORK/emulator-$name.out" "$state" "$WORK/emulator-$name.err"
   base=$(json_field "$state/connection.json" baseURL)
   local curl=(curl -fsS -o /dev/null)
   [ "$scheme" = https ] && curl+=(--cacert "$state/ca.pem")

@@ -38,17 +38,11 @@ BIN=$SCRATCH/release/tessera
 
 WORK=$(mktemp -d /tmp/tessera-layout-XXXXXX)   # 0700: secrets of the fixtures and the emulator's state
 PIDS=()
-# stop_pid PID: SIGTERM (the daemon's and the emulator's graceful shutdown; valgrind passes it on), then SIGKILL
-# after 60 s, so that nothing outlives this script.
-stop_pid() {
-  kill -TERM "$1" 2>/dev/null || return 0
-  for _ in $(seq 1 600); do kill -0 "$1" 2>/dev/null || { wait "$1" 2>/dev/null || true; return 0; }; sleep 0.1; done
-  kill -KILL "$1" 2>/dev/null || true
-  wait "$1" 2>/dev/null || true
-}
+# shellcheck source=Scripts/bench/processes.sh
+source "$BENCH/processes.sh"   # stop_pid (here with 60 s: a daemon under valgrind stops slowly), await_emulator
 cleanup() {
   local status=$?
-  for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
+  for pid in "${PIDS[@]}"; do stop_pid "$pid" 60; done
   # A binary linked without the profile's order is not the ordered layout: never leave one behind.
   [ "$status" = 0 ] || rm -f "$BIN" "$BIN.ordered"
   if [ "${LAYOUT_KEEP:-0}" = 1 ]; then echo "kept: $WORK" >&2; else rm -rf "$WORK"; fi
@@ -75,12 +69,7 @@ mkdir -m 700 "$WORK/emulator"
   >"$WORK/emulator.out" 2>"$WORK/emulator.err" &
 EMULATOR=$!
 PIDS+=("$EMULATOR")
-for _ in $(seq 1 300); do
-  grep -q "listening on" "$WORK/emulator.out" 2>/dev/null && [ -s "$WORK/emulator/connection.json" ] && break
-  kill -0 "$EMULATOR" 2>/dev/null || { tail -20 "$WORK/emulator.err" >&2; exit 1; }
-  sleep 0.1
-done
-[ -s "$WORK/emulator/connection.json" ] || { echo "build-layout.sh: the emulator did not start in 30 s" >&2; exit 1; }
+await_emulator "$EMULATOR" "$WORK/emulator.out" "$WORK/emulator" "$WORK/emulator.err"
 BASE=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["baseURL"])' "$WORK/emulator/connection.json")
 CA=$WORK/emulator/ca.pem
 curl -fsS -o /dev/null --cacert "$CA" "$BASE/$HOME_TENANT/v2.0/.well-known/openid-configuration"
@@ -122,9 +111,9 @@ case $answer in
   *OK.*) ;;
   *) echo "build-layout.sh: callgrind_control --dump did not answer (the profile written at exit remains)" >&2 ;;
 esac
-stop_pid "$FLEET"
+stop_pid "$FLEET" 60
 PIDS=("$EMULATOR")
-stop_pid "$EMULATOR"
+stop_pid "$EMULATOR" 60
 PIDS=()
 # the dump (fleet.callgrind.1: everything up to it) first, then what the exit wrote (shutdown), when not empty
 profiles=()
