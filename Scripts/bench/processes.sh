@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Process helpers sourced by Scripts/bench-peers.sh and Scripts/build-layout.sh (bash).
 
 # stop_pid PID [SECONDS]: SIGTERM (every server and daemon here shuts down gracefully on it; valgrind passes it on),
@@ -23,7 +24,7 @@ await_emulator() {
     kill -0 "$pid" 2>/dev/null || { tail -20 "$err" >&2; return 1; }
     sleep 0.1
   done
-  echo "the emulator (pid $pid) did not start in 30 s; $err:" >&2
+  echo "${0##*/}: the emulator (pid $pid) did not start in 30 s; $err:" >&2
   tail -20 "$err" >&2
   return 1
 }

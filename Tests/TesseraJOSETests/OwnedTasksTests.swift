@@ -13,8 +13,12 @@ struct OwnedTasksTests {
         #expect(
             tasks.start {
                 started.continuation.yield()
-                try? await Task.sleep(for: .seconds(3600))
-                ended.withLock { $0 = (Task.isCancelled, true) }
+                try? await Task.sleep(for: .seconds(30))
+                let cancelled = Task.isCancelled
+                // Ends a while after the cancellation (a detached sleep is not cancelled): a shutdown() that did not
+                // await would return before this.
+                await Task.detached { try? await Task.sleep(for: .milliseconds(200)) }.value
+                ended.withLock { $0 = (cancelled, true) }
             }
         )
         for await _ in started.stream { break }
@@ -43,7 +47,7 @@ struct OwnedTasksTests {
         let finished = try #require(tasks.startTask {})
         await finished.value
         #expect(tasks.count == 0)
-        let sleeper = try #require(tasks.startTask { try? await Task.sleep(for: .seconds(3600)) })
+        let sleeper = try #require(tasks.startTask { try? await Task.sleep(for: .seconds(30)) })
         tasks.cancelAll()
         await sleeper.value
         #expect(sleeper.isCancelled)
